@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sentinel top-level Makefile.
+#
+#   make              build the module (for every kernel, see below) and all
+#                     userspace programs, libraries and tests
+#   make modules      build sentinel.ko only
+#   make check        the whole test suite (README: the test command)
+#   make demo         the demo (README: the main command)
+#   make vm-shell KVER=6.1|6.12   interactive shell in the test VM
+#
+# The module is built against KDIR when given, else against the running
+# kernel's headers when installed, else against each supported test kernel
+# (Debian's 6.1 and 6.12), into build/kmod/<release>/.  See tools/kernels.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+TOP := $(CURDIR)
+O ?= build
+B := $(TOP)/$(O)
+export SENTINEL_CACHE ?= /var/cache/sentinel
+KSELFTEST := $(SENTINEL_CACHE)/kselftest
+
+KRELEASES := $(shell KDIR=$(KDIR) $(TOP)/tools/kernels 2>/dev/null | cut -d' ' -f2)
+
+# Userspace conventions: C11, warnings are errors.
+CC ?= gcc
+CFLAGS ?= -O2 -g
+USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -I$(TOP)/uapi $(CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
+
+# Components append to these from their own fragments.
+USER_PROGS :=
+UNIT_TESTS :=
+VM_TESTS :=
+
+include $(wildcard $(TOP)/*/*.mk $(TOP)/tools/*/*.mk $(TOP)/tests/*/*.mk)
+
+.PHONY: all modules userspace check demo bench bench-quick vm-shell clean \
+	deps kernels help
+
+all: modules userspace
+
+help:
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(TOP)/tools/install-deps
+
+kernels:
+	@KDIR=$(KDIR) $(TOP)/tools/kernels
+
+# One build directory per kernel: a tree of symlinks to the sources, so
+# that objects of different kernels never mix and the source stays clean.
+modules:
+	@[ -n "$(KRELEASES)" ] || { echo "no kernel headers found (make deps)" >&2; exit 1; }
+	@set -e; for rel in $(KRELEASES); do \
+		kdir=$$(KDIR=$(KDIR) $(TOP)/tools/kernels $$rel | cut -d' ' -f3); \
+		d=$(B)/kmod/$$rel; mkdir -p $$d; \
+		cp -rsf $(TOP)/Kbuild $(TOP)/kmod $(TOP)/uapi $$d/; \
+		echo "  MODULE  $$rel"; \
+		$(MAKE) --no-print-directory -C $$kdir M=$$d W=1 $(KBUILD_EXTRA) modules; \
+		ln -sf kmod/sentinel.ko $$d/sentinel.ko; \
+	done
+
+userspace: $(USER_PROGS) $(UNIT_TESTS) $(VM_TESTS)
+
+check:
+	@$(TOP)/tools/install-deps
+	@$(MAKE) --no-print-directory -C $(TOP) all
+	@$(TOP)/tests/check
+
+demo:
+	@$(TOP)/tools/install-deps
+	@$(MAKE) --no-print-directory -C $(TOP) all
+	@$(TOP)/tools/demo
+
+vm-shell: modules
+	@$(TOP)/tools/vm/run --kernel $(or $(KVER),6.12) --shell
+
+clean:
+	rm -rf $(B)

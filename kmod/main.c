@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sentinel: object-level memory tiering for deep-learning training.
+ *
+ * Module init and exit only; every concern lives in its own file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/init.h>
+
+#include "sentinel.h"
+
+static int __init sntl_init(void)
+{
+	int ret;
+
+	ret = sntl_sysfs_init();
+	if (ret)
+		return ret;
+
+	pr_info("version %s loaded\n", SENTINEL_VERSION_STRING);
+	return 0;
+}
+
+static void __exit sntl_exit(void)
+{
+	sntl_sysfs_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(sntl_init);
+module_exit(sntl_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Sentinel object-level memory tiering for DNN training");
+MODULE_VERSION(SENTINEL_VERSION_STRING);
