@@ -15,17 +15,31 @@ static int __init sntl_init(void)
 {
 	int ret;
 
-	ret = sntl_sysfs_init();
+	ret = sntl_registry_init();
 	if (ret)
 		return ret;
+	ret = sntl_sysfs_init();
+	if (ret)
+		goto err_registry;
+	ret = sntl_dev_init();
+	if (ret)
+		goto err_sysfs;
 
 	pr_info("version %s loaded\n", SENTINEL_VERSION_STRING);
 	return 0;
+
+err_sysfs:
+	sntl_sysfs_exit();
+err_registry:
+	sntl_registry_exit();
+	return ret;
 }
 
 static void __exit sntl_exit(void)
 {
+	sntl_dev_exit();
 	sntl_sysfs_exit();
+	sntl_registry_exit();
 	pr_info("unloaded\n");
 }
 

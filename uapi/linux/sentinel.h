@@ -1,12 +1,403 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * Sentinel userspace API.
+ * Sentinel userspace API: the contract between sentinel.ko, the training
+ * frameworks that use it (through /dev/sentinel) and the policy daemon
+ * (through generic netlink).
+ *
+ * DOCUMENTATION: THE DEVICE
+ * =========================
+ *
+ * Opening /dev/sentinel creates a *session* bound to the address space
+ * (mm) of the opening process.  The session ends when its last file
+ * reference is released (close, exit, crash); every object it registered
+ * is freed then.  The device is owned by root, group "sentinel", mode 0660
+ * (udev rule tools/udev/60-sentinel.rules); a process without access gets
+ * EACCES from open().  Opening fails with EMFILE when max_sessions sessions
+ * exist, and with ENODEV while /sys/kernel/sentinel/enabled is 0.
+ *
+ * Only a process using the session's address space may issue ioctls on it:
+ * a file descriptor inherited across fork() (or kept across execve()) gets
+ * EPERM for every command except SENTINEL_IOC_VERSION; the child opens
+ * its own session.  Open the device with O_CLOEXEC.  When the address
+ * space is gone (the owner exited while another process still holds the
+ * file), commands that need it fail with ESRCH.
+ *
+ * Every command's argument begins with "__u32 size; __u32 flags;".  The
+ * caller sets size to sizeof() the structure it was compiled with.  A
+ * size below the structure's first published version (SENTINEL_*_SIZE_V0)
+ * is EINVAL; a size above what the module knows is accepted when the extra
+ * bytes are all zero, else E2BIG; fields beyond the caller's size read as
+ * zero and are not written back.  The size encoded in the command number
+ * is ignored: the size field rules.
+ * Unknown bits in flags and non-zero reserved fields are EINVAL.  Arrays
+ * passed by pointer carry their own element size (obj_size, info_size)
+ * with the same rules.  Pointers are __u64 and every structure has the
+ * same layout for 32-bit and 64-bit callers (no implicit padding, 64-bit
+ * fields 8-byte aligned), so 32-bit processes use the same numbers.
+ *
+ * Errors common to all commands: EFAULT for a bad pointer, ENOTTY for an
+ * unknown command, EINTR when a fatal signal arrives while waiting for a
+ * lock (no partial effect is left behind).
+ *
+ * SENTINEL_IOC_VERSION (struct sentinel_version, read/write)
+ *   Out: major, minor (SENTINEL_VERSION_*), the feature bits the module
+ *   implements (SENTINEL_FEAT_*), the largest batch (max_batch) and the
+ *   number of nodes reported per object (max_nodes).  A change of major
+ *   is incompatible; minor only adds.
+ *
+ * SENTINEL_IOC_REGISTER (struct sentinel_register, read/write)
+ *   Registers count objects, an array of struct sentinel_obj at objs, of
+ *   obj_size bytes each, in one all-or-nothing batch: on any error no
+ *   object of the batch is registered and err_index is the index of the
+ *   offending entry (count when the error is not tied to an entry).
+ *   Per object:
+ *     addr, len   the byte range [addr, addr + len); len > 0.  addr and
+ *                 len must be multiples of the page size unless
+ *                 SENTINEL_OBJ_F_PARTIAL is set; a partial object covers
+ *                 every page its range touches for scans and residency,
+ *                 and may share its first and last page with another
+ *                 partial object (both then see that page).  Ranges are
+ *                 compared byte-exact for overlap.
+ *     id          chosen by the caller, unique among the session's live
+ *                 objects.
+ *     kind        SENTINEL_KIND_*.
+ *     flags       SENTINEL_OBJ_F_*.
+ *     layer_hint  the layer that allocated the object, or
+ *                 SENTINEL_LAYER_NONE.
+ *   Errors: EINVAL (len 0, unaligned without PARTIAL, addr + len wraps,
+ *   unknown kind or flag, reserved field set, count 0), E2BIG (count >
+ *   SENTINEL_MAX_BATCH), EFAULT (range outside the user address space),
+ *   ENOMEM (a page of the range is not mapped: every page must belong to
+ *   a VMA at registration time; or out of kernel memory), EEXIST (id
+ *   already live, also within the batch), EBUSY (range overlaps a live
+ *   object, also within the batch), ENOSPC (the session would exceed
+ *   max_objects_per_session).
+ *
+ * SENTINEL_IOC_UNREGISTER (struct sentinel_unregister, read/write)
+ *   Unregisters count objects named by the __u64 ids at ids, all or
+ *   nothing; err_index as above.  With SENTINEL_UNREG_ALL (count and ids
+ *   0) every object of the session goes.  Errors: ENOENT (no live object
+ *   with that id, also an id repeated in the batch), E2BIG, EINVAL.
+ *
+ * SENTINEL_IOC_MARK (struct sentinel_mark, write)
+ *   A phase mark: SENTINEL_MARK_STEP_BEGIN / STEP_END with the step
+ *   number, SENTINEL_MARK_LAYER_BEGIN / LAYER_END with the layer id and
+ *   direction (SENTINEL_DIR_*).  Step numbers strictly increase; a
+ *   STEP_BEGIN while a step is open closes that step first (counted in
+ *   unterminated_steps); STEP_END must name the open step.  Layer marks
+ *   outside a step are accepted and counted, and ignored by profiling.
+ *   A mark allocates nothing.  Errors: EINVAL (unknown type or direction,
+ *   step number not above the last, STEP_END without the matching open
+ *   step, layer id SENTINEL_LAYER_NONE).
+ *
+ * SENTINEL_IOC_QUERY (struct sentinel_query, read/write)
+ *   Describes objects into an array of struct sentinel_obj_info at out,
+ *   info_size bytes each, at most count of them.  Without
+ *   SENTINEL_QUERY_ALL, ids points to count object ids and the i-th
+ *   entry describes the i-th id (ENOENT, with err_index, when one is not
+ *   live).  With SENTINEL_QUERY_ALL, ids must be 0 and objects are
+ *   returned in increasing id order starting after cursor when
+ *   SENTINEL_QUERY_CURSOR is set (from the smallest id otherwise);
+ *   returned says how many were written and cursor is set to the last id
+ *   returned; returned < count means the end was reached.  With
+ *   SENTINEL_QUERY_RESIDENCY the module walks the page tables of each
+ *   object and fills the page counts; otherwise they are zero.  count is
+ *   at most SENTINEL_MAX_BATCH (E2BIG).
+ *
+ * SENTINEL_IOC_STATS (struct sentinel_session_stats, read/write)
+ *   The session's counters.
+ *
+ * Staleness.  The module never touches registered memory, only the page
+ * tables that map it, under the mmap lock, and only while the address
+ * space is alive.  An object whose range is (partly) unmapped after
+ * registration stays registered; every page-table walk checks the VMAs,
+ * counts the pages without a VMA as unmapped_pages and sets
+ * SENTINEL_OBJ_STATE_UNMAPPED when any page lacks one.  Such objects are
+ * unregistered by the caller or freed with the session.
+ *
+ * EXTENDING
+ * =========
+ * New fields go at the end of a structure (its size grows; old callers
+ * pass the old size and get the defaults); new behaviour is asked for
+ * with a new flag bit, which old modules reject with EINVAL; new commands
+ * take new numbers.  Feature bits in sentinel_version.features say what
+ * a module implements.
+ *
+ * GENERIC NETLINK
+ * ===============
+ * Family SENTINEL_GENL_NAME, version SENTINEL_GENL_VERSION, multicast
+ * group SENTINEL_GENL_MCGRP_EVENTS.  Commands and attributes are defined
+ * with the daemon interface; every command that reads another process's
+ * data or changes state requires CAP_NET_ADMIN.
  */
 #ifndef _UAPI_LINUX_SENTINEL_H
 #define _UAPI_LINUX_SENTINEL_H
 
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
 #define SENTINEL_VERSION_MAJOR 0
 #define SENTINEL_VERSION_MINOR 1
 #define SENTINEL_VERSION_STRING "0.1"
+
+#define SENTINEL_DEVICE "/dev/sentinel"
+
+/* Feature bits (sentinel_version.features). */
+#define SENTINEL_FEAT_REGISTRY		_BITULL(0)
+#define SENTINEL_FEAT_MARKS		_BITULL(1)
+#define SENTINEL_FEAT_RESIDENCY		_BITULL(2)
+
+#define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
+#define SENTINEL_MAX_NODES	8	/* nodes reported per object */
+#define SENTINEL_LAYER_NONE	0xffffffffU
+
+/* Object kinds. */
+enum sentinel_kind {
+	SENTINEL_KIND_OTHER = 0,
+	SENTINEL_KIND_WEIGHT = 1,
+	SENTINEL_KIND_ACTIVATION = 2,
+	SENTINEL_KIND_GRADIENT = 3,
+	SENTINEL_KIND_OPTIMIZER = 4,	/* optimizer state */
+	SENTINEL_KIND_WORKSPACE = 5,
+	__SENTINEL_KIND_MAX,
+};
+
+/* sentinel_obj.flags */
+#define SENTINEL_OBJ_F_PARTIAL		_BITUL(0) /* addr/len need not be page-aligned */
+#define SENTINEL_OBJ_F_SHORT_LIVED	_BITUL(1) /* lives within one layer */
+#define SENTINEL_OBJ_F_ALL		(SENTINEL_OBJ_F_PARTIAL | \
+					 SENTINEL_OBJ_F_SHORT_LIVED)
+
+/* sentinel_obj_info.state */
+#define SENTINEL_OBJ_STATE_UNMAPPED	_BITUL(0) /* some page has no VMA */
+#define SENTINEL_OBJ_STATE_MM_GONE	_BITUL(1) /* address space exited */
+
+/**
+ * struct sentinel_version - SENTINEL_IOC_VERSION
+ * @size: sizeof(struct sentinel_version) as compiled by the caller
+ * @flags: must be 0
+ * @major: out, SENTINEL_VERSION_MAJOR of the module
+ * @minor: out, SENTINEL_VERSION_MINOR of the module
+ * @max_batch: out, largest count per batch command
+ * @max_nodes: out, node_pages[] entries per object
+ * @features: out, SENTINEL_FEAT_* bits
+ */
+struct sentinel_version {
+	__u32 size;
+	__u32 flags;
+	__u32 major;
+	__u32 minor;
+	__u32 max_batch;
+	__u32 max_nodes;
+	__u64 features;
+};
+
+/**
+ * struct sentinel_obj - one object to register
+ * @addr: start address in the caller's address space
+ * @len: length in bytes
+ * @id: caller-chosen id, unique among live objects of the session
+ * @kind: enum sentinel_kind
+ * @flags: SENTINEL_OBJ_F_*
+ * @layer_hint: allocating layer, or SENTINEL_LAYER_NONE
+ * @reserved: must be 0
+ */
+struct sentinel_obj {
+	__u64 addr;
+	__u64 len;
+	__u64 id;
+	__u16 kind;
+	__u16 flags;
+	__u32 layer_hint;
+	__u64 reserved;
+};
+
+/**
+ * struct sentinel_register - SENTINEL_IOC_REGISTER
+ * @size: sizeof(struct sentinel_register)
+ * @flags: must be 0
+ * @count: number of objects at @objs, 1..SENTINEL_MAX_BATCH
+ * @obj_size: sizeof(struct sentinel_obj) as compiled by the caller
+ * @objs: user pointer to the array
+ * @err_index: out, index of the entry that failed, or @count
+ * @reserved: must be 0
+ */
+struct sentinel_register {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 obj_size;
+	__u64 objs;
+	__u32 err_index;
+	__u32 reserved;
+};
+
+#define SENTINEL_UNREG_ALL	_BITUL(0)
+
+/**
+ * struct sentinel_unregister - SENTINEL_IOC_UNREGISTER
+ * @size: sizeof(struct sentinel_unregister)
+ * @flags: SENTINEL_UNREG_ALL or 0
+ * @count: number of ids at @ids (0 with SENTINEL_UNREG_ALL)
+ * @err_index: out, index of the id that failed, or @count
+ * @ids: user pointer to __u64 ids (0 with SENTINEL_UNREG_ALL)
+ */
+struct sentinel_unregister {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 err_index;
+	__u64 ids;
+};
+
+enum sentinel_mark_type {
+	SENTINEL_MARK_STEP_BEGIN = 1,
+	SENTINEL_MARK_STEP_END = 2,
+	SENTINEL_MARK_LAYER_BEGIN = 3,
+	SENTINEL_MARK_LAYER_END = 4,
+};
+
+enum sentinel_direction {
+	SENTINEL_DIR_NONE = 0,		/* step marks */
+	SENTINEL_DIR_FORWARD = 1,
+	SENTINEL_DIR_BACKWARD = 2,
+	SENTINEL_DIR_OPTIMIZER = 3,
+};
+
+/**
+ * struct sentinel_mark - SENTINEL_IOC_MARK
+ * @size: sizeof(struct sentinel_mark)
+ * @flags: must be 0
+ * @type: enum sentinel_mark_type
+ * @direction: enum sentinel_direction; SENTINEL_DIR_NONE for step marks
+ * @layer: layer id for layer marks, 0 for step marks
+ * @step: step number for step marks, 0 for layer marks
+ */
+struct sentinel_mark {
+	__u32 size;
+	__u32 flags;
+	__u16 type;
+	__u16 direction;
+	__u32 layer;
+	__u64 step;
+};
+
+/**
+ * struct sentinel_obj_info - one object as described by SENTINEL_IOC_QUERY
+ * @addr: as registered
+ * @len: as registered
+ * @id: as registered
+ * @kind: as registered
+ * @flags: as registered
+ * @layer_hint: as registered
+ * @state: SENTINEL_OBJ_STATE_* seen by the last walk of this query
+ * @reserved: 0
+ * @pages: pages the object spans (with partial pages)
+ * @present_pages: pages present in memory
+ * @thp_pages: of the present pages, those mapped by a PMD-sized THP
+ * @unmapped_pages: pages without a VMA
+ * @node_pages: present pages per NUMA node; node SENTINEL_MAX_NODES - 1
+ *	also counts pages of any higher node
+ */
+struct sentinel_obj_info {
+	__u64 addr;
+	__u64 len;
+	__u64 id;
+	__u16 kind;
+	__u16 flags;
+	__u32 layer_hint;
+	__u32 state;
+	__u32 reserved;
+	__u64 pages;
+	__u64 present_pages;
+	__u64 thp_pages;
+	__u64 unmapped_pages;
+	__u64 node_pages[SENTINEL_MAX_NODES];
+};
+
+#define SENTINEL_QUERY_ALL		_BITUL(0)
+#define SENTINEL_QUERY_CURSOR		_BITUL(1)
+#define SENTINEL_QUERY_RESIDENCY	_BITUL(2)
+
+/**
+ * struct sentinel_query - SENTINEL_IOC_QUERY
+ * @size: sizeof(struct sentinel_query)
+ * @flags: SENTINEL_QUERY_*
+ * @count: ids at @ids, or capacity of @out with SENTINEL_QUERY_ALL
+ * @info_size: sizeof(struct sentinel_obj_info) as compiled by the caller
+ * @ids: user pointer to __u64 ids, 0 with SENTINEL_QUERY_ALL
+ * @out: user pointer to the output array
+ * @cursor: in/out with SENTINEL_QUERY_ALL: the last id returned
+ * @returned: out, entries written
+ * @err_index: out, index of the id that failed, or @count
+ */
+struct sentinel_query {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 info_size;
+	__u64 ids;
+	__u64 out;
+	__u64 cursor;
+	__u32 returned;
+	__u32 err_index;
+};
+
+/**
+ * struct sentinel_session_stats - SENTINEL_IOC_STATS
+ * @size: sizeof(struct sentinel_session_stats)
+ * @flags: must be 0
+ * @session_id: out, the session's id (as netlink reports it)
+ * @objects: out, live objects
+ * @bytes: out, bytes of the live objects
+ * @registered: out, objects registered over the session's life
+ * @unregistered: out, objects unregistered over the session's life
+ * @marks: out, phase marks accepted
+ * @steps: out, steps begun
+ * @last_step: out, number of the last step begun
+ * @unterminated_steps: out, steps closed by the next STEP_BEGIN
+ * @outside_layer_marks: out, layer marks outside a step
+ * @errors: out, commands of this session that failed
+ */
+struct sentinel_session_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 session_id;
+	__u64 objects;
+	__u64 bytes;
+	__u64 registered;
+	__u64 unregistered;
+	__u64 marks;
+	__u64 steps;
+	__u64 last_step;
+	__u64 unterminated_steps;
+	__u64 outside_layer_marks;
+	__u64 errors;
+};
+
+/* First published sizes: smaller structures are rejected with EINVAL. */
+#define SENTINEL_VERSION_SIZE_V0	32
+#define SENTINEL_OBJ_SIZE_V0		40
+#define SENTINEL_REGISTER_SIZE_V0	32
+#define SENTINEL_UNREGISTER_SIZE_V0	24
+#define SENTINEL_MARK_SIZE_V0		24
+#define SENTINEL_OBJ_INFO_SIZE_V0	136
+#define SENTINEL_QUERY_SIZE_V0		48
+#define SENTINEL_STATS_SIZE_V0		96
+
+#define SENTINEL_IOC_MAGIC	0xBE
+
+#define SENTINEL_IOC_VERSION	_IOWR(SENTINEL_IOC_MAGIC, 0x00, struct sentinel_version)
+#define SENTINEL_IOC_REGISTER	_IOWR(SENTINEL_IOC_MAGIC, 0x01, struct sentinel_register)
+#define SENTINEL_IOC_UNREGISTER	_IOWR(SENTINEL_IOC_MAGIC, 0x02, struct sentinel_unregister)
+#define SENTINEL_IOC_MARK	_IOW(SENTINEL_IOC_MAGIC, 0x03, struct sentinel_mark)
+#define SENTINEL_IOC_QUERY	_IOWR(SENTINEL_IOC_MAGIC, 0x04, struct sentinel_query)
+#define SENTINEL_IOC_STATS	_IOWR(SENTINEL_IOC_MAGIC, 0x05, struct sentinel_session_stats)
+
+/* Generic netlink (commands and attributes come with the daemon API). */
+#define SENTINEL_GENL_NAME		"sentinel"
+#define SENTINEL_GENL_VERSION		1
+#define SENTINEL_GENL_MCGRP_EVENTS	"events"
 
 #endif /* _UAPI_LINUX_SENTINEL_H */

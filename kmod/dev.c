@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sentinel: the /dev/sentinel misc device and its ioctl commands.
+ *
+ * Each command's argument starts with a size and a flags word (see the
+ * uapi header); this file copies arguments in and out under those rules
+ * and dispatches on the command's number, ignoring the size bits that the
+ * command number carries.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "sentinel.h"
+
+/*
+ * Copy a command's argument in: @usize is the caller's size, at least
+ * @min_size; bytes the module does not know must be zero.
+ */
+static int sntl_arg_in(void *karg, size_t ksize, size_t min_size,
+		       void __user *uarg, u32 *usize)
+{
+	if (get_user(*usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < min_size)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, *usize);
+}
+
+static int sntl_arg_out(void __user *uarg, const void *karg, size_t ksize,
+			u32 usize)
+{
+	return copy_to_user(uarg, karg, min_t(size_t, ksize, usize)) ?
+	       -EFAULT : 0;
+}
+
+static long sntl_ioc_version(void __user *uarg)
+{
+	struct sentinel_version v;
+	u32 usize;
+	int ret;
+
+	ret = sntl_arg_in(&v, sizeof(v), SENTINEL_VERSION_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (v.flags)
+		return -EINVAL;
+	v.major = SENTINEL_VERSION_MAJOR;
+	v.minor = SENTINEL_VERSION_MINOR;
+	v.max_batch = SENTINEL_MAX_BATCH;
+	v.max_nodes = SENTINEL_MAX_NODES;
+	v.features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
+		     SENTINEL_FEAT_RESIDENCY;
+	return sntl_arg_out(uarg, &v, sizeof(v), usize);
+}
+
+static long sntl_ioc_register(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_register r;
+	struct sentinel_register __user *ur = uarg;
+	u32 usize, err_index;
+	int ret;
+
+	ret = sntl_arg_in(&r, sizeof(r), SENTINEL_REGISTER_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (r.flags || r.reserved)
+		return -EINVAL;
+	/* Fail on an unwritable argument before changing anything. */
+	if (put_user(r.count, &ur->err_index))
+		return -EFAULT;
+	ret = sntl_register(s, u64_to_user_ptr(r.objs), r.count, r.obj_size,
+			    &err_index);
+	if (put_user(err_index, &ur->err_index))
+		return -EFAULT;
+	return ret;
+}
+
+static long sntl_ioc_unregister(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_unregister u;
+	struct sentinel_unregister __user *uu = uarg;
+	u32 usize, err_index;
+	int ret;
+
+	ret = sntl_arg_in(&u, sizeof(u), SENTINEL_UNREGISTER_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (u.flags & ~SENTINEL_UNREG_ALL)
+		return -EINVAL;
+	if (put_user(u.count, &uu->err_index))
+		return -EFAULT;
+	if (u.flags & SENTINEL_UNREG_ALL) {
+		if (u.count || u.ids)
+			return -EINVAL;
+		return sntl_unregister_all(s);
+	}
+	ret = sntl_unregister(s, u64_to_user_ptr(u.ids), u.count, &err_index);
+	if (put_user(err_index, &uu->err_index))
+		return -EFAULT;
+	return ret;
+}
+
+static long sntl_ioc_mark(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_mark m;
+	u32 usize;
+
+	/* The common case, the exact size, in one copy. */
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize == sizeof(m)) {
+		if (copy_from_user(&m, uarg, sizeof(m)))
+			return -EFAULT;
+	} else {
+		int ret = sntl_arg_in(&m, sizeof(m), SENTINEL_MARK_SIZE_V0,
+				      uarg, &usize);
+		if (ret)
+			return ret;
+	}
+	return sntl_session_mark(s, &m);
+}
+
+#define SNTL_QUERY_FLAGS (SENTINEL_QUERY_ALL | SENTINEL_QUERY_CURSOR | \
+			  SENTINEL_QUERY_RESIDENCY)
+
+static long sntl_ioc_query(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_query q;
+	u32 usize;
+	int ret, ret2;
+
+	ret = sntl_arg_in(&q, sizeof(q), SENTINEL_QUERY_SIZE_V0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (q.flags & ~SNTL_QUERY_FLAGS)
+		return -EINVAL;
+	ret = sntl_query(s, &q, q.info_size);
+	ret2 = sntl_arg_out(uarg, &q, sizeof(q), usize);
+	return ret ? ret : ret2;
+}
+
+static long sntl_ioc_stats(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_session_stats st;
+	u32 usize;
+	int ret;
+
+	ret = sntl_arg_in(&st, sizeof(st), SENTINEL_STATS_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (st.flags)
+		return -EINVAL;
+	sntl_session_stats(s, &st);
+	return sntl_arg_out(uarg, &st, sizeof(st), usize);
+}
+
+static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct sntl_session *s = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != SENTINEL_IOC_MAGIC)
+		return -ENOTTY;
+
+	if (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_VERSION)) {
+		ret = sntl_ioc_version(uarg);
+		goto out;
+	}
+	/* Only the address space the session describes may use it. */
+	if (current->mm != s->mm) {
+		ret = -EPERM;
+		goto out;
+	}
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(SENTINEL_IOC_REGISTER):
+		ret = sntl_ioc_register(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_UNREGISTER):
+		ret = sntl_ioc_unregister(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_MARK):
+		ret = sntl_ioc_mark(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_QUERY):
+		ret = sntl_ioc_query(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_STATS):
+		ret = sntl_ioc_stats(s, uarg);
+		break;
+	default:
+		return -ENOTTY;
+	}
+out:
+	if (ret < 0) {
+		atomic64_inc(&s->errors);
+		atomic64_inc(&sntl_stats.errors);
+	}
+	return ret;
+}
+
+static int sntl_open(struct inode *inode, struct file *file)
+{
+	struct sntl_session *s = sntl_session_create();
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	file->private_data = s;
+	return 0;
+}
+
+static int sntl_release(struct inode *inode, struct file *file)
+{
+	sntl_session_destroy(file->private_data);
+	return 0;
+}
+
+static const struct file_operations sntl_fops = {
+	.owner = THIS_MODULE,
+	.open = sntl_open,
+	.release = sntl_release,
+	.unlocked_ioctl = sntl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice sntl_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "sentinel",
+	.fops = &sntl_fops,
+	.mode = 0660,
+};
+
+/**
+ * sntl_dev_init() - register /dev/sentinel
+ *
+ * Return: 0 or a negative errno.
+ */
+int sntl_dev_init(void)
+{
+	return misc_register(&sntl_miscdev);
+}
+
+/**
+ * sntl_dev_exit() - remove /dev/sentinel; no file can be open
+ */
+void sntl_dev_exit(void)
+{
+	misc_deregister(&sntl_miscdev);
+}

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sentinel: the object registry of a session.
+ *
+ * Objects live in two red-black trees under the session's mutex: one by
+ * id, one by start address.  Live objects never overlap, so the object
+ * with the largest start below a new range's end is the only one that can
+ * overlap it, and both lookups are O(log n).  Batches are all or nothing:
+ * entries are inserted as they are validated and taken out again when a
+ * later entry fails.  Object memory is charged to the caller's memcg.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "sentinel.h"
+
+/* Entries copied from userspace per round, bounded by one page. */
+#define SNTL_CHUNK_OBJS		(PAGE_SIZE / sizeof(struct sentinel_obj))
+#define SNTL_CHUNK_IDS		(PAGE_SIZE / sizeof(u64))
+#define SNTL_CHUNK_INFOS	16
+
+static struct kmem_cache *sntl_obj_cache;
+
+static int sntl_cmp_id(const void *key, const struct rb_node *n)
+{
+	u64 id = *(const u64 *)key;
+	u64 nid = rb_entry(n, struct sntl_object, id_node)->id;
+
+	return id < nid ? -1 : id > nid;
+}
+
+static bool sntl_less_id(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct sntl_object, id_node)->id <
+	       rb_entry(b, struct sntl_object, id_node)->id;
+}
+
+static bool sntl_less_addr(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct sntl_object, addr_node)->start <
+	       rb_entry(b, struct sntl_object, addr_node)->start;
+}
+
+static struct sntl_object *sntl_find_id(struct sntl_session *s, u64 id)
+{
+	struct rb_node *n = rb_find(&id, &s->by_id, sntl_cmp_id);
+
+	return n ? rb_entry(n, struct sntl_object, id_node) : NULL;
+}
+
+/* The live object with the largest start below @end, if it reaches @start. */
+static struct sntl_object *sntl_find_overlap(struct sntl_session *s,
+					     unsigned long start,
+					     unsigned long end)
+{
+	struct rb_node *n = s->by_addr.rb_node;
+	struct sntl_object *cand = NULL;
+
+	while (n) {
+		struct sntl_object *o = rb_entry(n, struct sntl_object,
+						 addr_node);
+
+		if (o->start < end) {
+			cand = o;
+			n = n->rb_right;
+		} else {
+			n = n->rb_left;
+		}
+	}
+	return cand && cand->end > start ? cand : NULL;
+}
+
+static void sntl_unlink(struct sntl_session *s, struct sntl_object *o)
+{
+	rb_erase(&o->id_node, &s->by_id);
+	rb_erase(&o->addr_node, &s->by_addr);
+}
+
+static void sntl_link(struct sntl_session *s, struct sntl_object *o)
+{
+	rb_add(&o->id_node, &s->by_id, sntl_less_id);
+	rb_add(&o->addr_node, &s->by_addr, sntl_less_addr);
+}
+
+/* Field checks that need no lock; the range must then be mapped. */
+static int sntl_check_obj(const struct sentinel_obj *o)
+{
+	unsigned long mask = (o->flags & SENTINEL_OBJ_F_PARTIAL) ?
+			     0 : PAGE_SIZE - 1;
+
+	if (o->reserved || o->kind >= __SENTINEL_KIND_MAX ||
+	    (o->flags & ~SENTINEL_OBJ_F_ALL) || !o->len)
+		return -EINVAL;
+	if ((o->addr | o->len) & mask)
+		return -EINVAL;
+	if (o->addr + o->len < o->addr)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(o->addr), o->len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Every page of [start, end) belongs to a VMA; mmap lock held. */
+static bool sntl_range_mapped(struct mm_struct *mm, unsigned long start,
+			      unsigned long end)
+{
+	unsigned long addr = start & PAGE_MASK;
+
+	while (addr < end) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+
+		if (!vma || vma->vm_start > addr)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
+static void sntl_free_batch(struct sntl_session *s, struct sntl_object *head,
+			    bool linked)
+{
+	while (head) {
+		struct sntl_object *next = head->batch_next;
+
+		if (linked)
+			sntl_unlink(s, head);
+		kmem_cache_free(sntl_obj_cache, head);
+		head = next;
+	}
+}
+
+/*
+ * Validate and insert one copied chunk.  Entries are linked into the trees
+ * and onto *@head as they pass; on error *@err_at is the failing index.
+ */
+static int sntl_register_chunk(struct sntl_session *s,
+			       const struct sentinel_obj *objs, u32 n,
+			       struct sntl_object **head, u32 *err_at,
+			       u64 *bytes)
+{
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		ret = sntl_check_obj(&objs[i]);
+		if (ret)
+			goto fail;
+	}
+
+	if (mmap_read_lock_killable(s->mm)) {
+		i = 0;
+		ret = -EINTR;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (!sntl_range_mapped(s->mm, objs[i].addr,
+				       objs[i].addr + objs[i].len)) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	mmap_read_unlock(s->mm);
+	if (ret)
+		goto fail;
+
+	for (i = 0; i < n; i++) {
+		const struct sentinel_obj *u = &objs[i];
+		struct sntl_object *o;
+
+		if (sntl_find_id(s, u->id)) {
+			ret = -EEXIST;
+			goto fail;
+		}
+		if (sntl_find_overlap(s, u->addr, u->addr + u->len)) {
+			ret = -EBUSY;
+			goto fail;
+		}
+		o = kmem_cache_alloc(sntl_obj_cache, GFP_KERNEL_ACCOUNT);
+		if (!o) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		o->id = u->id;
+		o->start = u->addr;
+		o->end = u->addr + u->len;
+		o->kind = u->kind;
+		o->flags = u->flags;
+		o->layer_hint = u->layer_hint;
+		sntl_link(s, o);
+		o->batch_next = *head;
+		*head = o;
+		*bytes += u->len;
+	}
+	return 0;
+fail:
+	*err_at = i;
+	return ret;
+}
+
+/**
+ * sntl_register() - register a batch of objects, all or nothing
+ * @s: the session; the caller runs in its address space
+ * @objs: user array of @count entries of @obj_size bytes
+ * @count: 1..SENTINEL_MAX_BATCH
+ * @obj_size: caller's sizeof(struct sentinel_obj)
+ * @err_index: set to the index of the failing entry, or @count
+ *
+ * Return: 0 or a negative errno as documented in the uapi header.
+ */
+int sntl_register(struct sntl_session *s, const void __user *objs,
+		  u32 count, u32 obj_size, u32 *err_index)
+{
+	struct sntl_object *head = NULL;
+	struct sentinel_obj *buf;
+	u64 bytes = 0;
+	u32 done = 0, max;
+	int ret;
+
+	*err_index = count;
+	if (!count || obj_size < SENTINEL_OBJ_SIZE_V0)
+		return -EINVAL;
+	if (count > SENTINEL_MAX_BATCH || obj_size > PAGE_SIZE)
+		return -E2BIG;
+
+	buf = kmalloc_array(SNTL_CHUNK_OBJS, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (!mmget_not_zero(s->mm)) {
+		ret = -ESRCH;
+		goto out_free;
+	}
+	if (mutex_lock_killable(&s->lock)) {
+		ret = -EINTR;
+		goto out_mmput;
+	}
+
+	max = READ_ONCE(sntl_cfg.max_objects_per_session);
+	if (s->nr_objects + count > max) {
+		*err_index = s->nr_objects < max ? max - s->nr_objects : 0;
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+
+	while (done < count) {
+		u32 n = min_t(u32, count - done, SNTL_CHUNK_OBJS);
+		u32 i, at = 0;
+
+		for (i = 0; i < n; i++) {
+			const void __user *src = objs +
+				(size_t)(done + i) * obj_size;
+
+			ret = copy_struct_from_user(&buf[i], sizeof(buf[i]),
+						    src, obj_size);
+			if (ret) {
+				*err_index = done + i;
+				goto out_rollback;
+			}
+		}
+		ret = sntl_register_chunk(s, buf, n, &head, &at, &bytes);
+		if (ret) {
+			*err_index = done + at;
+			goto out_rollback;
+		}
+		done += n;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out_rollback;
+		}
+	}
+
+	s->nr_objects += count;
+	s->bytes += bytes;
+	s->registered += count;
+	atomic64_add(count, &sntl_stats.objects);
+	atomic64_add(bytes, &sntl_stats.bytes);
+	*err_index = count;
+	ret = 0;
+	goto out_unlock;
+
+out_rollback:
+	sntl_free_batch(s, head, true);
+out_unlock:
+	mutex_unlock(&s->lock);
+out_mmput:
+	mmput(s->mm);
+out_free:
+	kfree(buf);
+	return ret;
+}
+
+static void sntl_account_removed(struct sntl_session *s, u64 nr, u64 bytes)
+{
+	s->nr_objects -= nr;
+	s->bytes -= bytes;
+	s->unregistered += nr;
+	atomic64_sub(nr, &sntl_stats.objects);
+	atomic64_sub(bytes, &sntl_stats.bytes);
+}
+
+/**
+ * sntl_unregister() - unregister a batch of objects by id, all or nothing
+ * @s: the session
+ * @ids: user array of @count ids
+ * @count: 1..SENTINEL_MAX_BATCH
+ * @err_index: set to the index of the failing id, or @count
+ *
+ * Return: 0, -ENOENT for an id that is not live (or repeated), -EFAULT,
+ * -EINVAL, -E2BIG, -EINTR.
+ */
+int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
+		    u32 count, u32 *err_index)
+{
+	struct sntl_object *head = NULL, *o;
+	u64 bytes = 0, *buf;
+	u32 done = 0;
+	int ret = 0;
+
+	*err_index = count;
+	if (!count)
+		return -EINVAL;
+	if (count > SENTINEL_MAX_BATCH)
+		return -E2BIG;
+
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (mutex_lock_killable(&s->lock)) {
+		kfree(buf);
+		return -EINTR;
+	}
+
+	while (done < count) {
+		u32 n = min_t(u32, count - done, SNTL_CHUNK_IDS), i;
+
+		if (copy_from_user(buf, ids + done, n * sizeof(u64))) {
+			ret = -EFAULT;
+			*err_index = done;
+			goto out_restore;
+		}
+		for (i = 0; i < n; i++) {
+			o = sntl_find_id(s, buf[i]);
+			if (!o) {
+				ret = -ENOENT;
+				*err_index = done + i;
+				goto out_restore;
+			}
+			sntl_unlink(s, o);
+			o->batch_next = head;
+			head = o;
+			bytes += o->end - o->start;
+		}
+		done += n;
+	}
+
+	sntl_account_removed(s, count, bytes);
+	mutex_unlock(&s->lock);
+	sntl_free_batch(s, head, false);
+	kfree(buf);
+	return 0;
+
+out_restore:
+	for (o = head; o; o = o->batch_next)
+		sntl_link(s, o);
+	mutex_unlock(&s->lock);
+	kfree(buf);
+	return ret;
+}
+
+static void sntl_free_tree(struct sntl_session *s)
+{
+	struct sntl_object *o, *next;
+	u64 nr = 0, bytes = 0;
+
+	rbtree_postorder_for_each_entry_safe(o, next, &s->by_id, id_node) {
+		nr++;
+		bytes += o->end - o->start;
+		kmem_cache_free(sntl_obj_cache, o);
+		if (!(nr & 1023))
+			cond_resched();
+	}
+	s->by_id = RB_ROOT;
+	s->by_addr = RB_ROOT;
+	sntl_account_removed(s, nr, bytes);
+}
+
+/**
+ * sntl_unregister_all() - unregister every object of a session
+ * @s: the session
+ *
+ * Return: 0 or -EINTR.
+ */
+int sntl_unregister_all(struct sntl_session *s)
+{
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	sntl_free_tree(s);
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+/**
+ * sntl_registry_free_all() - free a dying session's objects
+ * @s: the session; nothing else can reach it any more
+ */
+void sntl_registry_free_all(struct sntl_session *s)
+{
+	mutex_lock(&s->lock);
+	sntl_free_tree(s);
+	mutex_unlock(&s->lock);
+}
+
+static void sntl_fill_info(const struct sntl_object *o,
+			   struct sentinel_obj_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->addr = o->start;
+	info->len = o->end - o->start;
+	info->id = o->id;
+	info->kind = o->kind;
+	info->flags = o->flags;
+	info->layer_hint = o->layer_hint;
+	info->pages = (PAGE_ALIGN(o->end) - (o->start & PAGE_MASK)) >>
+		      PAGE_SHIFT;
+}
+
+/* Walk the page tables of @n objects whose info is already filled. */
+static int sntl_fill_residency(struct sntl_session *s,
+			       struct sentinel_obj_info *infos, u32 n,
+			       bool mm_alive)
+{
+	u32 i;
+	int ret = 0;
+
+	if (!mm_alive) {
+		for (i = 0; i < n; i++)
+			infos[i].state |= SENTINEL_OBJ_STATE_MM_GONE;
+		return 0;
+	}
+	if (mmap_read_lock_killable(s->mm))
+		return -EINTR;
+	for (i = 0; i < n && !ret; i++) {
+		struct sentinel_obj_info *info = &infos[i];
+		struct sntl_walk w = {};
+
+		ret = sntl_walk_range(s->mm, info->addr & PAGE_MASK,
+				      PAGE_ALIGN(info->addr + info->len), &w);
+		info->present_pages = w.present;
+		info->thp_pages = w.thp;
+		info->unmapped_pages = w.unmapped;
+		memcpy(info->node_pages, w.node, sizeof(w.node));
+		if (w.unmapped)
+			info->state |= SENTINEL_OBJ_STATE_UNMAPPED;
+	}
+	mmap_read_unlock(s->mm);
+	return ret;
+}
+
+static int sntl_copy_infos(void __user *out, u32 at, u32 info_size,
+			   const struct sentinel_obj_info *infos, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		void __user *dst = out + (size_t)(at + i) * info_size;
+
+		if (copy_to_user(dst, &infos[i], sizeof(infos[i])))
+			return -EFAULT;
+		if (info_size > sizeof(infos[i]) &&
+		    clear_user(dst + sizeof(infos[i]),
+			       info_size - sizeof(infos[i])))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Next object in id order after @cursor (or the first with !@after). */
+static struct sntl_object *sntl_next_by_id(struct sntl_session *s, u64 cursor,
+					   bool after)
+{
+	struct rb_node *n = s->by_id.rb_node;
+	struct sntl_object *best = NULL;
+
+	while (n) {
+		struct sntl_object *o = rb_entry(n, struct sntl_object, id_node);
+
+		if (!after || o->id > cursor) {
+			best = o;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/**
+ * sntl_query() - describe objects by id or all of them, page by page
+ * @s: the session
+ * @q: the command, already validated for flags; returned, cursor and
+ *	err_index are updated
+ * @info_size: caller's sizeof(struct sentinel_obj_info)
+ *
+ * Return: 0 or a negative errno as documented in the uapi header.
+ */
+int sntl_query(struct sntl_session *s, struct sentinel_query *q,
+	       u32 info_size)
+{
+	const bool all = q->flags & SENTINEL_QUERY_ALL;
+	const bool res = q->flags & SENTINEL_QUERY_RESIDENCY;
+	void __user *out = u64_to_user_ptr(q->out);
+	const u64 __user *ids = u64_to_user_ptr(q->ids);
+	bool after = q->flags & SENTINEL_QUERY_CURSOR;
+	struct sentinel_obj_info *infos;
+	bool mm_alive = false;
+	u64 cursor = q->cursor;
+	int ret = 0;
+	u32 i = 0;
+
+	q->returned = 0;
+	q->err_index = q->count;
+	if (info_size < SENTINEL_OBJ_INFO_SIZE_V0)
+		return -EINVAL;
+	if (info_size > PAGE_SIZE || q->count > SENTINEL_MAX_BATCH)
+		return -E2BIG;
+	if (all && q->ids)
+		return -EINVAL;
+	if (!all && (!q->count || after))
+		return -EINVAL;
+	if (!q->count)
+		return 0;
+
+	infos = kmalloc_array(SNTL_CHUNK_INFOS, sizeof(*infos), GFP_KERNEL);
+	if (!infos)
+		return -ENOMEM;
+	if (res)
+		mm_alive = mmget_not_zero(s->mm);
+	if (mutex_lock_killable(&s->lock)) {
+		ret = -EINTR;
+		goto out;
+	}
+
+	while (q->returned < q->count) {
+		u32 n = min_t(u32, q->count - q->returned, SNTL_CHUNK_INFOS);
+
+		for (i = 0; i < n; i++) {
+			struct sntl_object *o;
+			u64 id;
+
+			if (all) {
+				o = sntl_next_by_id(s, cursor, after);
+				if (!o)
+					break;
+				cursor = o->id;
+				after = true;
+			} else {
+				if (get_user(id, ids + q->returned + i)) {
+					ret = -EFAULT;
+					goto fail;
+				}
+				o = sntl_find_id(s, id);
+				if (!o) {
+					ret = -ENOENT;
+					goto fail;
+				}
+			}
+			sntl_fill_info(o, &infos[i]);
+		}
+		if (res) {
+			ret = sntl_fill_residency(s, infos, i, mm_alive);
+			if (ret)
+				goto fail;
+		}
+		ret = sntl_copy_infos(out, q->returned, info_size, infos, i);
+		if (ret)
+			goto fail;
+		q->returned += i;
+		if (i < n)
+			break;
+	}
+	q->cursor = cursor;
+	mutex_unlock(&s->lock);
+	goto out;
+
+fail:
+	q->err_index = q->returned + i;
+	mutex_unlock(&s->lock);
+out:
+	if (mm_alive)
+		mmput(s->mm);
+	kfree(infos);
+	return ret;
+}
+
+/**
+ * sntl_registry_init() - create the object cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sntl_registry_init(void)
+{
+	sntl_obj_cache = KMEM_CACHE(sntl_object, SLAB_ACCOUNT);
+	return sntl_obj_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * sntl_registry_exit() - destroy the object cache; every session is gone
+ */
+void sntl_registry_exit(void)
+{
+	kmem_cache_destroy(sntl_obj_cache);
+}

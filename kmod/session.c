@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sentinel: sessions and phase marks.
+ *
+ * A session is created by each open of /dev/sentinel and bound to the
+ * opener's address space.  It holds a reference on the mm_struct (mmgrab)
+ * but not on its memory: the address space may exit while the session
+ * lives on, and every user of the memory takes mmget_not_zero() first.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/sched/task.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "sentinel.h"
+
+static LIST_HEAD(sntl_sessions);
+static DEFINE_MUTEX(sntl_sessions_lock);
+static atomic64_t sntl_next_session_id = ATOMIC64_INIT(0);
+
+struct sntl_config sntl_cfg = {
+	.enabled = true,
+	.max_sessions = 1024,
+	.max_objects_per_session = 4U << 20,
+};
+
+struct sntl_stats sntl_stats;
+
+/**
+ * sntl_session_create() - create a session for the current process
+ *
+ * Return: the session, or an ERR_PTR: -ENODEV when Sentinel is disabled,
+ * -EMFILE when max_sessions sessions exist, -ENOMEM, -ESRCH when the
+ * caller has no address space.
+ */
+struct sntl_session *sntl_session_create(void)
+{
+	struct sntl_session *s;
+
+	if (!READ_ONCE(sntl_cfg.enabled))
+		return ERR_PTR(-ENODEV);
+	if (!current->mm)
+		return ERR_PTR(-ESRCH);
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&s->lock);
+	spin_lock_init(&s->mark_lock);
+	s->by_id = RB_ROOT;
+	s->by_addr = RB_ROOT;
+	s->tgid = task_tgid_nr(current);
+	get_task_comm(s->comm, current);
+	atomic64_set(&s->errors, 0);
+
+	mutex_lock(&sntl_sessions_lock);
+	if (atomic_read(&sntl_stats.sessions) >=
+	    READ_ONCE(sntl_cfg.max_sessions)) {
+		mutex_unlock(&sntl_sessions_lock);
+		kfree(s);
+		return ERR_PTR(-EMFILE);
+	}
+	s->id = atomic64_inc_return(&sntl_next_session_id);
+	s->mm = current->mm;
+	mmgrab(s->mm);
+	list_add_tail(&s->list, &sntl_sessions);
+	atomic_inc(&sntl_stats.sessions);
+	atomic64_inc(&sntl_stats.sessions_total);
+	mutex_unlock(&sntl_sessions_lock);
+
+	return s;
+}
+
+/**
+ * sntl_session_destroy() - free a session and everything it registered
+ * @s: the session; no command may be running on it
+ */
+void sntl_session_destroy(struct sntl_session *s)
+{
+	mutex_lock(&sntl_sessions_lock);
+	list_del(&s->list);
+	atomic_dec(&sntl_stats.sessions);
+	mutex_unlock(&sntl_sessions_lock);
+
+	sntl_registry_free_all(s);
+	mmdrop(s->mm);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
+
+static bool sntl_mark_valid(const struct sentinel_mark *m)
+{
+	switch (m->type) {
+	case SENTINEL_MARK_STEP_BEGIN:
+	case SENTINEL_MARK_STEP_END:
+		return m->direction == SENTINEL_DIR_NONE && m->layer == 0;
+	case SENTINEL_MARK_LAYER_BEGIN:
+	case SENTINEL_MARK_LAYER_END:
+		return m->step == 0 && m->layer != SENTINEL_LAYER_NONE &&
+		       m->direction >= SENTINEL_DIR_FORWARD &&
+		       m->direction <= SENTINEL_DIR_OPTIMIZER;
+	default:
+		return false;
+	}
+}
+
+/**
+ * sntl_session_mark() - apply a phase mark to a session
+ * @s: the session
+ * @m: the mark, already copied from userspace
+ *
+ * Takes only the session's mark spinlock and allocates nothing.
+ *
+ * Return: 0, or -EINVAL for a malformed or out-of-order mark.
+ */
+int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m)
+{
+	struct sntl_phase *p = &s->phase;
+	u64 now = ktime_get_ns();
+	int ret = 0;
+
+	if (m->flags || !sntl_mark_valid(m))
+		return -EINVAL;
+
+	spin_lock(&s->mark_lock);
+	switch (m->type) {
+	case SENTINEL_MARK_STEP_BEGIN:
+		if (p->steps && m->step <= p->step) {
+			ret = -EINVAL;
+			break;
+		}
+		if (p->in_step)
+			p->unterminated_steps++;
+		p->in_step = true;
+		p->step = m->step;
+		p->steps++;
+		break;
+	case SENTINEL_MARK_STEP_END:
+		if (!p->in_step || m->step != p->step) {
+			ret = -EINVAL;
+			break;
+		}
+		p->in_step = false;
+		break;
+	case SENTINEL_MARK_LAYER_BEGIN:
+	case SENTINEL_MARK_LAYER_END:
+		if (!p->in_step)
+			p->outside_layer_marks++;
+		p->layer = m->layer;
+		p->direction = m->direction;
+		break;
+	}
+	if (!ret) {
+		p->marks++;
+		p->last_type = m->type;
+		p->last_mark_ns = now;
+	}
+	spin_unlock(&s->mark_lock);
+
+	if (!ret)
+		atomic64_inc(&sntl_stats.marks);
+	return ret;
+}
+
+/**
+ * sntl_session_stats() - fill a session's statistics
+ * @s: the session
+ * @st: output; the size and flags fields are left alone
+ */
+void sntl_session_stats(struct sntl_session *s,
+			struct sentinel_session_stats *st)
+{
+	st->session_id = s->id;
+
+	mutex_lock(&s->lock);
+	st->objects = s->nr_objects;
+	st->bytes = s->bytes;
+	st->registered = s->registered;
+	st->unregistered = s->unregistered;
+	mutex_unlock(&s->lock);
+
+	spin_lock(&s->mark_lock);
+	st->marks = s->phase.marks;
+	st->steps = s->phase.steps;
+	st->last_step = s->phase.step;
+	st->unterminated_steps = s->phase.unterminated_steps;
+	st->outside_layer_marks = s->phase.outside_layer_marks;
+	spin_unlock(&s->mark_lock);
+
+	st->errors = atomic64_read(&s->errors);
+}

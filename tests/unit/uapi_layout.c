@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uapi structures have one layout for 32-bit and 64-bit callers: this
+ * file is built both ways (uapi_layout, uapi_layout_m32) and checks every
+ * size and offset against the published values, at compile time and
+ * again at run time for the TAP report.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <linux/sentinel.h>
+
+#define CHECK(expr) _Static_assert(expr, #expr)
+
+CHECK(sizeof(struct sentinel_version) == SENTINEL_VERSION_SIZE_V0);
+CHECK(sizeof(struct sentinel_obj) == SENTINEL_OBJ_SIZE_V0);
+CHECK(sizeof(struct sentinel_register) == SENTINEL_REGISTER_SIZE_V0);
+CHECK(sizeof(struct sentinel_unregister) == SENTINEL_UNREGISTER_SIZE_V0);
+CHECK(sizeof(struct sentinel_mark) == SENTINEL_MARK_SIZE_V0);
+CHECK(sizeof(struct sentinel_obj_info) == SENTINEL_OBJ_INFO_SIZE_V0);
+CHECK(sizeof(struct sentinel_query) == SENTINEL_QUERY_SIZE_V0);
+CHECK(sizeof(struct sentinel_session_stats) == SENTINEL_STATS_SIZE_V0);
+
+struct field {
+	const char *name;
+	size_t off, want;
+};
+
+#define F(type, member, want) { #type "." #member, offsetof(struct type, member), want }
+
+static const struct field fields[] = {
+	F(sentinel_version, features, 24),
+	F(sentinel_obj, addr, 0),
+	F(sentinel_obj, len, 8),
+	F(sentinel_obj, id, 16),
+	F(sentinel_obj, kind, 24),
+	F(sentinel_obj, flags, 26),
+	F(sentinel_obj, layer_hint, 28),
+	F(sentinel_obj, reserved, 32),
+	F(sentinel_register, count, 8),
+	F(sentinel_register, obj_size, 12),
+	F(sentinel_register, objs, 16),
+	F(sentinel_register, err_index, 24),
+	F(sentinel_unregister, err_index, 12),
+	F(sentinel_unregister, ids, 16),
+	F(sentinel_mark, type, 8),
+	F(sentinel_mark, direction, 10),
+	F(sentinel_mark, layer, 12),
+	F(sentinel_mark, step, 16),
+	F(sentinel_obj_info, state, 32),
+	F(sentinel_obj_info, pages, 40),
+	F(sentinel_obj_info, node_pages, 72),
+	F(sentinel_query, ids, 16),
+	F(sentinel_query, out, 24),
+	F(sentinel_query, cursor, 32),
+	F(sentinel_query, returned, 40),
+	F(sentinel_query, err_index, 44),
+	F(sentinel_session_stats, session_id, 8),
+	F(sentinel_session_stats, errors, 88),
+};
+
+int main(void)
+{
+	size_t n = sizeof(fields) / sizeof(fields[0]), i;
+	int failed = 0;
+
+	printf("1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		int ok = fields[i].off == fields[i].want;
+
+		printf("%sok %zu - %s at %zu (%zu-bit)\n", ok ? "" : "not ",
+		       i + 1, fields[i].name, fields[i].off,
+		       sizeof(void *) * 8);
+		failed |= !ok;
+	}
+	return failed;
+}
