@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The plan as the allocator sees it: a placement (NUMA node) and a group
+ * per logical id.  Placements are applied at birth with mbind(2), called
+ * through syscall(2) so that the library needs no libnuma.
+ */
+#include <errno.h>
+#include <linux/mempolicy.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PLAN_MAX_NODES	1024
+
+/* lid -> group << 32 | (node + 1); node + 1 == 0: no placement. */
+static struct sntl_hmap plan;
+
+static int plan_update(uint64_t lid, uint64_t keep_mask, uint64_t set)
+{
+	uint64_t v = 0;
+	int ret = 0;
+
+	if (lid & ~SNTL_LID_MASK)
+		return SNTL_EINVAL;
+	sntl__init();
+	pthread_mutex_lock(&sntl_lock);
+	sntl_hmap_get(&plan, lid, &v);
+	v = (v & keep_mask) | set;
+	if (!v)
+		sntl_hmap_del(&plan, lid);
+	else if (sntl_hmap_put(&plan, lid, v))
+		ret = SNTL_ENOMEM;
+	pthread_mutex_unlock(&sntl_lock);
+	return ret;
+}
+
+int sntl_set_placement(uint64_t logical_id, int node)
+{
+	if (node < -1 || node >= PLAN_MAX_NODES)
+		return SNTL_EINVAL;
+	return plan_update(logical_id, ~0xffffffffULL, (uint32_t)(node + 1));
+}
+
+int sntl_get_placement(uint64_t logical_id)
+{
+	int node, ret = SNTL_ENOENT;
+
+	sntl__init();
+	pthread_mutex_lock(&sntl_lock);
+	if (sntl__placement_locked(logical_id, &node))
+		ret = node;
+	pthread_mutex_unlock(&sntl_lock);
+	return ret;
+}
+
+int sntl_clear_placements(void)
+{
+	size_t i;
+
+	sntl__init();
+	pthread_mutex_lock(&sntl_lock);
+	/* Keep the groups: rebuild without the node part. */
+	for (i = 0; i < plan.cap; ) {
+		struct sntl_hent *e = &plan.tab[i];
+
+		if (e->key != SNTL_HMAP_EMPTY && (e->val & 0xffffffffULL)) {
+			uint64_t key = e->key, v = e->val & ~0xffffffffULL;
+
+			if (v) {
+				e->val = v;
+			} else {
+				/* Deletion shifts entries into slot i: look again. */
+				sntl_hmap_del(&plan, key);
+				continue;
+			}
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&sntl_lock);
+	return 0;
+}
+
+int sntl_set_group(uint64_t logical_id, uint32_t group)
+{
+	return plan_update(logical_id, 0xffffffffULL, (uint64_t)group << 32);
+}
+
+uint32_t sntl_get_group(uint64_t logical_id)
+{
+	uint64_t v = 0;
+
+	sntl__init();
+	pthread_mutex_lock(&sntl_lock);
+	sntl_hmap_get(&plan, logical_id, &v);
+	pthread_mutex_unlock(&sntl_lock);
+	return (uint32_t)(v >> 32);
+}
+
+bool sntl__placement_locked(uint64_t lid, int *node)
+{
+	uint64_t v;
+
+	if (!plan.used || !sntl_hmap_get(&plan, lid, &v) || !(uint32_t)v)
+		return false;
+	*node = (int)(uint32_t)v - 1;
+	return true;
+}
+
+int sntl__bind(void *addr, size_t len, int node)
+{
+	unsigned long mask[PLAN_MAX_NODES / (8 * sizeof(unsigned long))] = { 0 };
+	const size_t bits = 8 * sizeof(unsigned long);
+
+	if (node < 0 || node >= PLAN_MAX_NODES)
+		return -EINVAL;
+	mask[node / bits] |= 1UL << (node % bits);
+	/* maxnode counts one more than the bits the kernel reads. */
+	if (syscall(SYS_mbind, addr, len, MPOL_PREFERRED, mask,
+		    (unsigned long)node + 2, 0))
+		return -errno;
+	return 0;
+}
