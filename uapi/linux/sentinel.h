@@ -123,12 +123,80 @@
  * take new numbers.  Feature bits in sentinel_version.features say what
  * a module implements.
  *
+ * PROFILES
+ * ========
+ *
+ * A session is profiled over K steps after a warm-up of W steps (counted
+ * in STEP_BEGIN marks; defaults from the sysfs knobs profile_warmup_steps
+ * and profile_steps, per session with SENTINEL_IOC_PROFILE_CTL or the
+ * netlink command SENTINEL_CMD_PROFILE_START).  During a profiled step,
+ * every LAYER_END mark scans the accessed bits of every object's pages
+ * (test and clear) and records, per object touched, the number of
+ * distinct pages touched since the previous layer mark.  With the sysfs
+ * knob tlb_flush set (default), the TLB is flushed after each clearing
+ * pass, so a page touched in a layer is seen in that layer; without it a
+ * page whose translation stayed cached may be missed.
+ *
+ * SENTINEL_IOC_PROFILE_CTL (struct sentinel_profile_ctl, read/write)
+ *   op SENTINEL_PROFILE_OP_START arms profiling: warmup steps to skip from
+ *   now, then steps profiled steps (1..SENTINEL_MAX_PROFILE_STEPS);
+ *   SENTINEL_PROFILE_OP_STOP disarms it and drops a profile in progress;
+ *   SENTINEL_PROFILE_OP_STATUS only reports.  Out: state
+ *   (SENTINEL_PROFILE_STATE_*), generation (increments when a profile
+ *   completes).  Errors: EINVAL (unknown op, steps out of range).
+ *
+ * SENTINEL_IOC_PROFILE_READ (struct sentinel_profile_read, read/write)
+ *   Copies the last complete profile into buf (buf_len bytes): a struct
+ *   sentinel_profile_hdr, then nr_layers struct sentinel_profile_layer,
+ *   then nr_entries struct sentinel_profile_entry, then nr_objects struct
+ *   sentinel_profile_object, each array at the offset the header gives.
+ *   Out: needed, the profile's size in bytes.  ENOENT when no profile is
+ *   complete, ENOSPC when buf_len < needed (nothing copied).
+ *
+ * Steady scans.  Outside profiled steps, every steady_scan_interval-th
+ * STEP_END (sysfs; 0 disables) scans objects for touched pages, at most
+ * steady_scan_budget pages per scan, resuming after the last object
+ * scanned; the counts appear in sentinel_obj_info.steady_*.
+ *
  * GENERIC NETLINK
  * ===============
  * Family SENTINEL_GENL_NAME, version SENTINEL_GENL_VERSION, multicast
- * group SENTINEL_GENL_MCGRP_EVENTS.  Commands and attributes are defined
- * with the daemon interface; every command that reads another process's
- * data or changes state requires CAP_NET_ADMIN.
+ * group SENTINEL_GENL_MCGRP_EVENTS.  Every command, and joining the
+ * group, requires CAP_NET_ADMIN.  Attributes are validated by policy:
+ * wrong types or lengths and unknown attributes are EINVAL with an
+ * extended ack message.
+ *
+ * SENTINEL_CMD_GET_STATUS (do): SENTINEL_A_VERSION, SENTINEL_A_STATS.
+ * SENTINEL_CMD_GET_SESSION (do with SENTINEL_A_SESSION_ID, or dump):
+ *   one message per session: SESSION_ID, PID, COMM, OBJECTS, BYTES,
+ *   MARKS, STEPS, STEP, GENERATION, PROFILE_STATE, PROFILE_GENERATION.
+ *   ENOENT for an unknown session.
+ * SENTINEL_CMD_GET_OBJECTS (dump, SENTINEL_A_SESSION_ID required,
+ *   SENTINEL_A_RESIDENCY flag optional, SENTINEL_A_CURSOR optional: start
+ *   after that id): one SENTINEL_A_OBJECT nest per object, in id order,
+ *   resumed across dump messages, so a dump is complete even with
+ *   millions of objects.  Every message carries the session's
+ *   GENERATION; a dump whose generations differ raced a registration.
+ * SENTINEL_CMD_GET_PROFILE (dump, SENTINEL_A_SESSION_ID): the profile
+ *   as SENTINEL_IOC_PROFILE_READ gives it, in SENTINEL_A_PROFILE_DATA
+ *   chunks with SENTINEL_A_OFFSET; ENOENT when there is none.
+ * SENTINEL_CMD_PROFILE_START / SENTINEL_CMD_PROFILE_STOP (do,
+ *   SENTINEL_A_SESSION_ID, optional SENTINEL_A_WARMUP and
+ *   SENTINEL_A_STEPS): as SENTINEL_IOC_PROFILE_CTL.
+ *
+ * Events (multicast, the command names the event):
+ *   SENTINEL_EVT_SESSION_OPEN / SESSION_CLOSE: SESSION_ID, PID, COMM.
+ *   SENTINEL_EVT_OBJECTS_ADDED / OBJECTS_REMOVED: SESSION_ID, COUNT,
+ *     BYTES, GENERATION (one event per batch; the objects come from a
+ *     GET_OBJECTS dump).
+ *   SENTINEL_EVT_MARK: SESSION_ID, MARK_TYPE, STEP or LAYER+DIRECTION,
+ *     TIMESTAMP (CLOCK_MONOTONIC ns), SEQ (per-session mark number).
+ *   SENTINEL_EVT_PROFILE_READY: SESSION_ID, PROFILE_GENERATION, STEP.
+ *   SENTINEL_EVT_SCAN: SESSION_ID, PAGES, YOUNG, SCAN_NS, PROFILING.
+ * Events are sent only while someone listens.  An event that cannot be
+ * allocated or delivered is counted (SENTINEL_A_STATS_DROPPED); a
+ * listener that sees ENOBUFS on its socket, or a gap in GENERATION or
+ * SEQ, resynchronises with the dumps: no state exists only in events.
  */
 #ifndef _UAPI_LINUX_SENTINEL_H
 #define _UAPI_LINUX_SENTINEL_H
@@ -385,6 +453,8 @@ struct sentinel_session_stats {
 #define SENTINEL_OBJ_INFO_SIZE_V0	136
 #define SENTINEL_QUERY_SIZE_V0		48
 #define SENTINEL_STATS_SIZE_V0		96
+#define SENTINEL_PROFILE_CTL_SIZE_V0	32
+#define SENTINEL_PROFILE_READ_SIZE_V0	24
 
 #define SENTINEL_IOC_MAGIC	0xBE
 
@@ -394,10 +464,249 @@ struct sentinel_session_stats {
 #define SENTINEL_IOC_MARK	_IOW(SENTINEL_IOC_MAGIC, 0x03, struct sentinel_mark)
 #define SENTINEL_IOC_QUERY	_IOWR(SENTINEL_IOC_MAGIC, 0x04, struct sentinel_query)
 #define SENTINEL_IOC_STATS	_IOWR(SENTINEL_IOC_MAGIC, 0x05, struct sentinel_session_stats)
+#define SENTINEL_IOC_PROFILE_CTL	_IOWR(SENTINEL_IOC_MAGIC, 0x06, struct sentinel_profile_ctl)
+#define SENTINEL_IOC_PROFILE_READ	_IOWR(SENTINEL_IOC_MAGIC, 0x07, struct sentinel_profile_read)
 
-/* Generic netlink (commands and attributes come with the daemon API). */
+/* Profiles. */
+#define SENTINEL_PROFILE_VERSION	1
+#define SENTINEL_MAX_PROFILE_STEPS	16
+
+enum sentinel_profile_op {
+	SENTINEL_PROFILE_OP_STATUS = 0,
+	SENTINEL_PROFILE_OP_START = 1,
+	SENTINEL_PROFILE_OP_STOP = 2,
+};
+
+enum sentinel_profile_state {
+	SENTINEL_PROFILE_STATE_IDLE = 0,	/* not armed */
+	SENTINEL_PROFILE_STATE_WARMUP = 1,	/* armed, skipping steps */
+	SENTINEL_PROFILE_STATE_RUNNING = 2,	/* in a profiled step */
+};
+
+/**
+ * struct sentinel_profile_ctl - SENTINEL_IOC_PROFILE_CTL
+ * @size: sizeof(struct sentinel_profile_ctl)
+ * @flags: must be 0
+ * @op: enum sentinel_profile_op
+ * @warmup: steps to skip before profiling (START)
+ * @steps: steps to profile, 1..SENTINEL_MAX_PROFILE_STEPS (START)
+ * @state: out, enum sentinel_profile_state
+ * @generation: out, number of profiles completed by the session
+ */
+struct sentinel_profile_ctl {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 warmup;
+	__u32 steps;
+	__u32 state;
+	__u64 generation;
+};
+
+/**
+ * struct sentinel_profile_read - SENTINEL_IOC_PROFILE_READ
+ * @size: sizeof(struct sentinel_profile_read)
+ * @flags: must be 0
+ * @buf: user pointer to the output buffer
+ * @buf_len: its size in bytes
+ * @needed: out, the profile's size in bytes
+ */
+struct sentinel_profile_read {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u32 buf_len;
+	__u32 needed;
+};
+
+#define SENTINEL_PROFILE_F_EXACT	_BITUL(0) /* TLB flushed per layer */
+#define SENTINEL_PROFILE_F_TRUNCATED	_BITUL(1) /* entry limit reached */
+
+/**
+ * struct sentinel_profile_hdr - start of a profile
+ * @size: sizeof(struct sentinel_profile_hdr)
+ * @version: SENTINEL_PROFILE_VERSION
+ * @session_id: the profiled session
+ * @generation: the session's profile generation
+ * @first_step: number of the first profiled step
+ * @nr_steps: profiled steps
+ * @flags: SENTINEL_PROFILE_F_*
+ * @nr_layers: layer records (one per LAYER_END of a profiled step)
+ * @nr_entries: (layer, object) records
+ * @nr_objects: object records
+ * @layers_off: byte offset of the layer records
+ * @entries_off: byte offset of the entries
+ * @objects_off: byte offset of the object records
+ * @total_size: size of the whole profile in bytes
+ * @scan_ns: time spent scanning
+ * @scanned_pages: pages whose accessed bit was tested
+ */
+struct sentinel_profile_hdr {
+	__u32 size;
+	__u32 version;
+	__u64 session_id;
+	__u64 generation;
+	__u64 first_step;
+	__u32 nr_steps;
+	__u32 flags;
+	__u32 nr_layers;
+	__u32 nr_entries;
+	__u32 nr_objects;
+	__u32 layers_off;
+	__u32 entries_off;
+	__u32 objects_off;
+	__u32 total_size;
+	__u32 reserved;
+	__u64 scan_ns;
+	__u64 scanned_pages;
+};
+
+/**
+ * struct sentinel_profile_layer - one LAYER_END of a profiled step
+ * @step: step number
+ * @layer: layer id
+ * @direction: enum sentinel_direction
+ * @reserved: 0
+ * @first_entry: index of its first entry
+ * @nr_entries: entries of this layer (objects touched)
+ * @begin_ns: CLOCK_MONOTONIC time of the layer's previous mark
+ * @end_ns: CLOCK_MONOTONIC time of the LAYER_END mark
+ * @scan_ns: time the scan at this mark took
+ */
+struct sentinel_profile_layer {
+	__u64 step;
+	__u32 layer;
+	__u16 direction;
+	__u16 reserved;
+	__u32 first_entry;
+	__u32 nr_entries;
+	__u64 begin_ns;
+	__u64 end_ns;
+	__u64 scan_ns;
+};
+
+/**
+ * struct sentinel_profile_entry - an object touched in a layer
+ * @id: object id
+ * @pages: distinct pages of the object touched since the previous mark
+ */
+struct sentinel_profile_entry {
+	__u64 id;
+	__u64 pages;
+};
+
+/**
+ * struct sentinel_profile_object - an object as it was at profile end
+ * @id: object id
+ * @len: bytes
+ * @pages: pages spanned
+ * @kind: enum sentinel_kind
+ * @flags: SENTINEL_OBJ_F_*
+ * @layer_hint: as registered
+ * @node_pages: present pages per node at the end of the profile
+ */
+struct sentinel_profile_object {
+	__u64 id;
+	__u64 len;
+	__u64 pages;
+	__u16 kind;
+	__u16 flags;
+	__u32 layer_hint;
+	__u64 node_pages[SENTINEL_MAX_NODES];
+};
+
+/* Generic netlink. */
 #define SENTINEL_GENL_NAME		"sentinel"
 #define SENTINEL_GENL_VERSION		1
 #define SENTINEL_GENL_MCGRP_EVENTS	"events"
+
+enum sentinel_cmd {
+	SENTINEL_CMD_UNSPEC,
+	SENTINEL_CMD_GET_STATUS,
+	SENTINEL_CMD_GET_SESSION,
+	SENTINEL_CMD_GET_OBJECTS,
+	SENTINEL_CMD_GET_PROFILE,
+	SENTINEL_CMD_PROFILE_START,
+	SENTINEL_CMD_PROFILE_STOP,
+	/* events */
+	SENTINEL_EVT_SESSION_OPEN,
+	SENTINEL_EVT_SESSION_CLOSE,
+	SENTINEL_EVT_OBJECTS_ADDED,
+	SENTINEL_EVT_OBJECTS_REMOVED,
+	SENTINEL_EVT_MARK,
+	SENTINEL_EVT_PROFILE_READY,
+	SENTINEL_EVT_SCAN,
+	__SENTINEL_CMD_MAX,
+};
+#define SENTINEL_CMD_MAX (__SENTINEL_CMD_MAX - 1)
+
+enum sentinel_attr {
+	SENTINEL_A_UNSPEC,
+	SENTINEL_A_PAD,
+	SENTINEL_A_VERSION,		/* string */
+	SENTINEL_A_STATS,		/* nest: SENTINEL_A_STATS_* */
+	SENTINEL_A_SESSION_ID,		/* u64 */
+	SENTINEL_A_PID,			/* u32 */
+	SENTINEL_A_COMM,		/* string */
+	SENTINEL_A_OBJECTS,		/* u64 */
+	SENTINEL_A_BYTES,		/* u64 */
+	SENTINEL_A_MARKS,		/* u64 */
+	SENTINEL_A_STEPS,		/* u64, steps begun */
+	SENTINEL_A_STEP,		/* u64, step number */
+	SENTINEL_A_LAYER,		/* u32 */
+	SENTINEL_A_DIRECTION,		/* u8 */
+	SENTINEL_A_MARK_TYPE,		/* u8 */
+	SENTINEL_A_TIMESTAMP,		/* u64, CLOCK_MONOTONIC ns */
+	SENTINEL_A_SEQ,			/* u64 */
+	SENTINEL_A_GENERATION,		/* u64, registry generation */
+	SENTINEL_A_COUNT,		/* u32 */
+	SENTINEL_A_OBJECT,		/* nest: SENTINEL_OBJ_A_* */
+	SENTINEL_A_RESIDENCY,		/* flag */
+	SENTINEL_A_CURSOR,		/* u64 */
+	SENTINEL_A_PROFILE_STATE,	/* u8 */
+	SENTINEL_A_PROFILE_GENERATION,	/* u64 */
+	SENTINEL_A_PROFILE_DATA,	/* binary */
+	SENTINEL_A_OFFSET,		/* u32 */
+	SENTINEL_A_WARMUP,		/* u32 */
+	SENTINEL_A_PAGES,		/* u64 */
+	SENTINEL_A_YOUNG,		/* u64 */
+	SENTINEL_A_SCAN_NS,		/* u64 */
+	SENTINEL_A_PROFILING,		/* flag */
+	__SENTINEL_A_MAX,
+};
+#define SENTINEL_A_MAX (__SENTINEL_A_MAX - 1)
+
+enum sentinel_obj_attr {
+	SENTINEL_OBJ_A_UNSPEC,
+	SENTINEL_OBJ_A_PAD,
+	SENTINEL_OBJ_A_ID,		/* u64 */
+	SENTINEL_OBJ_A_ADDR,		/* u64 */
+	SENTINEL_OBJ_A_LEN,		/* u64 */
+	SENTINEL_OBJ_A_KIND,		/* u8 */
+	SENTINEL_OBJ_A_FLAGS,		/* u32 */
+	SENTINEL_OBJ_A_LAYER_HINT,	/* u32 */
+	SENTINEL_OBJ_A_PAGES,		/* u64 */
+	SENTINEL_OBJ_A_PRESENT,		/* u64 */
+	SENTINEL_OBJ_A_THP,		/* u64 */
+	SENTINEL_OBJ_A_UNMAPPED,	/* u64 */
+	SENTINEL_OBJ_A_NODE_PAGES,	/* binary: __u64[SENTINEL_MAX_NODES] */
+	__SENTINEL_OBJ_A_MAX,
+};
+#define SENTINEL_OBJ_A_MAX (__SENTINEL_OBJ_A_MAX - 1)
+
+enum sentinel_stats_attr {
+	SENTINEL_A_STATS_UNSPEC,
+	SENTINEL_A_STATS_PAD,
+	SENTINEL_A_STATS_SESSIONS,	/* u64 */
+	SENTINEL_A_STATS_OBJECTS,	/* u64 */
+	SENTINEL_A_STATS_BYTES,		/* u64 */
+	SENTINEL_A_STATS_MARKS,		/* u64 */
+	SENTINEL_A_STATS_ERRORS,	/* u64 */
+	SENTINEL_A_STATS_DROPPED,	/* u64, events not delivered */
+	SENTINEL_A_STATS_SCANS,		/* u64 */
+	SENTINEL_A_STATS_SCAN_PAGES,	/* u64 */
+	__SENTINEL_A_STATS_MAX,
+};
+#define SENTINEL_A_STATS_MAX (__SENTINEL_A_STATS_MAX - 1)
 
 #endif /* _UAPI_LINUX_SENTINEL_H */
