@@ -464,8 +464,10 @@ struct sentinel_session_stats {
 #define SENTINEL_IOC_MARK	_IOW(SENTINEL_IOC_MAGIC, 0x03, struct sentinel_mark)
 #define SENTINEL_IOC_QUERY	_IOWR(SENTINEL_IOC_MAGIC, 0x04, struct sentinel_query)
 #define SENTINEL_IOC_STATS	_IOWR(SENTINEL_IOC_MAGIC, 0x05, struct sentinel_session_stats)
-#define SENTINEL_IOC_PROFILE_CTL	_IOWR(SENTINEL_IOC_MAGIC, 0x06, struct sentinel_profile_ctl)
-#define SENTINEL_IOC_PROFILE_READ	_IOWR(SENTINEL_IOC_MAGIC, 0x07, struct sentinel_profile_read)
+#define SENTINEL_IOC_PROFILE_CTL \
+	_IOWR(SENTINEL_IOC_MAGIC, 0x06, struct sentinel_profile_ctl)
+#define SENTINEL_IOC_PROFILE_READ \
+	_IOWR(SENTINEL_IOC_MAGIC, 0x07, struct sentinel_profile_read)
 
 /* Profiles. */
 #define SENTINEL_PROFILE_VERSION	1
@@ -638,6 +640,7 @@ enum sentinel_cmd {
 	SENTINEL_EVT_SCAN,
 	__SENTINEL_CMD_MAX,
 };
+
 #define SENTINEL_CMD_MAX (__SENTINEL_CMD_MAX - 1)
 
 enum sentinel_attr {
@@ -674,6 +677,7 @@ enum sentinel_attr {
 	SENTINEL_A_PROFILING,		/* flag */
 	__SENTINEL_A_MAX,
 };
+
 #define SENTINEL_A_MAX (__SENTINEL_A_MAX - 1)
 
 enum sentinel_obj_attr {
@@ -692,6 +696,7 @@ enum sentinel_obj_attr {
 	SENTINEL_OBJ_A_NODE_PAGES,	/* binary: __u64[SENTINEL_MAX_NODES] */
 	__SENTINEL_OBJ_A_MAX,
 };
+
 #define SENTINEL_OBJ_A_MAX (__SENTINEL_OBJ_A_MAX - 1)
 
 enum sentinel_stats_attr {
@@ -707,6 +712,7 @@ enum sentinel_stats_attr {
 	SENTINEL_A_STATS_SCAN_PAGES,	/* u64 */
 	__SENTINEL_A_STATS_MAX,
 };
+
 #define SENTINEL_A_STATS_MAX (__SENTINEL_A_STATS_MAX - 1)
 
 #endif /* _UAPI_LINUX_SENTINEL_H */
