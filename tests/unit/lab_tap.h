@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Minimal TAP output for the tier-lab unit tests.
+ *
+ *   TAP_PLAN(n);  ok(cond, "name %d", x);  is_u64(got, want, "name");
+ *   return tap_done();
+ */
+#ifndef LAB_TAP_H
+#define LAB_TAP_H
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+static int tap_n, tap_failed, tap_planned;
+
+static inline void TAP_PLAN(int n)
+{
+	tap_planned = n;
+	printf("1..%d\n", n);
+}
+
+static inline bool tap_vok(bool cond, const char *fmt, va_list ap)
+{
+	tap_n++;
+	printf("%sok %d - ", cond ? "" : "not ", tap_n);
+	vprintf(fmt, ap);
+	putchar('\n');
+	if (!cond)
+		tap_failed++;
+	return cond;
+}
+
+static inline __attribute__((format(printf, 2, 3))) bool
+ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = tap_vok(cond, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static inline __attribute__((format(printf, 3, 4))) bool
+is_u64(uint64_t got, uint64_t want, const char *fmt, ...)
+{
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = tap_vok(got == want, fmt, ap);
+	va_end(ap);
+	if (!r)
+		printf("#   got %" PRIu64 ", want %" PRIu64 "\n", got, want);
+	return r;
+}
+
+static inline __attribute__((format(printf, 4, 5))) bool
+is_near(double got, double want, double tol, const char *fmt, ...)
+{
+	va_list ap;
+	bool r;
+
+	va_start(ap, fmt);
+	r = tap_vok(fabs(got - want) <= tol, fmt, ap);
+	va_end(ap);
+	if (!r)
+		printf("#   got %.9g, want %.9g (+-%g)\n", got, want, tol);
+	return r;
+}
+
+static inline int tap_done(void)
+{
+	if (tap_n != tap_planned) {
+		printf("# planned %d tests, ran %d\n", tap_planned, tap_n);
+		return 1;
+	}
+	return tap_failed ? 1 : 0;
+}
+
+#endif /* LAB_TAP_H */

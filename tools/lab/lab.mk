@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# The tier lab (Documentation/lab.rst): the QEMU TCG plugin, the report
+# tool, guest-side validation programs and the host unit tests.
+
+LAB_DIR := $(TOP)/tools/lab
+LAB_OUT := $(B)/lab
+LAB_HDRS := $(wildcard $(LAB_DIR)/*.h)
+
+LAB_PLUGIN_SRCS := plugin.c cache.c config.c marker.c
+LAB_REPORT_SRCS := report.c costmodel.c json.c marker.c
+LAB_GUESTS := lab-chase lab-stream lab-selftest-guest
+
+USER_PROGS += $(LAB_OUT)/sentinel-lab.so $(LAB_OUT)/lab-report \
+	      $(addprefix $(LAB_OUT)/,$(LAB_GUESTS))
+
+$(LAB_OUT)/sentinel-lab.so: $(addprefix $(LAB_DIR)/,$(LAB_PLUGIN_SRCS)) $(LAB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -fPIC -shared -fvisibility=hidden -pthread \
+		-o $@ $(addprefix $(LAB_DIR)/,$(LAB_PLUGIN_SRCS))
+
+$(LAB_OUT)/lab-report: $(addprefix $(LAB_DIR)/,$(LAB_REPORT_SRCS)) $(LAB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DLAB_PROFILES='"$(LAB_DIR)/profiles.conf"' \
+		-o $@ $(addprefix $(LAB_DIR)/,$(LAB_REPORT_SRCS)) -lm
+
+# Guest programs: run inside the test VM (host binaries over 9p).
+$(LAB_OUT)/lab-%: $(LAB_DIR)/guest/%.c $(LAB_DIR)/lab_marker.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -I$(LAB_DIR) -o $@ $< -lnuma
+
+# Host unit tests (ASan + UBSan), TAP on stdout.
+LAB_UNIT := lab_cache lab_cost lab_marker lab_config lab_json
+UNIT_TESTS += $(addprefix $(B)/tests/unit/,$(LAB_UNIT))
+
+LAB_UNIT_SRCS_lab_cache := cache.c
+LAB_UNIT_SRCS_lab_cost := costmodel.c
+LAB_UNIT_SRCS_lab_marker := marker.c
+LAB_UNIT_SRCS_lab_config := config.c cache.c
+LAB_UNIT_SRCS_lab_json := json.c
+
+$(B)/tests/unit/lab_%: $(TOP)/tests/unit/lab_%_test.c $(TOP)/tests/unit/lab_tap.h \
+		$(LAB_HDRS) $(addprefix $(LAB_DIR)/,cache.c costmodel.c marker.c config.c json.c)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(LAB_DIR) -o $@ $< \
+		$(addprefix $(LAB_DIR)/,$(LAB_UNIT_SRCS_lab_$*)) -lm
