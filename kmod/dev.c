@@ -57,7 +57,8 @@ static long sntl_ioc_version(void __user *uarg)
 	v.max_batch = SENTINEL_MAX_BATCH;
 	v.max_nodes = SENTINEL_MAX_NODES;
 	v.features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
-		     SENTINEL_FEAT_RESIDENCY;
+		     SENTINEL_FEAT_RESIDENCY | SENTINEL_FEAT_PROFILE |
+		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 
@@ -113,7 +114,9 @@ static long sntl_ioc_unregister(struct sntl_session *s, void __user *uarg)
 static long sntl_ioc_mark(struct sntl_session *s, void __user *uarg)
 {
 	struct sentinel_mark m;
+	u64 seq, now;
 	u32 usize;
+	int ret;
 
 	/* The common case, the exact size, in one copy. */
 	if (get_user(usize, (u32 __user *)uarg))
@@ -122,12 +125,17 @@ static long sntl_ioc_mark(struct sntl_session *s, void __user *uarg)
 		if (copy_from_user(&m, uarg, sizeof(m)))
 			return -EFAULT;
 	} else {
-		int ret = sntl_arg_in(&m, sizeof(m), SENTINEL_MARK_SIZE_V0,
-				      uarg, &usize);
+		ret = sntl_arg_in(&m, sizeof(m), SENTINEL_MARK_SIZE_V0, uarg,
+				  &usize);
 		if (ret)
 			return ret;
 	}
-	return sntl_session_mark(s, &m);
+	ret = sntl_session_mark(s, &m, &seq, &now);
+	if (ret)
+		return ret;
+	sntl_nl_mark_event(s, &m, seq, now);
+	sntl_scan_on_mark(s, &m, now);
+	return 0;
 }
 
 #define SNTL_QUERY_FLAGS (SENTINEL_QUERY_ALL | SENTINEL_QUERY_CURSOR | \
@@ -165,6 +173,53 @@ static long sntl_ioc_stats(struct sntl_session *s, void __user *uarg)
 	return sntl_arg_out(uarg, &st, sizeof(st), usize);
 }
 
+static long sntl_ioc_profile_ctl(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_profile_ctl c;
+	u32 usize;
+	int ret;
+
+	ret = sntl_arg_in(&c, sizeof(c), SENTINEL_PROFILE_CTL_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (c.flags)
+		return -EINVAL;
+	ret = sntl_profile_ctl(s, c.op, c.warmup, c.steps, &c);
+	if (ret)
+		return ret;
+	return sntl_arg_out(uarg, &c, sizeof(c), usize);
+}
+
+static long sntl_ioc_profile_read(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_profile_read r;
+	struct sntl_profile_blob *b;
+	u32 usize;
+	int ret;
+
+	ret = sntl_arg_in(&r, sizeof(r), SENTINEL_PROFILE_READ_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (r.flags)
+		return -EINVAL;
+	b = sntl_profile_get(s);
+	if (!b)
+		return -ENOENT;
+	r.needed = b->size;
+	if (r.buf_len < b->size)
+		ret = -ENOSPC;
+	else if (copy_to_user(u64_to_user_ptr(r.buf), b->data, b->size))
+		ret = -EFAULT;
+	sntl_profile_put(b);
+	if (ret == -EFAULT)
+		return ret;
+	if (sntl_arg_out(uarg, &r, sizeof(r), usize))
+		return -EFAULT;
+	return ret;
+}
+
 static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct sntl_session *s = file->private_data;
@@ -200,6 +255,12 @@ static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(SENTINEL_IOC_STATS):
 		ret = sntl_ioc_stats(s, uarg);
 		break;
+	case _IOC_NR(SENTINEL_IOC_PROFILE_CTL):
+		ret = sntl_ioc_profile_ctl(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_PROFILE_READ):
+		ret = sntl_ioc_profile_read(s, uarg);
+		break;
 	default:
 		return -ENOTTY;
 	}
@@ -223,7 +284,7 @@ static int sntl_open(struct inode *inode, struct file *file)
 
 static int sntl_release(struct inode *inode, struct file *file)
 {
-	sntl_session_destroy(file->private_data);
+	sntl_session_release(file->private_data);
 	return 0;
 }
 

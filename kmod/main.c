@@ -21,13 +21,18 @@ static int __init sntl_init(void)
 	ret = sntl_sysfs_init();
 	if (ret)
 		goto err_registry;
-	ret = sntl_dev_init();
+	ret = sntl_netlink_init();
 	if (ret)
 		goto err_sysfs;
+	ret = sntl_dev_init();
+	if (ret)
+		goto err_netlink;
 
 	pr_info("version %s loaded\n", SENTINEL_VERSION_STRING);
 	return 0;
 
+err_netlink:
+	sntl_netlink_exit();
 err_sysfs:
 	sntl_sysfs_exit();
 err_registry:
@@ -38,6 +43,7 @@ err_registry:
 static void __exit sntl_exit(void)
 {
 	sntl_dev_exit();
+	sntl_netlink_exit();
 	sntl_sysfs_exit();
 	sntl_registry_exit();
 	pr_info("unloaded\n");

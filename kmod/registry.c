@@ -217,7 +217,7 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 {
 	struct sntl_object *head = NULL;
 	struct sentinel_obj *buf;
-	u64 bytes = 0;
+	u64 bytes = 0, gen;
 	u32 done = 0, max;
 	int ret;
 
@@ -237,6 +237,10 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	if (mutex_lock_killable(&s->lock)) {
 		ret = -EINTR;
 		goto out_mmput;
+	}
+	if (s->dead) {
+		ret = -ESRCH;
+		goto out_unlock;
 	}
 
 	max = READ_ONCE(sntl_cfg.max_objects_per_session);
@@ -276,11 +280,14 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	s->nr_objects += count;
 	s->bytes += bytes;
 	s->registered += count;
+	gen = ++s->generation;
 	atomic64_add(count, &sntl_stats.objects);
 	atomic64_add(bytes, &sntl_stats.bytes);
 	*err_index = count;
+	mutex_unlock(&s->lock);
+	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen);
 	ret = 0;
-	goto out_unlock;
+	goto out_mmput;
 
 out_rollback:
 	sntl_free_batch(s, head, true);
@@ -316,7 +323,7 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 		    u32 count, u32 *err_index)
 {
 	struct sntl_object *head = NULL, *o;
-	u64 bytes = 0, *buf;
+	u64 bytes = 0, gen, *buf;
 	u32 done = 0;
 	int ret = 0;
 
@@ -358,7 +365,10 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 	}
 
 	sntl_account_removed(s, count, bytes);
+	gen = ++s->generation;
 	mutex_unlock(&s->lock);
+	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, count, bytes,
+			      gen);
 	sntl_free_batch(s, head, false);
 	kfree(buf);
 	return 0;
@@ -371,7 +381,9 @@ out_restore:
 	return ret;
 }
 
-static void sntl_free_tree(struct sntl_session *s)
+/* Free every object; returns how many and their bytes.  Lock held. */
+static void sntl_free_tree(struct sntl_session *s, u64 *nr_out,
+			   u64 *bytes_out)
 {
 	struct sntl_object *o, *next;
 	u64 nr = 0, bytes = 0;
@@ -385,7 +397,10 @@ static void sntl_free_tree(struct sntl_session *s)
 	}
 	s->by_id = RB_ROOT;
 	s->by_addr = RB_ROOT;
+	s->steady.cursor = 0;
 	sntl_account_removed(s, nr, bytes);
+	*nr_out = nr;
+	*bytes_out = bytes;
 }
 
 /**
@@ -396,26 +411,68 @@ static void sntl_free_tree(struct sntl_session *s)
  */
 int sntl_unregister_all(struct sntl_session *s)
 {
+	u64 nr, bytes, gen;
+
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
-	sntl_free_tree(s);
+	sntl_free_tree(s, &nr, &bytes);
+	gen = ++s->generation;
 	mutex_unlock(&s->lock);
+	if (nr)
+		sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, nr,
+				      bytes, gen);
 	return 0;
 }
 
 /**
  * sntl_registry_free_all() - free a dying session's objects
- * @s: the session; nothing else can reach it any more
+ * @s: the session; its file is released, so no command can add any
  */
 void sntl_registry_free_all(struct sntl_session *s)
 {
+	u64 nr, bytes;
+
 	mutex_lock(&s->lock);
-	sntl_free_tree(s);
+	s->dead = true;
+	sntl_free_tree(s, &nr, &bytes);
+	s->generation++;
 	mutex_unlock(&s->lock);
 }
 
-static void sntl_fill_info(const struct sntl_object *o,
-			   struct sentinel_obj_info *info)
+/**
+ * sntl_first_at_or_after() - the object containing @addr or the next one
+ * @s: the session, lock held
+ * @addr: an address
+ *
+ * Return: the object, or NULL when none ends after @addr.
+ */
+struct sntl_object *sntl_first_at_or_after(struct sntl_session *s,
+					   unsigned long addr)
+{
+	struct rb_node *n = s->by_addr.rb_node;
+	struct sntl_object *best = NULL;
+
+	while (n) {
+		struct sntl_object *o = rb_entry(n, struct sntl_object,
+						 addr_node);
+
+		if (o->end > addr) {
+			best = o;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/**
+ * sntl_fill_info() - describe an object without its residency
+ * @o: the object
+ * @info: output
+ */
+void sntl_fill_info(const struct sntl_object *o,
+		    struct sentinel_obj_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->addr = o->start;
@@ -426,6 +483,8 @@ static void sntl_fill_info(const struct sntl_object *o,
 	info->layer_hint = o->layer_hint;
 	info->pages = (PAGE_ALIGN(o->end) - (o->start & PAGE_MASK)) >>
 		      PAGE_SHIFT;
+	info->steady_scans = o->steady_scans;
+	info->steady_touched = o->steady_touched;
 }
 
 /* Walk the page tables of @n objects whose info is already filled. */
@@ -465,14 +524,14 @@ static int sntl_copy_infos(void __user *out, u32 at, u32 info_size,
 {
 	u32 i;
 
+	size_t len = min_t(size_t, info_size, sizeof(*infos));
+
 	for (i = 0; i < n; i++) {
 		void __user *dst = out + (size_t)(at + i) * info_size;
 
-		if (copy_to_user(dst, &infos[i], sizeof(infos[i])))
+		if (copy_to_user(dst, &infos[i], len))
 			return -EFAULT;
-		if (info_size > sizeof(infos[i]) &&
-		    clear_user(dst + sizeof(infos[i]),
-			       info_size - sizeof(infos[i])))
+		if (info_size > len && clear_user(dst + len, info_size - len))
 			return -EFAULT;
 	}
 	return 0;
@@ -496,6 +555,52 @@ static struct sntl_object *sntl_next_by_id(struct sntl_session *s, u64 cursor,
 		}
 	}
 	return best;
+}
+
+/**
+ * sntl_describe() - describe the next objects in id order
+ * @s: the session
+ * @cursor: in, start after this id (with @after) or at the smallest id;
+ *	out, the last id described
+ * @after: whether @cursor names an id to start after
+ * @residency: walk the page tables for residency
+ * @infos: output array
+ * @max: its capacity
+ * @n: set to the number of objects described; less than @max at the end
+ *
+ * Return: 0, -EINTR.
+ */
+int sntl_describe(struct sntl_session *s, u64 *cursor, bool after,
+		  bool residency, struct sentinel_obj_info *infos, u32 max,
+		  u32 *n)
+{
+	bool mm_alive = residency && mmget_not_zero(s->mm);
+	int ret = 0;
+	u32 i;
+
+	*n = 0;
+	if (mutex_lock_killable(&s->lock)) {
+		ret = -EINTR;
+		goto out;
+	}
+	for (i = 0; i < max; i++) {
+		struct sntl_object *o = sntl_next_by_id(s, *cursor, after);
+
+		if (!o)
+			break;
+		sntl_fill_info(o, &infos[i]);
+		*cursor = o->id;
+		after = true;
+	}
+	if (residency)
+		ret = sntl_fill_residency(s, infos, i, mm_alive);
+	mutex_unlock(&s->lock);
+	if (!ret)
+		*n = i;
+out:
+	if (mm_alive)
+		mmput(s->mm);
+	return ret;
 }
 
 /**

@@ -6,6 +6,8 @@
 #define _SENTINEL_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -16,15 +18,27 @@
 
 #include <linux/sentinel.h>
 
-/* Module-wide tunables (sysfs knobs) and their bounds. */
+/* Module-wide tunables (sysfs knobs). */
 struct sntl_config {
 	bool enabled;
+	bool auto_profile;
+	bool tlb_flush;
 	u32 max_sessions;
 	u32 max_objects_per_session;
+	u32 profile_warmup_steps;
+	u32 profile_steps;
+	u32 profile_max_entries;
+	u32 steady_scan_interval;
+	u32 steady_scan_budget;
 };
 
 #define SNTL_MAX_SESSIONS_LIMIT		65536
 #define SNTL_MAX_OBJECTS_LIMIT		(16U << 20)
+#define SNTL_MAX_WARMUP_LIMIT		1000000
+#define SNTL_MIN_PROFILE_ENTRIES	1024
+#define SNTL_MAX_PROFILE_ENTRIES	(64U << 20)
+#define SNTL_MAX_SCAN_INTERVAL		1000000
+#define SNTL_MAX_SCAN_BUDGET		BIT(30)
 
 extern struct sntl_config sntl_cfg;
 
@@ -36,6 +50,10 @@ struct sntl_stats {
 	atomic64_t bytes;
 	atomic64_t marks;
 	atomic64_t errors;
+	atomic64_t scans;
+	atomic64_t scan_pages;
+	atomic64_t profiles;
+	atomic64_t dropped_events;
 };
 
 extern struct sntl_stats sntl_stats;
@@ -52,6 +70,8 @@ extern struct sntl_stats sntl_stats;
  * @layer_hint: allocating layer or SENTINEL_LAYER_NONE
  * @batch_next: link in a registration or unregistration batch, valid only
  *	while that batch runs under the session lock
+ * @steady_scans: steady-mode scans that reached the object's end
+ * @steady_touched: pages those scans found touched
  */
 struct sntl_object {
 	struct rb_node id_node;
@@ -63,6 +83,8 @@ struct sntl_object {
 	u16 flags;
 	u32 layer_hint;
 	struct sntl_object *batch_next;
+	u64 steady_scans;
+	u64 steady_touched;
 };
 
 /* Phase state of a session, under sntl_session.mark_lock. */
@@ -80,38 +102,127 @@ struct sntl_phase {
 };
 
 /**
+ * struct sntl_profile_blob - a complete profile in its uapi layout
+ * @ref: readers hold a reference while copying
+ * @size: bytes of @data
+ * @data: struct sentinel_profile_hdr and the arrays it describes
+ */
+struct sntl_profile_blob {
+	struct kref ref;
+	size_t size;
+	u8 data[];
+};
+
+/**
+ * struct sntl_prof - profiling state of a session, under sntl_session.lock
+ * @state: enum sentinel_profile_state
+ * @warmup: steps still to skip
+ * @steps: steps to profile
+ * @done: steps profiled so far
+ * @first_step: number of the first profiled step
+ * @prev_mark_ns: time of the previous layer mark of the profiled step
+ * @layers: layer records collected so far
+ * @nr_layers: used entries of @layers
+ * @cap_layers: allocated entries of @layers
+ * @entries: entry records collected so far
+ * @nr_entries: used entries of @entries
+ * @cap_entries: allocated entries of @entries
+ * @truncated: the entry limit was reached
+ * @scan_ns: scanning time of this profile
+ * @scanned_pages: pages tested for this profile
+ * @generation: profiles completed
+ */
+struct sntl_prof {
+	u32 state;
+	u32 warmup;
+	u32 steps;
+	u32 done;
+	u64 first_step;
+	u64 prev_mark_ns;
+	struct sentinel_profile_layer *layers;
+	u32 nr_layers;
+	u32 cap_layers;
+	struct sentinel_profile_entry *entries;
+	u32 nr_entries;
+	u32 cap_entries;
+	bool truncated;
+	u64 scan_ns;
+	u64 scanned_pages;
+	u64 generation;
+};
+
+/**
+ * struct sntl_steady - steady-mode scan state, under sntl_session.lock
+ * @cursor: address where the next scan starts
+ * @step_ends: STEP_END marks seen outside profiled steps
+ * @scans: scans done
+ * @max_pages: most pages one scan tested
+ * @last_pages: pages the last scan tested
+ * @passes: passes over every object completed
+ */
+struct sntl_steady {
+	unsigned long cursor;
+	u64 step_ends;
+	u64 scans;
+	u64 max_pages;
+	u64 last_pages;
+	u64 passes;
+};
+
+/**
  * struct sntl_session - state behind one open of /dev/sentinel
  * @id: module-wide unique id, never reused while the module is loaded
+ * @ref: the open file holds one reference, netlink users take more
  * @mm: the address space the session describes (mmgrab'ed, not mmget'ed:
  *	the memory is not pinned; users take mmget_not_zero())
  * @tgid: thread-group id of the opener
  * @comm: command name of the opener
- * @list: link in sntl_sessions
- * @lock: protects the object trees and counters below it
+ * @list: link in the session list
+ * @dead: the file was released; the registry is empty and stays so
+ * @lock: protects the object trees, counters, profile and steady state
  * @by_id: objects ordered by id
  * @by_addr: objects ordered by start address (live objects never overlap)
  * @nr_objects: live objects
  * @bytes: bytes of live objects
  * @registered: objects registered over the session's life
  * @unregistered: objects unregistered over the session's life
+ * @generation: registry changes (batches) so far
+ * @prof: profiling state
+ * @steady: steady-mode scan state
+ * @scans: scans of any kind
+ * @scan_pages: pages tested by them
+ * @scan_ns: time spent in them
+ * @profile: the last complete profile, or NULL; under @profile_lock
+ * @profile_lock: protects @profile
  * @mark_lock: protects @phase; marks never take @lock
  * @phase: step and layer state
  * @errors: failed commands
  */
 struct sntl_session {
 	u64 id;
+	struct kref ref;
 	struct mm_struct *mm;
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];
 	struct list_head list;
+	bool dead;
 
-	struct mutex lock;		/* registry: trees and counters */
+	struct mutex lock;		/* registry, profile and steady state */
 	struct rb_root by_id;
 	struct rb_root by_addr;
 	u64 nr_objects;
 	u64 bytes;
 	u64 registered;
 	u64 unregistered;
+	u64 generation;
+	struct sntl_prof prof;
+	struct sntl_steady steady;
+	u64 scans;
+	u64 scan_pages;
+	u64 scan_ns;
+
+	spinlock_t profile_lock;	/* the published profile pointer */
+	struct sntl_profile_blob *profile;
 
 	spinlock_t mark_lock;		/* phase state only */
 	struct sntl_phase phase;
@@ -125,8 +236,12 @@ void sntl_dev_exit(void);
 
 /* session.c */
 struct sntl_session *sntl_session_create(void);
-void sntl_session_destroy(struct sntl_session *s);
-int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m);
+void sntl_session_release(struct sntl_session *s);
+struct sntl_session *sntl_session_get(u64 id);
+struct sntl_session *sntl_session_next(u64 after);
+void sntl_session_put(struct sntl_session *s);
+int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
+		      u64 *seq, u64 *now);
 void sntl_session_stats(struct sntl_session *s,
 			struct sentinel_session_stats *st);
 
@@ -140,31 +255,66 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 int sntl_unregister_all(struct sntl_session *s);
 int sntl_query(struct sntl_session *s, struct sentinel_query *q,
 	       u32 info_size);
+int sntl_describe(struct sntl_session *s, u64 *cursor, bool after,
+		  bool residency, struct sentinel_obj_info *infos, u32 max,
+		  u32 *n);
 void sntl_registry_free_all(struct sntl_session *s);
+struct sntl_object *sntl_first_at_or_after(struct sntl_session *s,
+					   unsigned long addr);
+void sntl_fill_info(const struct sntl_object *o,
+		    struct sentinel_obj_info *info);
 
 /* walk.c */
 
 /**
  * struct sntl_walk - what one page-table walk of a range found
+ * @clear_young: test and clear accessed bits, counting them in @young
  * @pages: pages in the range
  * @present: pages present in memory
  * @thp: present pages mapped by a PMD-sized THP
  * @unmapped: pages not covered by a VMA
  * @skipped: pages in VMAs that are not ordinary memory (I/O, PFN maps,
  *	hugetlb)
+ * @young: present pages whose accessed bit was set (with @clear_young)
+ * @last_young_addr: address of the last young page seen (0: none)
  * @node: present pages per node (the last slot also counts higher nodes)
  */
 struct sntl_walk {
+	bool clear_young;
 	u64 pages;
 	u64 present;
 	u64 thp;
 	u64 unmapped;
 	u64 skipped;
+	u64 young;
+	unsigned long last_young_addr;
 	u64 node[SENTINEL_MAX_NODES];
 };
 
 int sntl_walk_range(struct mm_struct *mm, unsigned long start,
 		    unsigned long end, struct sntl_walk *w);
+
+/* scan.c */
+void sntl_scan_on_mark(struct sntl_session *s, const struct sentinel_mark *m,
+		       u64 now);
+int sntl_profile_ctl(struct sntl_session *s, u32 op, u32 warmup, u32 steps,
+		     struct sentinel_profile_ctl *out);
+struct sntl_profile_blob *sntl_profile_get(struct sntl_session *s);
+void sntl_profile_put(struct sntl_profile_blob *b);
+void sntl_prof_init(struct sntl_session *s);
+void sntl_prof_free(struct sntl_session *s);
+
+/* netlink.c */
+int sntl_netlink_init(void);
+void sntl_netlink_exit(void);
+void sntl_nl_session_event(u8 cmd, struct sntl_session *s);
+void sntl_nl_objects_event(u8 cmd, struct sntl_session *s, u32 count,
+			   u64 bytes, u64 generation);
+void sntl_nl_mark_event(struct sntl_session *s, const struct sentinel_mark *m,
+			u64 seq, u64 now);
+void sntl_nl_profile_event(struct sntl_session *s, u64 generation, u64 step);
+void sntl_nl_scan_event(struct sntl_session *s, u64 pages, u64 young,
+			u64 ns, bool profiling);
 
 /* sysfs.c */
 int sntl_sysfs_init(void);

@@ -24,8 +24,15 @@ static atomic64_t sntl_next_session_id = ATOMIC64_INIT(0);
 
 struct sntl_config sntl_cfg = {
 	.enabled = true,
+	.auto_profile = true,
+	.tlb_flush = true,
 	.max_sessions = 1024,
 	.max_objects_per_session = 4U << 20,
+	.profile_warmup_steps = 10,
+	.profile_steps = 1,
+	.profile_max_entries = 4U << 20,
+	.steady_scan_interval = 1,
+	.steady_scan_budget = 65536,
 };
 
 struct sntl_stats sntl_stats;
@@ -50,8 +57,10 @@ struct sntl_session *sntl_session_create(void)
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 
+	kref_init(&s->ref);
 	mutex_init(&s->lock);
 	spin_lock_init(&s->mark_lock);
+	spin_lock_init(&s->profile_lock);
 	s->by_id = RB_ROOT;
 	s->by_addr = RB_ROOT;
 	s->tgid = task_tgid_nr(current);
@@ -68,19 +77,43 @@ struct sntl_session *sntl_session_create(void)
 	s->id = atomic64_inc_return(&sntl_next_session_id);
 	s->mm = current->mm;
 	mmgrab(s->mm);
+	sntl_prof_init(s);
 	list_add_tail(&s->list, &sntl_sessions);
 	atomic_inc(&sntl_stats.sessions);
 	atomic64_inc(&sntl_stats.sessions_total);
 	mutex_unlock(&sntl_sessions_lock);
 
+	sntl_nl_session_event(SENTINEL_EVT_SESSION_OPEN, s);
 	return s;
 }
 
+static void sntl_session_free(struct kref *ref)
+{
+	struct sntl_session *s = container_of(ref, struct sntl_session, ref);
+
+	sntl_prof_free(s);
+	mmdrop(s->mm);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
+
 /**
- * sntl_session_destroy() - free a session and everything it registered
- * @s: the session; no command may be running on it
+ * sntl_session_put() - drop a reference taken by a lookup
+ * @s: the session
  */
-void sntl_session_destroy(struct sntl_session *s)
+void sntl_session_put(struct sntl_session *s)
+{
+	kref_put(&s->ref, sntl_session_free);
+}
+
+/**
+ * sntl_session_release() - end a session when its file is released
+ * @s: the session; no command can run on it any more
+ *
+ * Frees every object at once; netlink users that still hold a reference
+ * see an empty, dead session until they drop it.
+ */
+void sntl_session_release(struct sntl_session *s)
 {
 	mutex_lock(&sntl_sessions_lock);
 	list_del(&s->list);
@@ -88,9 +121,54 @@ void sntl_session_destroy(struct sntl_session *s)
 	mutex_unlock(&sntl_sessions_lock);
 
 	sntl_registry_free_all(s);
-	mmdrop(s->mm);
-	mutex_destroy(&s->lock);
-	kfree(s);
+	sntl_nl_session_event(SENTINEL_EVT_SESSION_CLOSE, s);
+	sntl_session_put(s);
+}
+
+/**
+ * sntl_session_get() - find a live session by id
+ * @id: session id
+ *
+ * Return: the session with a reference held, or NULL.
+ */
+struct sntl_session *sntl_session_get(u64 id)
+{
+	struct sntl_session *s, *found = NULL;
+
+	mutex_lock(&sntl_sessions_lock);
+	list_for_each_entry(s, &sntl_sessions, list) {
+		if (s->id == id) {
+			kref_get(&s->ref);
+			found = s;
+			break;
+		}
+	}
+	mutex_unlock(&sntl_sessions_lock);
+	return found;
+}
+
+/**
+ * sntl_session_next() - the live session with the smallest id above @after
+ * @after: 0 for the first session
+ *
+ * Sessions are listed in creation order, which is id order.
+ *
+ * Return: the session with a reference held, or NULL.
+ */
+struct sntl_session *sntl_session_next(u64 after)
+{
+	struct sntl_session *s, *found = NULL;
+
+	mutex_lock(&sntl_sessions_lock);
+	list_for_each_entry(s, &sntl_sessions, list) {
+		if (s->id > after) {
+			kref_get(&s->ref);
+			found = s;
+			break;
+		}
+	}
+	mutex_unlock(&sntl_sessions_lock);
+	return found;
 }
 
 static bool sntl_mark_valid(const struct sentinel_mark *m)
@@ -113,20 +191,23 @@ static bool sntl_mark_valid(const struct sentinel_mark *m)
  * sntl_session_mark() - apply a phase mark to a session
  * @s: the session
  * @m: the mark, already copied from userspace
+ * @seq: set to the mark's sequence number in the session
+ * @now: set to the mark's CLOCK_MONOTONIC time
  *
  * Takes only the session's mark spinlock and allocates nothing.
  *
  * Return: 0, or -EINVAL for a malformed or out-of-order mark.
  */
-int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m)
+int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
+		      u64 *seq, u64 *now)
 {
 	struct sntl_phase *p = &s->phase;
-	u64 now = ktime_get_ns();
 	int ret = 0;
 
 	if (m->flags || !sntl_mark_valid(m))
 		return -EINVAL;
 
+	*now = ktime_get_ns();
 	spin_lock(&s->mark_lock);
 	switch (m->type) {
 	case SENTINEL_MARK_STEP_BEGIN:
@@ -156,9 +237,9 @@ int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m)
 		break;
 	}
 	if (!ret) {
-		p->marks++;
+		*seq = ++p->marks;
 		p->last_type = m->type;
-		p->last_mark_ns = now;
+		p->last_mark_ns = *now;
 	}
 	spin_unlock(&s->mark_lock);
 
@@ -182,6 +263,15 @@ void sntl_session_stats(struct sntl_session *s,
 	st->bytes = s->bytes;
 	st->registered = s->registered;
 	st->unregistered = s->unregistered;
+	st->profile_generation = s->prof.generation;
+	st->profile_state = s->prof.state;
+	st->scans = s->scans;
+	st->scan_pages = s->scan_pages;
+	st->scan_ns = s->scan_ns;
+	st->steady_scans = s->steady.scans;
+	st->steady_max_pages = s->steady.max_pages;
+	st->steady_last_pages = s->steady.last_pages;
+	st->steady_passes = s->steady.passes;
 	mutex_unlock(&s->lock);
 
 	spin_lock(&s->mark_lock);

@@ -75,8 +75,16 @@ static int sntl_walk_ptes(struct vm_area_struct *vma, pmd_t *pmdp,
 		if (!pte_present(pte) || pte_special(pte))
 			continue;
 		page = sntl_walk_page(vma, pte_pfn(pte));
-		if (page)
-			sntl_walk_account(w, page, 1, false);
+		if (!page)
+			continue;
+		sntl_walk_account(w, page, 1, false);
+		/* NUMA-hinting PROT_NONE entries carry no access information. */
+		if (w->clear_young && !pte_protnone(pte) &&
+		    test_and_clear_bit(_PAGE_BIT_ACCESSED,
+				       (unsigned long *)&ptep->pte)) {
+			w->young++;
+			w->last_young_addr = addr;
+		}
 	}
 out:
 	spin_unlock(ptl);
@@ -95,10 +103,17 @@ static bool sntl_walk_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp,
 
 	if (pmd_trans_huge(pmdval)) {
 		struct page *page = sntl_walk_page(vma, pmd_pfn(pmdval));
+		unsigned long nr = (end - addr) >> PAGE_SHIFT;
 
-		if (page)
-			sntl_walk_account(w, page, (end - addr) >> PAGE_SHIFT,
-					  true);
+		if (page) {
+			sntl_walk_account(w, page, nr, true);
+			if (w->clear_young && !pmd_protnone(pmdval) &&
+			    test_and_clear_bit(_PAGE_BIT_ACCESSED,
+					       (unsigned long *)pmdp)) {
+				w->young += nr;
+				w->last_young_addr = end - PAGE_SIZE;
+			}
+		}
 	} else if (pmd_none(pmdval) || pmd_present(pmdval)) {
 		/* Split or freed meanwhile: walk it as a PTE table. */
 		huge = false;
@@ -180,8 +195,11 @@ static void sntl_walk_vma(struct vm_area_struct *vma, unsigned long addr,
  * @w: counters to add to
  *
  * Pages not covered by any VMA are counted as unmapped; pages of VMAs that
- * are not ordinary memory (VM_IO, VM_PFNMAP, hugetlb) as skipped.  May
- * sleep between VMAs.
+ * are not ordinary memory (VM_IO, VM_PFNMAP, hugetlb) as skipped.  With
+ * @w->clear_young the accessed bit of every present page is tested and
+ * cleared (a PMD-mapped THP counts as its base pages in the range); the
+ * caller flushes the TLB if it needs the next access to set it again.
+ * May sleep between VMAs.
  *
  * Return: 0, or -EINTR when a fatal signal is pending.
  */

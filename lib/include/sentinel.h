@@ -226,6 +226,8 @@ struct sntl_obj_info {
 	uint64_t thp_pages;
 	uint64_t unmapped_pages;
 	uint64_t node_pages[SNTL_MAX_NODES];
+	uint64_t steady_scans;	/* steady-mode scans that covered it */
+	uint64_t steady_touched; /* pages they found touched, summed */
 };
 
 #define SNTL_QUERY_RESIDENCY	(1U << 0) /* fill the page counts */

@@ -20,6 +20,13 @@ static const struct knob knobs[] = {
 	  { "0", "-1", "65537", "4294967296", "1x", " ", "\n", NULL } },
 	{ "max_objects_per_session", "123456",
 	  { "0", "-5", "16777217", "99999999999", "0x10", "ten", NULL } },
+	{ "auto_profile", "0", { "5", "-1", "x", NULL } },
+	{ "tlb_flush", "1", { "3", "zz", "\n", NULL } },
+	{ "profile_warmup_steps", "3", { "-1", "1000001", "a", NULL } },
+	{ "profile_steps", "2", { "0", "17", "-2", "1.5", NULL } },
+	{ "profile_max_entries", "5000", { "1023", "67108865", " ", NULL } },
+	{ "steady_scan_interval", "4", { "-1", "1000001", "z", NULL } },
+	{ "steady_scan_budget", "100", { "0", "1073741825", "1e3", NULL } },
 };
 
 TEST(knobs_validate_writes)
@@ -50,7 +57,7 @@ TEST(stats_are_read_only)
 {
 	static const char *const stats[] = {
 		"sessions", "sessions_total", "objects", "bytes", "marks",
-		"errors",
+		"errors", "scans", "scan_pages", "profiles", "dropped_events",
 	};
 	char path[128];
 	struct stat st;

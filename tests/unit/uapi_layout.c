@@ -17,9 +17,17 @@ CHECK(sizeof(struct sentinel_obj) == SENTINEL_OBJ_SIZE_V0);
 CHECK(sizeof(struct sentinel_register) == SENTINEL_REGISTER_SIZE_V0);
 CHECK(sizeof(struct sentinel_unregister) == SENTINEL_UNREGISTER_SIZE_V0);
 CHECK(sizeof(struct sentinel_mark) == SENTINEL_MARK_SIZE_V0);
-CHECK(sizeof(struct sentinel_obj_info) == SENTINEL_OBJ_INFO_SIZE_V0);
+CHECK(sizeof(struct sentinel_obj_info) == 152);	/* V0 + steady */
+CHECK(SENTINEL_OBJ_INFO_SIZE_V0 == 136);
 CHECK(sizeof(struct sentinel_query) == SENTINEL_QUERY_SIZE_V0);
-CHECK(sizeof(struct sentinel_session_stats) == SENTINEL_STATS_SIZE_V0);
+CHECK(sizeof(struct sentinel_session_stats) == 168);	/* V0 + scans */
+CHECK(SENTINEL_STATS_SIZE_V0 == 96);
+CHECK(sizeof(struct sentinel_profile_ctl) == SENTINEL_PROFILE_CTL_SIZE_V0);
+CHECK(sizeof(struct sentinel_profile_read) == SENTINEL_PROFILE_READ_SIZE_V0);
+CHECK(sizeof(struct sentinel_profile_hdr) == 88);
+CHECK(sizeof(struct sentinel_profile_layer) == 48);
+CHECK(sizeof(struct sentinel_profile_entry) == 16);
+CHECK(sizeof(struct sentinel_profile_object) == 96);
 
 struct field {
 	const char *name;
@@ -57,6 +65,22 @@ static const struct field fields[] = {
 	F(sentinel_query, err_index, 44),
 	F(sentinel_session_stats, session_id, 8),
 	F(sentinel_session_stats, errors, 88),
+	F(sentinel_session_stats, profile_state, 104),
+	F(sentinel_session_stats, steady_passes, 160),
+	F(sentinel_obj_info, steady_scans, 136),
+	F(sentinel_obj_info, steady_touched, 144),
+	F(sentinel_profile_ctl, generation, 24),
+	F(sentinel_profile_read, buf, 8),
+	F(sentinel_profile_read, needed, 20),
+	F(sentinel_profile_hdr, first_step, 24),
+	F(sentinel_profile_hdr, nr_layers, 40),
+	F(sentinel_profile_hdr, total_size, 64),
+	F(sentinel_profile_hdr, scan_ns, 72),
+	F(sentinel_profile_layer, layer, 8),
+	F(sentinel_profile_layer, first_entry, 16),
+	F(sentinel_profile_layer, begin_ns, 24),
+	F(sentinel_profile_object, kind, 24),
+	F(sentinel_profile_object, node_pages, 32),
 };
 
 int main(void)

@@ -130,9 +130,11 @@
  * in STEP_BEGIN marks; defaults from the sysfs knobs profile_warmup_steps
  * and profile_steps, per session with SENTINEL_IOC_PROFILE_CTL or the
  * netlink command SENTINEL_CMD_PROFILE_START).  During a profiled step,
- * every LAYER_END mark scans the accessed bits of every object's pages
- * (test and clear) and records, per object touched, the number of
- * distinct pages touched since the previous layer mark.  With the sysfs
+ * the STEP_BEGIN mark clears the accessed bits of every object's pages,
+ * and every LAYER_END mark tests and clears them again and records, per
+ * object touched, the number of distinct pages touched since the previous
+ * scan (the previous LAYER_END of the step, or its STEP_BEGIN).  A PMD-
+ * mapped THP counts as its base pages.  With the sysfs
  * knob tlb_flush set (default), the TLB is flushed after each clearing
  * pass, so a page touched in a layer is seen in that layer; without it a
  * page whose translation stayed cached may be missed.
@@ -155,8 +157,10 @@
  *
  * Steady scans.  Outside profiled steps, every steady_scan_interval-th
  * STEP_END (sysfs; 0 disables) scans objects for touched pages, at most
- * steady_scan_budget pages per scan, resuming after the last object
- * scanned; the counts appear in sentinel_obj_info.steady_*.
+ * steady_scan_budget pages per scan, resuming where the previous scan
+ * stopped (inside an object if need be); the counts appear in
+ * sentinel_obj_info.steady_* and the scan sizes in the session's
+ * statistics (steady_max_pages never exceeds the budget in force).
  *
  * GENERIC NETLINK
  * ===============
@@ -215,6 +219,9 @@
 #define SENTINEL_FEAT_REGISTRY		_BITULL(0)
 #define SENTINEL_FEAT_MARKS		_BITULL(1)
 #define SENTINEL_FEAT_RESIDENCY		_BITULL(2)
+#define SENTINEL_FEAT_PROFILE		_BITULL(3)
+#define SENTINEL_FEAT_STEADY		_BITULL(4)
+#define SENTINEL_FEAT_NETLINK		_BITULL(5)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -367,6 +374,8 @@ struct sentinel_mark {
  * @unmapped_pages: pages without a VMA
  * @node_pages: present pages per NUMA node; node SENTINEL_MAX_NODES - 1
  *	also counts pages of any higher node
+ * @steady_scans: steady-mode scans that covered the object (all its pages)
+ * @steady_touched: pages found touched by those scans, summed
  */
 struct sentinel_obj_info {
 	__u64 addr;
@@ -382,6 +391,8 @@ struct sentinel_obj_info {
 	__u64 thp_pages;
 	__u64 unmapped_pages;
 	__u64 node_pages[SENTINEL_MAX_NODES];
+	__u64 steady_scans;
+	__u64 steady_touched;
 };
 
 #define SENTINEL_QUERY_ALL		_BITUL(0)
@@ -427,6 +438,16 @@ struct sentinel_query {
  * @unterminated_steps: out, steps closed by the next STEP_BEGIN
  * @outside_layer_marks: out, layer marks outside a step
  * @errors: out, commands of this session that failed
+ * @profile_generation: out, profiles completed
+ * @profile_state: out, enum sentinel_profile_state
+ * @reserved: out, 0
+ * @scans: out, scans of the session's objects (profiling and steady)
+ * @scan_pages: out, pages tested by those scans
+ * @scan_ns: out, time spent in those scans
+ * @steady_scans: out, steady-mode scans
+ * @steady_max_pages: out, most pages tested by one steady-mode scan
+ * @steady_last_pages: out, pages tested by the last steady-mode scan
+ * @steady_passes: out, steady-mode passes over every object completed
  */
 struct sentinel_session_stats {
 	__u32 size;
@@ -442,6 +463,16 @@ struct sentinel_session_stats {
 	__u64 unterminated_steps;
 	__u64 outside_layer_marks;
 	__u64 errors;
+	__u64 profile_generation;
+	__u32 profile_state;
+	__u32 reserved;
+	__u64 scans;
+	__u64 scan_pages;
+	__u64 scan_ns;
+	__u64 steady_scans;
+	__u64 steady_max_pages;
+	__u64 steady_last_pages;
+	__u64 steady_passes;
 };
 
 /* First published sizes: smaller structures are rejected with EINVAL. */
@@ -571,7 +602,8 @@ struct sentinel_profile_hdr {
  * @reserved: 0
  * @first_entry: index of its first entry
  * @nr_entries: entries of this layer (objects touched)
- * @begin_ns: CLOCK_MONOTONIC time of the layer's previous mark
+ * @begin_ns: CLOCK_MONOTONIC time of the previous mark of the profiled
+ *	step (the layer's LAYER_BEGIN when it has one)
  * @end_ns: CLOCK_MONOTONIC time of the LAYER_END mark
  * @scan_ns: time the scan at this mark took
  */

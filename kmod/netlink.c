@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sentinel: the "sentinel" generic netlink family (see the uapi header).
+ *
+ * The daemon's channel: status, sessions, paged object dumps, profiles,
+ * profiling control, and events on the "events" multicast group.  Every
+ * operation and the group require CAP_NET_ADMIN.  Attributes are checked
+ * by a strict per-operation policy; what no policy names is refused.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "sentinel.h"
+
+enum { SNTL_MCGRP_EVENTS };
+
+/* Objects described per round of an object dump. */
+#define SNTL_NL_CHUNK		16
+/* Profile bytes per message of a profile dump. */
+#define SNTL_NL_PROFILE_CHUNK	16384
+
+static struct genl_family sntl_genl_family;
+
+static const struct genl_multicast_group sntl_mcgrps[] = {
+	[SNTL_MCGRP_EVENTS] = {
+		.name = SENTINEL_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+static const struct nla_policy sntl_status_policy[SENTINEL_A_MAX + 1] = {
+};
+
+static const struct nla_policy sntl_session_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy sntl_objects_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+	[SENTINEL_A_RESIDENCY] = { .type = NLA_FLAG },
+	[SENTINEL_A_CURSOR] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy sntl_profile_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+	[SENTINEL_A_WARMUP] = { .type = NLA_U32 },
+	[SENTINEL_A_STEPS] = { .type = NLA_U64 },
+};
+
+static struct nlattr **sntl_dump_attrs(struct netlink_callback *cb)
+{
+#if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
+	return genl_dumpit_info(cb)->attrs;
+#else
+	return genl_info_dump(cb)->attrs;
+#endif
+}
+
+/* The session named by @attr, with a reference, or NULL and an extack. */
+static struct sntl_session *sntl_nl_session(struct nlattr *attr,
+					    struct netlink_ext_ack *extack)
+{
+	struct sntl_session *s;
+
+	if (!attr) {
+		NL_SET_ERR_MSG(extack, "session id (SENTINEL_A_SESSION_ID) required");
+		return ERR_PTR(-EINVAL);
+	}
+	s = sntl_session_get(nla_get_u64(attr));
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no such session");
+		return ERR_PTR(-ENOENT);
+	}
+	return s;
+}
+
+static int sntl_put_u64(struct sk_buff *skb, int type, u64 val)
+{
+	return nla_put_u64_64bit(skb, type, val, SENTINEL_A_PAD);
+}
+
+static int sntl_nl_put_stats(struct sk_buff *skb)
+{
+	struct nlattr *nest = nla_nest_start(skb, SENTINEL_A_STATS);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, SENTINEL_A_STATS_SESSIONS,
+			      atomic_read(&sntl_stats.sessions),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_OBJECTS,
+			      atomic64_read(&sntl_stats.objects),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_BYTES,
+			      atomic64_read(&sntl_stats.bytes),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_MARKS,
+			      atomic64_read(&sntl_stats.marks),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_ERRORS,
+			      atomic64_read(&sntl_stats.errors),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_DROPPED,
+			      atomic64_read(&sntl_stats.dropped_events),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_SCANS,
+			      atomic64_read(&sntl_stats.scans),
+			      SENTINEL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_A_STATS_SCAN_PAGES,
+			      atomic64_read(&sntl_stats.scan_pages),
+			      SENTINEL_A_STATS_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int sntl_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &sntl_genl_family, 0,
+				SENTINEL_CMD_GET_STATUS);
+	if (!hdr ||
+	    nla_put_string(msg, SENTINEL_A_VERSION, SENTINEL_VERSION_STRING) ||
+	    sntl_nl_put_stats(msg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* The attributes every session message and session event carries. */
+static int sntl_nl_put_session_id(struct sk_buff *skb, struct sntl_session *s)
+{
+	if (sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
+	    nla_put_u32(skb, SENTINEL_A_PID, s->tgid) ||
+	    nla_put_string(skb, SENTINEL_A_COMM, s->comm))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int sntl_nl_fill_session(struct sk_buff *skb, struct sntl_session *s,
+				u32 portid, u32 seq, int flags)
+{
+	struct sentinel_session_stats st = {};
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &sntl_genl_family, flags,
+			  SENTINEL_CMD_GET_SESSION);
+	if (!hdr)
+		return -EMSGSIZE;
+	sntl_session_stats(s, &st);
+	if (sntl_nl_put_session_id(skb, s) ||
+	    sntl_put_u64(skb, SENTINEL_A_OBJECTS, st.objects) ||
+	    sntl_put_u64(skb, SENTINEL_A_BYTES, st.bytes) ||
+	    sntl_put_u64(skb, SENTINEL_A_MARKS, st.marks) ||
+	    sntl_put_u64(skb, SENTINEL_A_STEPS, st.steps) ||
+	    sntl_put_u64(skb, SENTINEL_A_STEP, st.last_step) ||
+	    sntl_put_u64(skb, SENTINEL_A_GENERATION,
+			 READ_ONCE(s->generation)) ||
+	    nla_put_u8(skb, SENTINEL_A_PROFILE_STATE, st.profile_state) ||
+	    sntl_put_u64(skb, SENTINEL_A_PROFILE_GENERATION,
+			 st.profile_generation)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int sntl_nl_get_session(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sntl_session *s;
+	struct sk_buff *msg;
+	int ret;
+
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = sntl_nl_fill_session(msg, s, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	ret = genlmsg_reply(msg, info);
+out:
+	sntl_session_put(s);
+	return ret;
+}
+
+/* cb->args[0]: id of the last session dumped. */
+static int sntl_nl_dump_sessions(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct sntl_session *s;
+
+	while ((s = sntl_session_next(cb->args[0]))) {
+		int ret = sntl_nl_fill_session(skb, s,
+					       NETLINK_CB(cb->skb).portid,
+					       cb->nlh->nlmsg_seq,
+					       NLM_F_MULTI);
+
+		sntl_session_put(s);
+		if (ret)
+			break;
+		cb->args[0] = s->id;
+	}
+	return skb->len;
+}
+
+static int sntl_nl_put_object(struct sk_buff *skb,
+			      const struct sentinel_obj_info *o, bool res)
+{
+	struct nlattr *nest = nla_nest_start(skb, SENTINEL_A_OBJECT);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, SENTINEL_OBJ_A_ID, o->id,
+			      SENTINEL_OBJ_A_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_OBJ_A_ADDR, o->addr,
+			      SENTINEL_OBJ_A_PAD) ||
+	    nla_put_u64_64bit(skb, SENTINEL_OBJ_A_LEN, o->len,
+			      SENTINEL_OBJ_A_PAD) ||
+	    nla_put_u8(skb, SENTINEL_OBJ_A_KIND, o->kind) ||
+	    nla_put_u32(skb, SENTINEL_OBJ_A_FLAGS, o->flags) ||
+	    nla_put_u32(skb, SENTINEL_OBJ_A_LAYER_HINT, o->layer_hint) ||
+	    nla_put_u64_64bit(skb, SENTINEL_OBJ_A_PAGES, o->pages,
+			      SENTINEL_OBJ_A_PAD))
+		goto cancel;
+	if (res &&
+	    (nla_put_u64_64bit(skb, SENTINEL_OBJ_A_PRESENT, o->present_pages,
+			       SENTINEL_OBJ_A_PAD) ||
+	     nla_put_u64_64bit(skb, SENTINEL_OBJ_A_THP, o->thp_pages,
+			       SENTINEL_OBJ_A_PAD) ||
+	     nla_put_u64_64bit(skb, SENTINEL_OBJ_A_UNMAPPED, o->unmapped_pages,
+			       SENTINEL_OBJ_A_PAD) ||
+	     nla_put(skb, SENTINEL_OBJ_A_NODE_PAGES, sizeof(o->node_pages),
+		     o->node_pages)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/*
+ * Object dumps: args[0] session id, args[1] cursor (last id sent),
+ * args[2] whether the cursor is valid, args[3] residency, args[4] done.
+ */
+static int sntl_nl_objects_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = sntl_dump_attrs(cb);
+	struct sntl_session *s;
+
+	s = sntl_nl_session(attrs[SENTINEL_A_SESSION_ID], cb->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	cb->args[0] = s->id;
+	sntl_session_put(s);
+	if (attrs[SENTINEL_A_CURSOR]) {
+		cb->args[1] = nla_get_u64(attrs[SENTINEL_A_CURSOR]);
+		cb->args[2] = 1;
+	}
+	cb->args[3] = !!attrs[SENTINEL_A_RESIDENCY];
+	return 0;
+}
+
+static int sntl_nl_dump_objects(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct sentinel_obj_info *infos;
+	struct sntl_session *s;
+	bool full = false;
+	void *hdr;
+	int ret = 0;
+
+	if (cb->args[4])
+		return 0;
+	s = sntl_session_get(cb->args[0]);
+	if (!s)
+		return 0;	/* closed meanwhile: its close event says so */
+	infos = kmalloc_array(SNTL_NL_CHUNK, sizeof(*infos), GFP_KERNEL);
+	if (!infos) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &sntl_genl_family, NLM_F_MULTI,
+			  SENTINEL_CMD_GET_OBJECTS);
+	if (!hdr ||
+	    sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
+	    sntl_put_u64(skb, SENTINEL_A_GENERATION,
+			 READ_ONCE(s->generation))) {
+		ret = -EMSGSIZE;
+		goto out_free;
+	}
+	while (!full) {
+		u64 cursor = cb->args[1];
+		u32 n, i;
+
+		ret = sntl_describe(s, &cursor, cb->args[2], cb->args[3],
+				    infos, SNTL_NL_CHUNK, &n);
+		if (ret)
+			break;
+		for (i = 0; i < n; i++) {
+			if (sntl_nl_put_object(skb, &infos[i], cb->args[3])) {
+				full = true;
+				break;
+			}
+			cb->args[1] = infos[i].id;
+			cb->args[2] = 1;
+		}
+		if (!full && n < SNTL_NL_CHUNK) {
+			cb->args[4] = 1;
+			break;
+		}
+	}
+	genlmsg_end(skb, hdr);
+	ret = ret ? ret : skb->len;
+out_free:
+	kfree(infos);
+out_put:
+	sntl_session_put(s);
+	return ret;
+}
+
+/*
+ * Profile dumps: args[0] session id, args[1] offset sent so far,
+ * args[2] profile generation being sent.
+ */
+static int sntl_nl_profile_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = sntl_dump_attrs(cb);
+	struct sntl_profile_blob *b;
+	struct sntl_session *s;
+
+	s = sntl_nl_session(attrs[SENTINEL_A_SESSION_ID], cb->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	b = sntl_profile_get(s);
+	cb->args[0] = s->id;
+	sntl_session_put(s);
+	if (!b) {
+		NL_SET_ERR_MSG(cb->extack, "the session has no complete profile");
+		return -ENOENT;
+	}
+	cb->args[2] = ((struct sentinel_profile_hdr *)b->data)->generation;
+	sntl_profile_put(b);
+	return 0;
+}
+
+static int sntl_nl_dump_profile(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct sntl_profile_blob *b;
+	struct sntl_session *s;
+
+	s = sntl_session_get(cb->args[0]);
+	if (!s)
+		return 0;
+	b = sntl_profile_get(s);
+	sntl_session_put(s);
+	if (!b)
+		return 0;
+	if (((struct sentinel_profile_hdr *)b->data)->generation !=
+	    (u64)cb->args[2]) {
+		/* Replaced mid-dump: end it; the consumer sees a short blob. */
+		sntl_profile_put(b);
+		return 0;
+	}
+	while ((size_t)cb->args[1] < b->size) {
+		size_t off = cb->args[1];
+		size_t len = min_t(size_t, b->size - off,
+				   SNTL_NL_PROFILE_CHUNK);
+		void *hdr;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &sntl_genl_family,
+				  NLM_F_MULTI, SENTINEL_CMD_GET_PROFILE);
+		if (!hdr)
+			break;
+		if (sntl_put_u64(skb, SENTINEL_A_SESSION_ID, cb->args[0]) ||
+		    sntl_put_u64(skb, SENTINEL_A_PROFILE_GENERATION,
+				 cb->args[2]) ||
+		    nla_put_u32(skb, SENTINEL_A_OFFSET, off) ||
+		    nla_put(skb, SENTINEL_A_PROFILE_DATA, len,
+			    b->data + off)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[1] = off + len;
+	}
+	sntl_profile_put(b);
+	return skb->len;
+}
+
+static int sntl_nl_profile_ctl(struct genl_info *info, u32 op)
+{
+	struct nlattr *steps_attr = info->attrs[SENTINEL_A_STEPS];
+	struct nlattr *warmup_attr = info->attrs[SENTINEL_A_WARMUP];
+	u32 steps = READ_ONCE(sntl_cfg.profile_steps), warmup = 0;
+	struct sentinel_profile_ctl out;
+	struct sntl_session *s;
+	int ret;
+
+	if (steps_attr) {
+		u64 v = nla_get_u64(steps_attr);
+
+		if (!v || v > SENTINEL_MAX_PROFILE_STEPS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, steps_attr,
+					    "profile steps must be 1..16");
+			return -EINVAL;
+		}
+		steps = v;
+	}
+	if (warmup_attr) {
+		warmup = nla_get_u32(warmup_attr);
+		if (warmup > SNTL_MAX_WARMUP_LIMIT) {
+			NL_SET_ERR_MSG_ATTR(info->extack, warmup_attr,
+					    "warm-up must be at most 1000000 steps");
+			return -EINVAL;
+		}
+	}
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = sntl_profile_ctl(s, op, warmup, steps, &out);
+	sntl_session_put(s);
+	return ret;
+}
+
+static int sntl_nl_profile_start_cmd(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	return sntl_nl_profile_ctl(info, SENTINEL_PROFILE_OP_START);
+}
+
+static int sntl_nl_profile_stop_cmd(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	return sntl_nl_profile_ctl(info, SENTINEL_PROFILE_OP_STOP);
+}
+
+static const struct genl_ops sntl_genl_ops[] = {
+	{
+		.cmd = SENTINEL_CMD_GET_STATUS,
+		.doit = sntl_nl_get_status,
+		.policy = sntl_status_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_GET_SESSION,
+		.doit = sntl_nl_get_session,
+		.dumpit = sntl_nl_dump_sessions,
+		.policy = sntl_session_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_GET_OBJECTS,
+		.start = sntl_nl_objects_start,
+		.dumpit = sntl_nl_dump_objects,
+		.policy = sntl_objects_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_GET_PROFILE,
+		.start = sntl_nl_profile_start,
+		.dumpit = sntl_nl_dump_profile,
+		.policy = sntl_session_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_PROFILE_START,
+		.doit = sntl_nl_profile_start_cmd,
+		.policy = sntl_profile_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_PROFILE_STOP,
+		.doit = sntl_nl_profile_stop_cmd,
+		.policy = sntl_session_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family sntl_genl_family __ro_after_init = {
+	.name = SENTINEL_GENL_NAME,
+	.version = SENTINEL_GENL_VERSION,
+	.maxattr = SENTINEL_A_MAX,
+	.module = THIS_MODULE,
+	.ops = sntl_genl_ops,
+	.n_ops = ARRAY_SIZE(sntl_genl_ops),
+	.mcgrps = sntl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(sntl_mcgrps),
+};
+
+/* Start an event, or return NULL when nobody listens or memory is short. */
+static struct sk_buff *sntl_nl_event_new(u8 cmd, void **hdr)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&sntl_genl_family, &init_net,
+				SNTL_MCGRP_EVENTS))
+		return NULL;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb) {
+		atomic64_inc(&sntl_stats.dropped_events);
+		return NULL;
+	}
+	*hdr = genlmsg_put(skb, 0, 0, &sntl_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		atomic64_inc(&sntl_stats.dropped_events);
+		return NULL;
+	}
+	return skb;
+}
+
+static void sntl_nl_event_send(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {
+		nlmsg_free(skb);
+		atomic64_inc(&sntl_stats.dropped_events);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	err = genlmsg_multicast(&sntl_genl_family, skb, 0, SNTL_MCGRP_EVENTS,
+				GFP_KERNEL);
+	/* -ESRCH: the last listener left meanwhile, nothing was lost. */
+	if (err && err != -ESRCH)
+		atomic64_inc(&sntl_stats.dropped_events);
+}
+
+/**
+ * sntl_nl_session_event() - announce a session opening or closing
+ * @cmd: SENTINEL_EVT_SESSION_OPEN or SENTINEL_EVT_SESSION_CLOSE
+ * @s: the session
+ */
+void sntl_nl_session_event(u8 cmd, struct sntl_session *s)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sntl_nl_event_new(cmd, &hdr);
+	if (skb)
+		sntl_nl_event_send(skb, hdr, sntl_nl_put_session_id(skb, s));
+}
+
+/**
+ * sntl_nl_objects_event() - announce a registration batch
+ * @cmd: SENTINEL_EVT_OBJECTS_ADDED or SENTINEL_EVT_OBJECTS_REMOVED
+ * @s: the session
+ * @count: objects in the batch
+ * @bytes: their bytes
+ * @generation: the registry generation the batch produced
+ */
+void sntl_nl_objects_event(u8 cmd, struct sntl_session *s, u32 count,
+			   u64 bytes, u64 generation)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sntl_nl_event_new(cmd, &hdr);
+	if (skb)
+		sntl_nl_event_send(skb, hdr,
+				   sntl_put_u64(skb, SENTINEL_A_SESSION_ID,
+						s->id) ||
+				   nla_put_u32(skb, SENTINEL_A_COUNT, count) ||
+				   sntl_put_u64(skb, SENTINEL_A_BYTES, bytes) ||
+				   sntl_put_u64(skb, SENTINEL_A_GENERATION,
+						generation));
+}
+
+/**
+ * sntl_nl_mark_event() - announce a phase mark
+ * @s: the session
+ * @m: the mark
+ * @seq: its sequence number in the session
+ * @now: its CLOCK_MONOTONIC time
+ */
+void sntl_nl_mark_event(struct sntl_session *s, const struct sentinel_mark *m,
+			u64 seq, u64 now)
+{
+	bool step = m->type == SENTINEL_MARK_STEP_BEGIN ||
+		    m->type == SENTINEL_MARK_STEP_END;
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	skb = sntl_nl_event_new(SENTINEL_EVT_MARK, &hdr);
+	if (!skb)
+		return;
+	err = sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
+	      nla_put_u8(skb, SENTINEL_A_MARK_TYPE, m->type) ||
+	      sntl_put_u64(skb, SENTINEL_A_TIMESTAMP, now) ||
+	      sntl_put_u64(skb, SENTINEL_A_SEQ, seq);
+	if (!err && step)
+		err = sntl_put_u64(skb, SENTINEL_A_STEP, m->step);
+	else if (!err)
+		err = nla_put_u32(skb, SENTINEL_A_LAYER, m->layer) ||
+		      nla_put_u8(skb, SENTINEL_A_DIRECTION, m->direction);
+	sntl_nl_event_send(skb, hdr, err);
+}
+
+/**
+ * sntl_nl_profile_event() - announce a completed profile
+ * @s: the session
+ * @generation: the profile's generation
+ * @step: the last profiled step
+ */
+void sntl_nl_profile_event(struct sntl_session *s, u64 generation, u64 step)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sntl_nl_event_new(SENTINEL_EVT_PROFILE_READY, &hdr);
+	if (skb)
+		sntl_nl_event_send(skb, hdr,
+				   sntl_put_u64(skb, SENTINEL_A_SESSION_ID,
+						s->id) ||
+				   sntl_put_u64(skb,
+						SENTINEL_A_PROFILE_GENERATION,
+						generation) ||
+				   sntl_put_u64(skb, SENTINEL_A_STEP, step));
+}
+
+/**
+ * sntl_nl_scan_event() - report one scan
+ * @s: the session
+ * @pages: pages tested
+ * @young: pages found touched
+ * @ns: duration
+ * @profiling: whether the scan belonged to a profile
+ */
+void sntl_nl_scan_event(struct sntl_session *s, u64 pages, u64 young,
+			u64 ns, bool profiling)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	skb = sntl_nl_event_new(SENTINEL_EVT_SCAN, &hdr);
+	if (!skb)
+		return;
+	err = sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
+	      sntl_put_u64(skb, SENTINEL_A_PAGES, pages) ||
+	      sntl_put_u64(skb, SENTINEL_A_YOUNG, young) ||
+	      sntl_put_u64(skb, SENTINEL_A_SCAN_NS, ns);
+	if (!err && profiling)
+		err = nla_put_flag(skb, SENTINEL_A_PROFILING);
+	sntl_nl_event_send(skb, hdr, err);
+}
+
+/**
+ * sntl_netlink_init() - register the generic netlink family
+ *
+ * Return: 0 or a negative errno.
+ */
+int sntl_netlink_init(void)
+{
+	return genl_register_family(&sntl_genl_family);
+}
+
+/**
+ * sntl_netlink_exit() - unregister the family
+ */
+void sntl_netlink_exit(void)
+{
+	genl_unregister_family(&sntl_genl_family);
+}
