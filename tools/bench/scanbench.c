@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scanbench - cost of the module's accessed-bit scans.
+ *
+ * usage: scanbench [--objects N] [--mib M] [--thp] [--steps S]
+ *
+ * Maps M MiB (4 KiB pages, or THP-backed with --thp), touches all of it,
+ * registers it as N equal objects (partial objects when N exceeds the
+ * page count), then measures:
+ *   - a profiled step of 4 layers, each touching every page: the scan
+ *     at each LAYER_END (tests and clears every page, flushes the TLB);
+ *   - S steady-mode step ends with an unlimited budget (every page).
+ * Prints one JSON object: per-page costs from the session's own scan
+ * statistics and the wall time of the marks that scanned.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/sentinel.h>
+
+#define PAGE 4096UL
+#define HUGE (2UL << 20)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "scanbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void mark(int fd, int type, int dir, uint32_t layer, uint64_t step)
+{
+	struct sentinel_mark m = {
+		.size = sizeof(m), .type = type, .direction = dir,
+		.layer = layer, .step = step,
+	};
+
+	if (ioctl(fd, SENTINEL_IOC_MARK, &m))
+		die("mark");
+}
+
+static void stats(int fd, struct sentinel_session_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (ioctl(fd, SENTINEL_IOC_STATS, st))
+		die("stats");
+}
+
+static int write_knob(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static void touch(char *p, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE)
+		p[off]++;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "objects", required_argument, NULL, 'n' },
+		{ "mib", required_argument, NULL, 'm' },
+		{ "thp", no_argument, NULL, 't' },
+		{ "steps", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long nobj = 1000, mib = 1024, steps = 5;
+	struct sentinel_session_stats s0, s1, s2;
+	struct sentinel_obj *objs;
+	uint64_t t0, prof_wall = 0, steady_wall = 0;
+	size_t len, each, i, done;
+	int thp = 0, fd, c;
+	char *raw, *p;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		unsigned long v;
+
+		if (c == 't') {
+			thp = 1;
+			continue;
+		}
+		if (c == '?') {
+			fprintf(stderr, "usage: scanbench [--objects N] [--mib M] [--thp] [--steps S]\n");
+			return 2;
+		}
+		errno = 0;
+		v = strtoul(optarg, &end, 10);
+		if (errno || *end || !v || v > 100000000) {
+			fprintf(stderr, "scanbench: bad value '%s'\n", optarg);
+			return 2;
+		}
+		if (c == 'n')
+			nobj = v;
+		else if (c == 'm')
+			mib = v;
+		else
+			steps = v;
+	}
+	len = mib << 20;
+	each = len / nobj;
+	if (!each) {
+		fprintf(stderr, "scanbench: more objects than bytes\n");
+		return 2;
+	}
+
+	fd = open(SENTINEL_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die(SENTINEL_DEVICE);
+	raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		die("mmap");
+	p = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		die("madvise");
+	memset(p, 1, len);
+
+	objs = calloc(SENTINEL_MAX_BATCH, sizeof(*objs));
+	if (!objs)
+		die("calloc");
+	for (done = 0; done < nobj; ) {
+		struct sentinel_register r = {
+			.size = sizeof(r), .obj_size = sizeof(*objs),
+			.objs = (uintptr_t)objs,
+		};
+		size_t k = nobj - done < SENTINEL_MAX_BATCH ?
+			   nobj - done : SENTINEL_MAX_BATCH;
+
+		for (i = 0; i < k; i++) {
+			objs[i].addr = (uintptr_t)(p + (done + i) * each);
+			objs[i].len = each;
+			objs[i].id = done + i;
+			objs[i].kind = SENTINEL_KIND_ACTIVATION;
+			objs[i].layer_hint = SENTINEL_LAYER_NONE;
+			objs[i].flags = (each % PAGE) ?
+					SENTINEL_OBJ_F_PARTIAL : 0;
+		}
+		r.count = k;
+		if (ioctl(fd, SENTINEL_IOC_REGISTER, &r))
+			die("register");
+		done += k;
+	}
+
+	/* A profiled step of 4 layers, each touching everything. */
+	{
+		struct sentinel_profile_ctl pc = {
+			.size = sizeof(pc), .op = SENTINEL_PROFILE_OP_START,
+			.warmup = 0, .steps = 1,
+		};
+
+		if (ioctl(fd, SENTINEL_IOC_PROFILE_CTL, &pc))
+			die("profile start");
+	}
+	stats(fd, &s0);
+	mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 1);
+	for (i = 0; i < 4; i++) {
+		mark(fd, SENTINEL_MARK_LAYER_BEGIN, SENTINEL_DIR_FORWARD, i, 0);
+		touch(p, len);
+		t0 = now_ns();
+		mark(fd, SENTINEL_MARK_LAYER_END, SENTINEL_DIR_FORWARD, i, 0);
+		prof_wall += now_ns() - t0;
+	}
+	mark(fd, SENTINEL_MARK_STEP_END, 0, 0, 1);
+	stats(fd, &s1);
+
+	/* Steady scans of everything. */
+	if (write_knob("steady_scan_budget", "1073741824") ||
+	    write_knob("steady_scan_interval", "1"))
+		die("steady knobs");
+	for (i = 0; i < steps; i++) {
+		mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 2 + i);
+		touch(p, len);
+		t0 = now_ns();
+		mark(fd, SENTINEL_MARK_STEP_END, 0, 0, 2 + i);
+		steady_wall += now_ns() - t0;
+	}
+	stats(fd, &s2);
+	write_knob("steady_scan_budget", "65536");
+
+	printf("{\"bench\": \"scan\", \"objects\": %lu, \"mib\": %lu, \"thp\": %s, "
+	       "\"pages\": %zu, "
+	       "\"profile\": {\"scans\": %llu, \"pages\": %llu, \"ns_per_page\": %.2f, "
+	       "\"layer_end_ms\": %.3f}, "
+	       "\"steady\": {\"scans\": %llu, \"pages\": %llu, \"ns_per_page\": %.2f, "
+	       "\"step_end_ms\": %.3f}}\n",
+	       nobj, mib, thp ? "true" : "false", len / PAGE,
+	       (unsigned long long)(s1.scans - s0.scans),
+	       (unsigned long long)(s1.scan_pages - s0.scan_pages),
+	       (double)(s1.scan_ns - s0.scan_ns) /
+			(double)(s1.scan_pages - s0.scan_pages),
+	       prof_wall / 4 / 1e6,
+	       (unsigned long long)s2.steady_scans,
+	       (unsigned long long)(s2.scan_pages - s1.scan_pages),
+	       (double)(s2.scan_ns - s1.scan_ns) /
+			(double)(s2.scan_pages - s1.scan_pages),
+	       steady_wall / (double)steps / 1e6);
+	close(fd);
+	return 0;
+}
