@@ -6,6 +6,7 @@
 #                     userspace programs, libraries and tests
 #   make modules      build sentinel.ko only
 #   make check        the whole test suite (README: the test command)
+#   make check-debug  the in-VM suites on the debug kernel (KASAN, lockdep...)
 #   make demo         the demo (README: the main command)
 #   make vm-shell KVER=6.1|6.12   interactive shell in the test VM
 #
@@ -38,13 +39,13 @@ VM_TESTS :=
 
 include $(wildcard $(TOP)/*/*.mk $(TOP)/tools/*/*.mk $(TOP)/tests/*/*.mk)
 
-.PHONY: all modules userspace check demo bench bench-quick vm-shell clean \
+.PHONY: all modules userspace check check-debug demo bench bench-quick vm-shell clean \
 	deps kernels help
 
 all: modules userspace
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(TOP)/tools/install-deps
@@ -71,6 +72,12 @@ check:
 	@$(TOP)/tools/install-deps
 	@$(MAKE) --no-print-directory -C $(TOP) all
 	@$(TOP)/tests/check
+
+check-debug:
+	@$(TOP)/tools/install-deps
+	@$(TOP)/tools/debug-kernel/build >/dev/null
+	@$(MAKE) --no-print-directory -C $(TOP) userspace
+	@CHECK_KERNELS=debug CHECK_SKIP_LAB=1 $(TOP)/tests/check
 
 demo:
 	@$(TOP)/tools/install-deps

@@ -24,13 +24,18 @@ static int __init sntl_init(void)
 	ret = sntl_netlink_init();
 	if (ret)
 		goto err_sysfs;
-	ret = sntl_dev_init();
+	ret = sntl_scan_init();
 	if (ret)
 		goto err_netlink;
+	ret = sntl_dev_init();
+	if (ret)
+		goto err_scan;
 
 	pr_info("version %s loaded\n", SENTINEL_VERSION_STRING);
 	return 0;
 
+err_scan:
+	sntl_scan_exit();
 err_netlink:
 	sntl_netlink_exit();
 err_sysfs:
@@ -43,6 +48,7 @@ err_registry:
 static void __exit sntl_exit(void)
 {
 	sntl_dev_exit();
+	sntl_scan_exit();
 	sntl_netlink_exit();
 	sntl_sysfs_exit();
 	sntl_registry_exit();

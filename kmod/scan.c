@@ -23,12 +23,32 @@
 
 #include "sentinel.h"
 
+static struct workqueue_struct *sntl_scan_wq;
+
+static void sntl_steady_scan(struct sntl_session *s);
+
+static void sntl_steady_work(struct work_struct *work)
+{
+	struct sntl_session *s = container_of(work, struct sntl_session,
+					      steady_work);
+
+	if (mmget_not_zero(s->mm)) {
+		mutex_lock(&s->lock);
+		if (!s->dead)
+			sntl_steady_scan(s);
+		mutex_unlock(&s->lock);
+		mmput(s->mm);
+	}
+	sntl_session_put(s);
+}
+
 /**
  * sntl_prof_init() - arm the automatic profile of a new session
  * @s: the session, not yet visible to anyone
  */
 void sntl_prof_init(struct sntl_session *s)
 {
+	INIT_WORK(&s->steady_work, sntl_steady_work);
 	if (READ_ONCE(sntl_cfg.auto_profile)) {
 		s->prof.state = SENTINEL_PROFILE_STATE_WARMUP;
 		s->prof.warmup = READ_ONCE(sntl_cfg.profile_warmup_steps);
@@ -442,7 +462,14 @@ void sntl_scan_on_mark(struct sntl_session *s, const struct sentinel_mark *m,
 				gen = sntl_prof_finish(s);
 		} else if (interval && !s->dead &&
 			   ++s->steady.step_ends % interval == 0) {
-			sntl_steady_scan(s);
+			if (!READ_ONCE(sntl_cfg.steady_scan_async)) {
+				sntl_steady_scan(s);
+			} else {
+				/* A scan still queued covers this one. */
+				kref_get(&s->ref);
+				if (!queue_work(sntl_scan_wq, &s->steady_work))
+					sntl_session_put(s);
+			}
 		}
 		break;
 	}
@@ -451,6 +478,25 @@ void sntl_scan_on_mark(struct sntl_session *s, const struct sentinel_mark *m,
 		sntl_nl_profile_event(s, gen, m->step);
 out_mmput:
 	mmput(s->mm);
+}
+
+/**
+ * sntl_scan_init() - create the workqueue of asynchronous steady scans
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sntl_scan_init(void)
+{
+	sntl_scan_wq = alloc_workqueue("sentinel_scan", WQ_UNBOUND, 0);
+	return sntl_scan_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * sntl_scan_exit() - run the queued scans to completion and free the queue
+ */
+void sntl_scan_exit(void)
+{
+	destroy_workqueue(sntl_scan_wq);
 }
 
 /**

@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <linux/sentinel.h>
 
@@ -23,6 +24,7 @@ struct sntl_config {
 	bool enabled;
 	bool auto_profile;
 	bool tlb_flush;
+	bool steady_scan_async;
 	u32 max_sessions;
 	u32 max_objects_per_session;
 	u32 profile_warmup_steps;
@@ -189,6 +191,8 @@ struct sntl_steady {
  * @generation: registry changes (batches) so far
  * @prof: profiling state
  * @steady: steady-mode scan state
+ * @steady_work: runs a steady-mode scan off the marking thread when
+ *	steady_scan_async is set; holds a session reference while queued
  * @scans: scans of any kind
  * @scan_pages: pages tested by them
  * @scan_ns: time spent in them
@@ -217,6 +221,7 @@ struct sntl_session {
 	u64 generation;
 	struct sntl_prof prof;
 	struct sntl_steady steady;
+	struct work_struct steady_work;
 	u64 scans;
 	u64 scan_pages;
 	u64 scan_ns;
@@ -303,6 +308,8 @@ struct sntl_profile_blob *sntl_profile_get(struct sntl_session *s);
 void sntl_profile_put(struct sntl_profile_blob *b);
 void sntl_prof_init(struct sntl_session *s);
 void sntl_prof_free(struct sntl_session *s);
+int sntl_scan_init(void);
+void sntl_scan_exit(void);
 
 /* netlink.c */
 int sntl_netlink_init(void);

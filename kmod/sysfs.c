@@ -76,6 +76,8 @@ static struct sntl_knob sntl_knobs[] = {
 	{ .attr = SNTL_KNOB_ATTR(enabled), .b = &sntl_cfg.enabled },
 	{ .attr = SNTL_KNOB_ATTR(auto_profile), .b = &sntl_cfg.auto_profile },
 	{ .attr = SNTL_KNOB_ATTR(tlb_flush), .b = &sntl_cfg.tlb_flush },
+	{ .attr = SNTL_KNOB_ATTR(steady_scan_async),
+	  .b = &sntl_cfg.steady_scan_async },
 	{ .attr = SNTL_KNOB_ATTR(max_sessions),
 	  .u = &sntl_cfg.max_sessions,
 	  .min = 1, .max = SNTL_MAX_SESSIONS_LIMIT },

@@ -21,7 +21,7 @@ bench-marks: modules $(B)/bench/markbench
 # and 256 MiB with 1k objects for the growth with bytes; every kernel.
 SCAN_CASES := "--objects 1000 --mib 1024" "--objects 1000 --mib 1024 --thp" \
 	"--objects 100000 --mib 1024" "--objects 1000000 --mib 1024" \
-	"--objects 1000 --mib 256"
+	"--objects 1000 --mib 256" "--objects 1000 --mib 1024 --async"
 bench-scan: modules $(B)/bench/scanbench
 	@mkdir -p $(B)/bench/results
 	@for k in $$($(TOP)/tools/kernels | cut -d' ' -f1); do \
