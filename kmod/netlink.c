@@ -22,6 +22,12 @@ enum { SNTL_MCGRP_EVENTS };
 #define SNTL_NL_CHUNK		16
 /* Profile bytes per message of a profile dump. */
 #define SNTL_NL_PROFILE_CHUNK	16384
+/*
+ * Payload of an event: the largest (a session event: id, pid, comm) is
+ * under 64 bytes of attributes.  Sized exactly, so that a listener's
+ * receive buffer holds as many events as it can.
+ */
+#define SNTL_NL_EVENT_SIZE	128
 
 static struct genl_family sntl_genl_family;
 
@@ -526,7 +532,7 @@ static struct sk_buff *sntl_nl_event_new(u8 cmd, void **hdr)
 	if (!genl_has_listeners(&sntl_genl_family, &init_net,
 				SNTL_MCGRP_EVENTS))
 		return NULL;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(SNTL_NL_EVENT_SIZE, GFP_KERNEL);
 	if (!skb) {
 		atomic64_inc(&sntl_stats.dropped_events);
 		return NULL;

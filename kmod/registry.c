@@ -284,10 +284,10 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	atomic64_add(count, &sntl_stats.objects);
 	atomic64_add(bytes, &sntl_stats.bytes);
 	*err_index = count;
-	mutex_unlock(&s->lock);
+	/* Under the lock, so that events leave in generation order. */
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen);
 	ret = 0;
-	goto out_mmput;
+	goto out_unlock;
 
 out_rollback:
 	sntl_free_batch(s, head, true);
@@ -366,9 +366,9 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 
 	sntl_account_removed(s, count, bytes);
 	gen = ++s->generation;
-	mutex_unlock(&s->lock);
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, count, bytes,
 			      gen);
+	mutex_unlock(&s->lock);
 	sntl_free_batch(s, head, false);
 	kfree(buf);
 	return 0;
@@ -416,11 +416,12 @@ int sntl_unregister_all(struct sntl_session *s)
 	if (mutex_lock_killable(&s->lock))
 		return -EINTR;
 	sntl_free_tree(s, &nr, &bytes);
-	gen = ++s->generation;
-	mutex_unlock(&s->lock);
-	if (nr)
+	if (nr) {
+		gen = ++s->generation;
 		sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, nr,
 				      bytes, gen);
+	}
+	mutex_unlock(&s->lock);
 	return 0;
 }
 

@@ -166,15 +166,22 @@
  * ===============
  * Family SENTINEL_GENL_NAME, version SENTINEL_GENL_VERSION, multicast
  * group SENTINEL_GENL_MCGRP_EVENTS.  Every command, and joining the
- * group, requires CAP_NET_ADMIN.  Attributes are validated by policy:
- * wrong types or lengths and unknown attributes are EINVAL with an
- * extended ack message.
+ * group, requires CAP_NET_ADMIN (EPERM).  Attributes are validated by a
+ * strict policy per command: unknown attributes and wrong types are
+ * EINVAL, a wrong length for the type ERANGE (the kernel's policy
+ * checks), a missing required attribute or an unknown session EINVAL or
+ * ENOENT, each with an extended ack message (on 6.1, errors found when a
+ * dump starts carry no message: that kernel drops it).  Unknown commands
+ * are EOPNOTSUPP.
  *
  * SENTINEL_CMD_GET_STATUS (do): SENTINEL_A_VERSION, SENTINEL_A_STATS.
  * SENTINEL_CMD_GET_SESSION (do with SENTINEL_A_SESSION_ID, or dump):
  *   one message per session: SESSION_ID, PID, COMM, OBJECTS, BYTES,
  *   MARKS, STEPS, STEP, GENERATION, PROFILE_STATE, PROFILE_GENERATION.
- *   ENOENT for an unknown session.
+ *   ENOENT for an unknown session.  A new session starts in
+ *   SENTINEL_PROFILE_STATE_WARMUP when the auto_profile knob is set
+ *   (IDLE otherwise).  GENERATION counts registry batches that changed
+ *   something.
  * SENTINEL_CMD_GET_OBJECTS (dump, SENTINEL_A_SESSION_ID required,
  *   SENTINEL_A_RESIDENCY flag optional, SENTINEL_A_CURSOR optional: start
  *   after that id): one SENTINEL_A_OBJECT nest per object, in id order,

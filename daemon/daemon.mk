@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# sentineld (policy daemon) and sentinelctl (admin CLI).
+#
+#   $(B)/daemon/sentineld, $(B)/daemon/sentinelctl
+#   $(B)/tests/unit/daemon_*        host unit tests (ASan + UBSan)
+#   $(B)/tests/vm/netlink, daemon   in-VM tests (linked with libnl here)
+#
+# make install-daemon [DESTDIR=...] [PREFIX=/usr/local] installs the
+# programs, the systemd unit, the example configuration, the module
+# loading files, the udev rule and the man pages.  Paths that systemd and
+# the kernel look at (/etc, /usr/lib/systemd, /usr/lib/modules-load.d...)
+# follow SYSCONFDIR, UNITDIR, MODLOADDIR, MODPROBEDIR and UDEVRULESDIR.
+
+DMN_DIR := $(TOP)/daemon
+DMN_OUT := $(B)/daemon
+DMN_PKG := libnl-genl-3.0 libsystemd
+DMN_PKG_CFLAGS := $(shell pkg-config --cflags $(DMN_PKG) 2>/dev/null)
+DMN_PKG_LIBS := $(shell pkg-config --libs $(DMN_PKG) 2>/dev/null)
+DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -pthread
+DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h
+
+# Shared by both programs; config, json, profile and state are pure.
+DMN_COMMON := config json log nl profile state sync topology
+DMN_D_ONLY := notify workers sentineld
+DMN_C_ONLY := sentinelctl
+DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
+DMN_SAN = $(patsubst %,$(DMN_OUT)/san/%.o,$(1))
+
+SENTINELD := $(DMN_OUT)/sentineld
+SENTINELCTL := $(DMN_OUT)/sentinelctl
+USER_PROGS += $(SENTINELD) $(SENTINELCTL)
+
+.SECONDARY: $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY) $(DMN_C_ONLY)) \
+	    $(call DMN_SAN,$(DMN_COMMON) notify workers)
+
+$(DMN_OUT)/obj/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(DMN_CFLAGS) -c -o $@ $<
+
+$(DMN_OUT)/san/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY))
+	$(CC) -pthread -o $@ $^ $(DMN_PKG_LIBS)
+
+$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY))
+	$(CC) -pthread -o $@ $^ $(DMN_PKG_LIBS)
+
+.PHONY: daemon install-daemon
+daemon: $(SENTINELD) $(SENTINELCTL)
+
+# ---- host unit tests ----
+DMN_TEST_SRCS := $(wildcard $(TOP)/tests/unit/daemon_*.c)
+DMN_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(DMN_TEST_SRCS))
+UNIT_TESTS += $(DMN_TESTS)
+
+$(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h \
+		$(call DMN_SAN,$(DMN_COMMON) notify workers) $(DMN_HDRS) \
+		$(SENTINELD) $(SENTINELCTL)
+	@mkdir -p $(@D)
+	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
+		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
+		$(call DMN_SAN,$(DMN_COMMON) notify workers) $(DMN_PKG_LIBS)
+
+# ---- in-VM tests: libnl and the daemon's client code ----
+# tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these two
+# need libnl and the daemon's objects, so they get their own (static
+# pattern) rule, which takes precedence over the pattern rule.
+DMN_VM_TESTS := $(B)/tests/vm/netlink $(B)/tests/vm/daemon
+$(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
+		$(wildcard $(TOP)/tests/kselftest/*.h) $(DMN_HDRS) \
+		$(call DMN_OBJ,$(DMN_COMMON)) $(SENTINELD) $(SENTINELCTL)
+	@mkdir -p $(@D)
+	$(CC) $(KST_CFLAGS) $(DMN_PKG_CFLAGS) -I$(DMN_DIR) \
+		-DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
+		$(call DMN_OBJ,$(DMN_COMMON)) $(DMN_PKG_LIBS) -lnuma
+
+# ---- installation ----
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/sentinel
+SYSCONFDIR ?= /etc
+UNITDIR ?= /usr/lib/systemd/system
+MODLOADDIR ?= /usr/lib/modules-load.d
+MODPROBEDIR ?= /usr/lib/modprobe.d
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+
+install-daemon: $(SENTINELD) $(SENTINELCTL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MODLOADDIR) $(DESTDIR)$(MODPROBEDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/sentinel $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(SENTINELD) $(SENTINELCTL) $(DESTDIR)$(SBINDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		$(DMN_DIR)/systemd/sentineld.service.in \
+		>$(DESTDIR)$(UNITDIR)/sentineld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sentineld.service
+	install -m 0644 $(DMN_DIR)/systemd/modules-load.conf \
+		$(DESTDIR)$(MODLOADDIR)/sentinel.conf
+	install -m 0644 $(DMN_DIR)/systemd/modprobe.conf \
+		$(DESTDIR)$(MODPROBEDIR)/sentinel.conf
+	install -m 0644 $(DMN_DIR)/systemd/sysusers.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/sentinel.conf
+	install -m 0644 $(TOP)/tools/udev/60-sentinel.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 $(DMN_DIR)/sentineld.conf $(DESTDIR)$(DOCDIR)/sentineld.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sentinel/sentineld.conf ] || \
+		install -m 0644 $(DMN_DIR)/sentineld.conf \
+			$(DESTDIR)$(SYSCONFDIR)/sentinel/sentineld.conf
+	install -m 0644 $(DMN_DIR)/man/sentineld.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(DMN_DIR)/man/sentinel.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(DMN_DIR)/man/sentineld.8 $(DMN_DIR)/man/sentinelctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/

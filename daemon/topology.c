@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory-tier topology from sysfs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "topology.h"
+
+/* Read a small sysfs file into @buf, trailing newline removed. */
+static int read_small(const char *root, const char *path, char *buf, size_t len)
+{
+	char full[512];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(full, sizeof(full), "%s%s", root, path) >= (int)sizeof(full))
+		return -1;
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int read_nodemask(const char *root, const char *path,
+			 struct sd_nodemask *m)
+{
+	char buf[4096];
+	const char *why;
+
+	memset(m, 0, sizeof(*m));
+	if (read_small(root, path, buf, sizeof(buf)))
+		return -1;
+	if (!buf[0])
+		return 0;	/* an empty list is valid in sysfs */
+	return sd_nodelist_parse(buf, m, &why);
+}
+
+static int tier_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int topo_detect(const char *root, struct topology *t, char *err, size_t errlen)
+{
+	char dpath[512];
+	unsigned long tiers[64];
+	unsigned int ntiers = 0;
+	struct dirent *de;
+	DIR *d;
+
+	memset(t, 0, sizeof(*t));
+	if (read_nodemask(root, "/sys/devices/system/node/has_memory", &t->memory) &&
+	    read_nodemask(root, "/sys/devices/system/node/online", &t->memory)) {
+		snprintf(err, errlen, "cannot read the NUMA nodes from %s/sys/devices/system/node",
+			 root);
+		return -1;
+	}
+	if (sd_nodemask_empty(&t->memory)) {
+		snprintf(err, errlen, "no NUMA node with memory");
+		return -1;
+	}
+
+	snprintf(dpath, sizeof(dpath), "%s/sys/devices/virtual/memory_tiering", root);
+	d = opendir(dpath);
+	while (d && (de = readdir(d))) {
+		char *end;
+		unsigned long id;
+
+		if (strncmp(de->d_name, "memory_tier", 11) || !de->d_name[11])
+			continue;
+		errno = 0;
+		id = strtoul(de->d_name + 11, &end, 10);
+		if (*end || errno || ntiers == sizeof(tiers) / sizeof(tiers[0]))
+			continue;
+		tiers[ntiers++] = id;
+	}
+	if (d)
+		closedir(d);
+
+	if (ntiers >= 2) {
+		bool first = true;
+
+		qsort(tiers, ntiers, sizeof(tiers[0]), tier_cmp);
+		for (unsigned int i = 0; i < ntiers; i++) {
+			struct sd_nodemask m;
+			char p[128];
+
+			snprintf(p, sizeof(p),
+				 "/sys/devices/virtual/memory_tiering/memory_tier%lu/nodelist",
+				 tiers[i]);
+			if (read_nodemask(root, p, &m) || sd_nodemask_empty(&m))
+				continue;
+			for (int w = 0; w < SD_NODEMASK_WORDS; w++) {
+				if (first)
+					t->fast.w[w] |= m.w[w];
+				else
+					t->slow.w[w] |= m.w[w];
+			}
+			first = false;
+		}
+		if (!sd_nodemask_empty(&t->fast) && !sd_nodemask_empty(&t->slow)) {
+			t->source = "memory tiers";
+			return 0;
+		}
+		memset(&t->fast, 0, sizeof(t->fast));
+		memset(&t->slow, 0, sizeof(t->slow));
+	}
+
+	for (unsigned int n = 0; n < SD_MAX_NODES; n++) {
+		char p[96], buf[64];
+
+		if (!sd_node_isset(&t->memory, n))
+			continue;
+		snprintf(p, sizeof(p), "/sys/devices/system/node/node%u/cpulist", n);
+		if (!read_small(root, p, buf, sizeof(buf)) && buf[0])
+			sd_node_set(&t->fast, n);
+		else
+			sd_node_set(&t->slow, n);
+	}
+	if (sd_nodemask_empty(&t->fast)) {
+		/* No node reports CPUs (odd, but possible in containers). */
+		t->fast = t->memory;
+		memset(&t->slow, 0, sizeof(t->slow));
+	}
+	t->source = "CPU and CPU-less nodes";
+	return 0;
+}
+
+int topo_resolve(const char *root, const struct sd_config *c,
+		 struct topology *t, char *err, size_t errlen)
+{
+	struct topology found;
+	int ret = topo_detect(root, &found, err, errlen);
+
+	if (c->nodes_auto) {
+		*t = found;
+		return ret;
+	}
+	memset(t, 0, sizeof(*t));
+	t->fast = c->fast;
+	t->slow = c->slow;
+	t->source = "configuration";
+	if (ret)
+		return 0;	/* cannot check; trust the configuration */
+	t->memory = found.memory;
+	for (unsigned int n = 0; n < SD_MAX_NODES; n++)
+		if ((sd_node_isset(&c->fast, n) || sd_node_isset(&c->slow, n)) &&
+		    !sd_node_isset(&found.memory, n)) {
+			snprintf(err, errlen, "node %u is configured but has no memory", n);
+			return -1;
+		}
+	return 0;
+}
