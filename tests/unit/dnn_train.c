@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whole training runs of the engine's tiny models: the same seed gives
+ * the same loss bits with either allocator backend and with marks on or
+ * off; the loss goes down; the sentinel backend really allocates through
+ * libsentinel with the right kinds and lifetimes.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <sentinel.h>
+
+#include "alloc.h"
+#include "dnn_tap.h"
+#include "train.h"
+
+static bool run(const struct config *c, enum alloc_backend be, bool marks,
+		struct train_result *res)
+{
+	struct train_opts o = { .backend = be, .marks = marks };
+
+	return train_run(c, &o, res) == 0 && res->steps == c->steps;
+}
+
+static void tiny(struct config *c, enum model_type m, int steps)
+{
+	memset(c, 0, sizeof(*c));
+	config_preset(c, m, SIZE_TINY);
+	c->steps = steps;
+	c->seed = 7;
+	if (m == MODEL_CNN) {
+		/* keep it quick under the sanitizers */
+		c->image = 8;
+		c->batch = 8;
+	}
+}
+
+static void test_determinism(enum model_type m)
+{
+	struct config c;
+	struct train_result a, b, d;
+	bool same = true, differs = false;
+
+	tiny(&c, m, 3);
+	if (!tap_ok(run(&c, ALLOC_MALLOC, false, &a) &&
+		    run(&c, ALLOC_SENTINEL, true, &b),
+		    "%s: runs with both backends", model_name(m))) {
+		tap_ok(false, "%s: (skipped)", model_name(m));
+		tap_ok(false, "%s: (skipped)", model_name(m));
+		return;
+	}
+	for (int i = 0; i < c.steps; i++)
+		if (loss_bits(a.loss[i]) != loss_bits(b.loss[i])) {
+			same = false;
+			tap_diag("step %d: malloc 0x%016" PRIx64 " sentinel 0x%016" PRIx64,
+				 i + 1, loss_bits(a.loss[i]), loss_bits(b.loss[i]));
+		}
+	tap_ok(same, "%s: malloc and sentinel give the same loss bits (0x%016" PRIx64 ")",
+	       model_name(m), loss_bits(a.loss[c.steps - 1]));
+	c.seed = 8;
+	run(&c, ALLOC_MALLOC, true, &d);
+	for (int i = 0; i < c.steps; i++)
+		if (loss_bits(a.loss[i]) != loss_bits(d.loss[i]))
+			differs = true;
+	tap_ok(differs, "%s: another seed gives other losses", model_name(m));
+	train_result_free(&a);
+	train_result_free(&b);
+	train_result_free(&d);
+}
+
+static void test_learns(enum model_type m, int steps)
+{
+	struct config c;
+	struct train_result r;
+	double first = 0, last = 0;
+	int k = 3;
+
+	tiny(&c, m, steps);
+	if (!run(&c, ALLOC_MALLOC, false, &r)) {
+		tap_ok(false, "%s: training run", model_name(m));
+		return;
+	}
+	for (int i = 0; i < k; i++) {
+		first += r.loss[i] / k;
+		last += r.loss[steps - 1 - i] / k;
+	}
+	tap_ok(last < 0.9 * first, "%s: loss goes down over %d steps (%.4f -> %.4f)",
+	       model_name(m), steps, first, last);
+	train_result_free(&r);
+}
+
+static void test_backend(void)
+{
+	struct sntl_alloc_info info;
+	void *w, *ws;
+
+	dnn_alloc_init(ALLOC_SENTINEL, false, NULL);
+	w = dnn_alloc(100000, DK_WEIGHT, DL_PERSIST, false);
+	ws = dnn_alloc(256, DK_WS, DL_SHORT, true);
+	tap_ok(sntl_owns(w) && sntl_owns(ws),
+	       "sentinel backend: tensors come from sntl_alloc");
+	tap_ok(!sntl_alloc_info(w, &info) && info.kind == SNTL_KIND_WEIGHT &&
+	       info.life == SNTL_LIFE_PERSISTENT && info.size == 100000 &&
+	       info.mapped >= 100000,
+	       "sentinel backend: a weight is persistent with pages of its own");
+	tap_ok(!sntl_alloc_info(ws, &info) && info.kind == SNTL_KIND_WORKSPACE &&
+	       info.life == SNTL_LIFE_SHORT && info.mapped == 0,
+	       "sentinel backend: a small workspace is packed short-lived");
+	dnn_free(w);
+	dnn_free(ws);
+	dnn_alloc_fini();
+
+	dnn_alloc_init(ALLOC_MALLOC, false, NULL);
+	w = dnn_alloc(100, DK_ACT, DL_STEP, false);
+	tap_ok(!sntl_owns(w), "malloc backend: tensors do not come from libsentinel");
+	{
+		struct alloc_stats st;
+
+		dnn_alloc_stats(&st);
+		tap_ok(st.cur[DK_ACT] == 100 && st.peak_total == 100,
+		       "footprint accounting per kind");
+	}
+	dnn_free(w);
+	dnn_alloc_fini();
+}
+
+int main(void)
+{
+	tap_plan(5 + 4 * 3 + 4);
+	test_backend();
+	for (int m = 0; m < MODEL_COUNT; m++)
+		test_determinism((enum model_type)m);
+	test_learns(MODEL_MLP, 30);
+	test_learns(MODEL_CNN, 15);
+	test_learns(MODEL_TRANSFORMER, 15);
+	test_learns(MODEL_LSTM, 30);
+	return tap_done();
+}

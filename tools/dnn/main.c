@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sentinel-train - a small DNN training engine (MLP, ResNet-style CNN,
+ * transformer encoder, LSTM) on plain malloc or on libsentinel.
+ * See Documentation/workloads.rst.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sentinel.h>
+
+#include "train.h"
+
+static const char usage[] =
+"Usage: sentinel-train [OPTIONS]\n"
+"Train a small network on synthetic data generated from the seed.\n"
+"\n"
+"  --model=mlp|cnn|transformer|lstm   the network (default mlp)\n"
+"  --size=tiny|small|medium           size preset (default tiny)\n"
+"  --steps N          training steps (default 10)\n"
+"  --seed S           seed of weights and data (default 1)\n"
+"  --batch N          samples per step\n"
+"  --width N          hidden units (mlp), first-stage channels (cnn),\n"
+"                     model dimension (transformer), hidden size (lstm)\n"
+"  --depth N          hidden layers (mlp), residual blocks per stage (cnn),\n"
+"                     encoder layers (transformer), LSTM layers (lstm)\n"
+"  --seq N            sequence length (transformer, lstm)\n"
+"  --image N          image side, a multiple of 4 (cnn)\n"
+"  --in N             input features (mlp, lstm)\n"
+"  --classes N        classes (mlp, cnn, lstm); vocabulary (transformer)\n"
+"  --heads N          attention heads (transformer)\n"
+"  --optim=sgd|adam   optimizer (default: sgd for mlp and cnn, else adam)\n"
+"  --lr X             learning rate\n"
+"  --momentum X       SGD momentum (default 0.9)\n"
+"  --wd X             L2 weight decay (default 0)\n"
+"  --alloc=malloc|sentinel   tensor allocator (default malloc)\n"
+"  --marks=on|off     step and layer marks through libsentinel (default on)\n"
+"  --threads N        worker threads; only 1 is supported\n"
+"  --json             print the results as one JSON object\n"
+"  --verbose, -v      also print libsentinel's statistics (stderr)\n"
+"  --help, -h         this text\n"
+"\n"
+"Prints the loss of every step (with its bits as hex, for exact\n"
+"comparison), the final loss and the peak footprint per tensor kind.\n";
+
+enum opt_id {
+	O_MODEL = 256, O_SIZE, O_STEPS, O_SEED, O_BATCH, O_WIDTH, O_DEPTH,
+	O_SEQ, O_IMAGE, O_IN, O_CLASSES, O_HEADS, O_OPTIM, O_LR, O_MOMENTUM,
+	O_WD, O_ALLOC, O_MARKS, O_THREADS, O_JSON,
+};
+
+static const struct option long_opts[] = {
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "steps", required_argument, NULL, O_STEPS },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "batch", required_argument, NULL, O_BATCH },
+	{ "width", required_argument, NULL, O_WIDTH },
+	{ "depth", required_argument, NULL, O_DEPTH },
+	{ "seq", required_argument, NULL, O_SEQ },
+	{ "image", required_argument, NULL, O_IMAGE },
+	{ "in", required_argument, NULL, O_IN },
+	{ "classes", required_argument, NULL, O_CLASSES },
+	{ "heads", required_argument, NULL, O_HEADS },
+	{ "optim", required_argument, NULL, O_OPTIM },
+	{ "lr", required_argument, NULL, O_LR },
+	{ "momentum", required_argument, NULL, O_MOMENTUM },
+	{ "wd", required_argument, NULL, O_WD },
+	{ "alloc", required_argument, NULL, O_ALLOC },
+	{ "marks", required_argument, NULL, O_MARKS },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sentinel-train: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(see sentinel-train --help)\n", stderr);
+	exit(2);
+}
+
+static long long parse_int(const char *opt, const char *s, long long lo,
+			   long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		bad("--%s: '%s' is not an integer in %lld..%lld", opt, s, lo, hi);
+	return v;
+}
+
+static float parse_float(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0)
+		bad("--%s: '%s' is not a non-negative number", opt, s);
+	return (float)v;
+}
+
+static int parse_choice(const char *opt, const char *s,
+			const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	bad("--%s: unknown value '%s'", opt, s);
+}
+
+static void json_peak(const struct alloc_stats *m)
+{
+	printf("\"peak_bytes\":{");
+	for (int k = 0; k < DK_COUNT; k++)
+		printf("\"%s\":%" PRIu64 ",", dnn_kind_name((enum dnn_kind)k),
+		       m->peak[k]);
+	printf("\"total\":%" PRIu64 "}", m->peak_total);
+}
+
+static void json_num(double v)
+{
+	if (isfinite(v))
+		printf("%.17g", v);
+	else
+		printf("null");
+}
+
+static double mean_step(const struct train_result *r)
+{
+	int first = r->steps > 1 ? 1 : 0;
+	double s = 0;
+
+	for (int i = first; i < r->steps; i++)
+		s += r->secs[i];
+	return r->steps ? s / (r->steps - first) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const models[] = { "mlp", "cnn", "transformer", "lstm" };
+	static const char *const sizes[] = { "tiny", "small", "medium" };
+	static const char *const optims[] = { "sgd", "adam" };
+	static const char *const allocs[] = { "malloc", "sentinel" };
+	static const char *const onoff[] = { "off", "on" };
+	struct {
+		bool set;
+		long long v;
+		float f;
+	} ov[O_JSON + 1];
+	struct config c;
+	struct train_opts to = { .backend = ALLOC_MALLOC, .marks = true };
+	struct train_result res;
+	int model = MODEL_MLP, size = SIZE_TINY, opt;
+	bool json = false, verbose = false;
+	const char *err;
+	int ret;
+
+	memset(ov, 0, sizeof(ov));
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hv", long_opts, NULL)) != -1) {
+		const char *name = NULL;
+
+		for (const struct option *o = long_opts; o->name; o++)
+			if (o->val == opt)
+				name = o->name;
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'v':
+			verbose = true;
+			break;
+		case O_JSON:
+			json = true;
+			break;
+		case O_MODEL:
+			model = parse_choice(name, optarg, models, 4);
+			break;
+		case O_SIZE:
+			size = parse_choice(name, optarg, sizes, 3);
+			break;
+		case O_OPTIM:
+			ov[opt].set = true;
+			ov[opt].v = parse_choice(name, optarg, optims, 2);
+			break;
+		case O_ALLOC:
+			to.backend = (enum alloc_backend)parse_choice(name, optarg,
+								      allocs, 2);
+			break;
+		case O_MARKS:
+			to.marks = parse_choice(name, optarg, onoff, 2);
+			break;
+		case O_THREADS:
+			if (parse_int(name, optarg, 1, 1024) != 1)
+				bad("--threads: the engine is single-threaded; only 1 is supported");
+			break;
+		case O_LR:
+		case O_MOMENTUM:
+		case O_WD:
+			ov[opt].set = true;
+			ov[opt].f = parse_float(name, optarg);
+			break;
+		case O_SEED:
+			ov[opt].set = true;
+			ov[opt].v = parse_int(name, optarg, 0, INT64_MAX);
+			break;
+		case O_STEPS:
+			ov[opt].set = true;
+			ov[opt].v = parse_int(name, optarg, 0, 100000000);
+			break;
+		case ':':
+			bad("option '%s' needs a value", argv[optind - 1]);
+		case '?':
+			if (optopt)
+				bad("unknown option '-%c'", optopt);
+			bad("unknown option '%s'", argv[optind - 1]);
+		default:
+			if (opt >= O_BATCH && opt <= O_HEADS) {
+				ov[opt].set = true;
+				ov[opt].v = parse_int(name, optarg, 1, 1 << 20);
+				break;
+			}
+			bad("unexpected option");
+		}
+	}
+	if (optind < argc)
+		bad("unexpected argument '%s'", argv[optind]);
+
+	memset(&c, 0, sizeof(c));
+	config_preset(&c, (enum model_type)model, (enum size_preset)size);
+	c.steps = 10;
+	c.seed = 1;
+	if (ov[O_STEPS].set)
+		c.steps = (int)ov[O_STEPS].v;
+	if (ov[O_SEED].set)
+		c.seed = (uint64_t)ov[O_SEED].v;
+	if (ov[O_BATCH].set)
+		c.batch = (int)ov[O_BATCH].v;
+	if (ov[O_WIDTH].set)
+		c.width = (int)ov[O_WIDTH].v;
+	if (ov[O_DEPTH].set)
+		c.depth = (int)ov[O_DEPTH].v;
+	if (ov[O_SEQ].set)
+		c.seq = (int)ov[O_SEQ].v;
+	if (ov[O_IMAGE].set)
+		c.image = (int)ov[O_IMAGE].v;
+	if (ov[O_IN].set)
+		c.in_dim = (int)ov[O_IN].v;
+	if (ov[O_CLASSES].set)
+		c.classes = (int)ov[O_CLASSES].v;
+	if (ov[O_HEADS].set)
+		c.heads = (int)ov[O_HEADS].v;
+	if (ov[O_OPTIM].set)
+		c.optim = (enum optim_type)ov[O_OPTIM].v;
+	if (ov[O_LR].set)
+		c.lr = ov[O_LR].f;
+	if (ov[O_MOMENTUM].set)
+		c.momentum = ov[O_MOMENTUM].f;
+	if (ov[O_WD].set)
+		c.wd = ov[O_WD].f;
+	err = config_check(&c);
+	if (err)
+		bad("%s", err);
+
+	to.progress = json ? NULL : stdout;
+	to.verbose = verbose ? stderr : NULL;
+	if (!json) {
+		printf("sentinel-train: model %s size %s alloc %s marks %s seed %" PRIu64
+		       " steps %d\n", model_name(c.model), size_name(c.size),
+		       allocs[to.backend], onoff[to.marks], c.seed, c.steps);
+		printf("config: batch %d width %d depth %d seq %d image %d in %d "
+		       "classes %d heads %d optim %s lr %g\n", c.batch, c.width,
+		       c.depth, c.seq, c.image, c.in_dim, c.classes, c.heads,
+		       optims[c.optim], (double)c.lr);
+		fflush(stdout);
+	}
+	ret = train_run(&c, &to, &res);
+	if (to.backend == ALLOC_SENTINEL && verbose)
+		fprintf(stderr, "sentinel session: %s\n", res.session_err ?
+			sntl_strerror(res.session_err) : "open");
+	if (json) {
+		printf("{\"model\":\"%s\",\"size\":\"%s\",\"alloc\":\"%s\","
+		       "\"marks\":%s,\"seed\":%" PRIu64 ",\"session\":%s,",
+		       model_name(c.model), size_name(c.size), allocs[to.backend],
+		       to.marks ? "true" : "false", c.seed,
+		       to.backend == ALLOC_SENTINEL && !res.session_err ?
+		       "true" : "false");
+		printf("\"config\":{\"batch\":%d,\"width\":%d,\"depth\":%d,"
+		       "\"seq\":%d,\"image\":%d,\"in\":%d,\"classes\":%d,"
+		       "\"heads\":%d,\"optim\":\"%s\",\"lr\":%g,\"steps\":%d},",
+		       c.batch, c.width, c.depth, c.seq, c.image, c.in_dim,
+		       c.classes, c.heads, optims[c.optim], (double)c.lr, c.steps);
+		printf("\"params\":%zu,\"layers\":%u,\"steps\":[", res.nparams,
+		       res.nlayers);
+		for (int i = 0; i < res.steps; i++) {
+			printf("%s{\"step\":%d,\"loss\":", i ? "," : "", i + 1);
+			json_num(res.loss[i]);
+			printf(",\"loss_bits\":\"0x%016" PRIx64 "\",\"time_s\":%.6f}",
+			       loss_bits(res.loss[i]), res.secs[i]);
+		}
+		printf("],\"final_loss\":");
+		json_num(res.steps ? res.loss[res.steps - 1] : NAN);
+		printf(",\"final_loss_bits\":\"0x%016" PRIx64 "\",",
+		       res.steps ? loss_bits(res.loss[res.steps - 1]) : 0);
+		printf("\"mean_step_s\":%.6f,", mean_step(&res));
+		json_peak(&res.mem);
+		printf("}\n");
+	} else {
+		printf("params %zu layers %u\n", res.nparams, res.nlayers);
+		if (res.steps)
+			printf("final loss %.6f bits 0x%016" PRIx64 " (first %.6f)\n",
+			       res.loss[res.steps - 1],
+			       loss_bits(res.loss[res.steps - 1]), res.loss[0]);
+		printf("mean step time %.4f s%s\n", mean_step(&res),
+		       res.steps > 1 ? " (steps 2..N)" : "");
+		printf("peak footprint bytes:");
+		for (int k = 0; k < DK_COUNT; k++)
+			printf(" %s %" PRIu64, dnn_kind_name((enum dnn_kind)k),
+			       res.mem.peak[k]);
+		printf(" total %" PRIu64 " (%.1f MiB)\n", res.mem.peak_total,
+		       res.mem.peak_total / 1048576.0);
+	}
+	train_result_free(&res);
+	return ret ? 1 : 0;
+}
