@@ -104,6 +104,13 @@ enum sntl_lab_type {
 
 /* Tier-lab phase marker; a no-op unless SENTINEL_LAB=1. */
 void sntl__lab_mark(unsigned int type, uint32_t arg);
+/*
+ * The value of a layer's lab marker: the direction (SENTINEL_DIR_*) in the
+ * top 4 bits, the layer id's low 28 bits below, so that the forward,
+ * backward and optimizer phases of a layer are told apart in the lab.
+ */
+#define SNTL_LAB_LAYER_VALUE(dir, layer) \
+	(((uint32_t)(dir) << 28) | ((uint32_t)(layer) & 0x0fffffffu))
 
 /* ---- hmap.c: u64 -> u64 open-addressing map, mmap-backed ---- */
 

@@ -506,11 +506,11 @@ static int mark(uint16_t type, uint16_t dir, uint32_t layer, uint64_t step)
 		sntl__lab_mark(SNTL_LAB_STEP_END, (uint32_t)step);
 		break;
 	case SENTINEL_MARK_LAYER_BEGIN:
-		sntl__lab_mark(SNTL_LAB_LAYER_BEGIN, layer);
+		sntl__lab_mark(SNTL_LAB_LAYER_BEGIN, SNTL_LAB_LAYER_VALUE(dir, layer));
 		atomic_store_explicit(&sntl_cur_layer, layer, memory_order_relaxed);
 		break;
 	default:
-		sntl__lab_mark(SNTL_LAB_LAYER_END, layer);
+		sntl__lab_mark(SNTL_LAB_LAYER_END, SNTL_LAB_LAYER_VALUE(dir, layer));
 		atomic_store_explicit(&sntl_cur_layer, SNTL_LAYER_NONE,
 				      memory_order_relaxed);
 		break;
