@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Profile blob to planner input (see plan_profile.h).  Records are copied
+ * out of the blob with memcpy, so the blob may have any alignment.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan_profile.h"
+
+#define NONE	UINT32_MAX
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct arr {
+	uint64_t off, n, size;
+	const char *what;
+};
+
+static int check_arrays(const struct sentinel_profile_hdr *h, struct arr *a,
+			int na, char *err, size_t errlen)
+{
+	for (int i = 0; i < na; i++) {
+		if (!a[i].n)
+			continue;
+		if (a[i].off % 8 || a[i].off < h->size || a[i].off > h->total_size ||
+		    a[i].n > (h->total_size - a[i].off) / a[i].size) {
+			seterr(err, errlen, "%s array (offset %llu, %llu records) outside the profile",
+			       a[i].what, (unsigned long long)a[i].off,
+			       (unsigned long long)a[i].n);
+			return -EINVAL;
+		}
+		for (int j = 0; j < i; j++) {
+			uint64_t ei = a[i].off + a[i].n * a[i].size;
+			uint64_t ej = a[j].off + a[j].n * a[j].size;
+
+			if (a[j].n && a[i].off < ej && a[j].off < ei) {
+				seterr(err, errlen, "%s and %s arrays overlap",
+				       a[j].what, a[i].what);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Sorting without global state: small merge sort of u32 with context. */
+typedef int (*cmp_fn)(uint32_t a, uint32_t b, const void *ctx);
+
+static void msort(uint32_t *a, uint32_t *tmp, size_t n, cmp_fn cmp,
+		  const void *ctx)
+{
+	uint32_t *src = a, *dst = tmp;
+
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = cmp(src[j], src[i], ctx) < 0 ?
+					   src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		uint32_t *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+static int cmp_u64_at(uint32_t a, uint32_t b, const void *v)
+{
+	const uint64_t *k = v;
+
+	if (k[a] != k[b])
+		return k[a] < k[b] ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+struct gather {			/* one entry of a used step at a position */
+	uint32_t key;		/* object index */
+	uint32_t step;		/* used-step ordinal */
+	uint64_t pages;
+};
+
+static int cmp_gather(uint32_t a, uint32_t b, const void *v)
+{
+	const struct gather *g = v;
+
+	if (g[a].key != g[b].key)
+		return g[a].key < g[b].key ? -1 : 1;
+	if (g[a].step != g[b].step)
+		return g[a].step < g[b].step ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* Index of @key in the sorted unique @keys, or NONE. */
+static uint32_t find_key(const uint64_t *keys, uint32_t n, uint64_t key)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (keys[mid] == key)
+			return mid;
+		if (keys[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NONE;
+}
+
+void pp_free(struct pp_profile *p)
+{
+	if (!p)
+		return;
+	free(p->objs);
+	free(p->layers);
+	free(p->acc);
+	memset(p, 0, sizeof(*p));
+}
+
+struct work {
+	struct sentinel_profile_layer *ly;
+	struct sentinel_profile_entry *en;
+	struct sentinel_profile_object *ob;
+	uint32_t *sfirst;	/* first layer record of each step, + end */
+	uint32_t *used;		/* used steps (indexes into sfirst) */
+	uint64_t *keys;		/* sorted unique keys */
+	uint64_t *tmpk;
+	uint32_t *idx, *tmp;
+	uint32_t *rec_of;	/* per key: object record index or NONE */
+	uint64_t *maxpg;	/* per key: most pages touched at a position */
+	struct gather *g;
+	uint32_t *gi;
+	uint64_t *dur;
+};
+
+static void work_free(struct work *w)
+{
+	free(w->ly);
+	free(w->en);
+	free(w->ob);
+	free(w->sfirst);
+	free(w->used);
+	free(w->keys);
+	free(w->tmpk);
+	free(w->idx);
+	free(w->tmp);
+	free(w->rec_of);
+	free(w->maxpg);
+	free(w->g);
+	free(w->gi);
+	free(w->dur);
+}
+
+static bool same_seq(const struct work *w, uint32_t s1, uint32_t s2)
+{
+	uint32_t a = w->sfirst[s1], n = w->sfirst[s1 + 1] - a;
+	uint32_t b = w->sfirst[s2];
+
+	if (n != w->sfirst[s2 + 1] - b)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (w->ly[a + i].layer != w->ly[b + i].layer ||
+		    w->ly[a + i].direction != w->ly[b + i].direction)
+			return false;
+	return true;
+}
+
+int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
+	     struct pp_profile *out, char *err, size_t errlen)
+{
+	const unsigned char *blob = buf;
+	struct sentinel_profile_hdr h;
+	struct pp_opts def = { 0 };
+	struct work w;
+	uint32_t nl, ne, nob, nsteps = 0, tmpl = 0, best = 0, nkeys = 0;
+	uint32_t tlen, nacc = 0, ps, fl;
+	int ret = -EINVAL;
+
+	memset(&w, 0, sizeof(w));
+	if (!out) {
+		seterr(err, errlen, "no output");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	if (!opts)
+		opts = &def;
+	ps = opts->page_size ? opts->page_size : 4096;
+	fl = opts->flags;
+	if (ps < 512 || ps > (1U << 30) || (ps & (ps - 1)) || (fl & ~PP_RAW_IDS)) {
+		seterr(err, errlen, "bad options (page size %u, flags %#x)", ps, fl);
+		return -EINVAL;
+	}
+	if (!buf || len < sizeof(h)) {
+		seterr(err, errlen, "profile too short (%zu bytes)", len);
+		return -EINVAL;
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.version != SENTINEL_PROFILE_VERSION) {
+		seterr(err, errlen, "profile version %u, expected %u", h.version,
+		       SENTINEL_PROFILE_VERSION);
+		return -EINVAL;
+	}
+	if (h.size < sizeof(h) || h.size > len || h.size % 8) {
+		seterr(err, errlen, "bad profile header size %u", h.size);
+		return -EINVAL;
+	}
+	if (h.total_size < h.size || h.total_size > len) {
+		seterr(err, errlen, "profile total size %u, but %zu bytes received",
+		       h.total_size, len);
+		return -EINVAL;
+	}
+	if (h.reserved || (h.flags & ~(SENTINEL_PROFILE_F_EXACT |
+				       SENTINEL_PROFILE_F_TRUNCATED))) {
+		seterr(err, errlen, "unknown profile flags %#x or reserved field %#x",
+		       h.flags, h.reserved);
+		return -EINVAL;
+	}
+	if (h.nr_steps > SENTINEL_MAX_PROFILE_STEPS ||
+	    (h.nr_layers && !h.nr_steps)) {
+		seterr(err, errlen, "bad number of profiled steps %u", h.nr_steps);
+		return -EINVAL;
+	}
+	{
+		struct arr a[3] = {
+			{ h.layers_off, h.nr_layers, sizeof(*w.ly), "layer" },
+			{ h.entries_off, h.nr_entries, sizeof(*w.en), "entry" },
+			{ h.objects_off, h.nr_objects, sizeof(*w.ob), "object" },
+		};
+
+		if (check_arrays(&h, a, 3, err, errlen))
+			return -EINVAL;
+	}
+	nl = h.nr_layers;
+	ne = h.nr_entries;
+	nob = h.nr_objects;
+	if (nob > PLAN_MAX_OBJS || ne > PLAN_MAX_ACCESSES ||
+	    nl > PLAN_MAX_LAYERS * (uint64_t)SENTINEL_MAX_PROFILE_STEPS) {
+		seterr(err, errlen, "profile too large (%u layers, %u entries, %u objects)",
+		       nl, ne, nob);
+		return -EINVAL;
+	}
+
+	ret = -ENOMEM;
+	w.ly = calloc(((size_t)nl + 1), sizeof(*w.ly));
+	w.en = calloc(((size_t)ne + 1), sizeof(*w.en));
+	w.ob = calloc(((size_t)nob + 1), sizeof(*w.ob));
+	w.sfirst = calloc(SENTINEL_MAX_PROFILE_STEPS + 2, sizeof(*w.sfirst));
+	w.used = calloc(SENTINEL_MAX_PROFILE_STEPS + 1, sizeof(*w.used));
+	w.keys = calloc(((size_t)nob + ne + 1), sizeof(*w.keys));
+	w.tmpk = calloc(((size_t)nob + ne + 1), sizeof(*w.tmpk));
+	w.idx = calloc(((size_t)nob + ne + 1), sizeof(*w.idx));
+	w.tmp = calloc(((size_t)nob + ne + 1), sizeof(*w.tmp));
+	w.dur = calloc(SENTINEL_MAX_PROFILE_STEPS + 1, sizeof(*w.dur));
+	if (!w.ly || !w.en || !w.ob || !w.sfirst || !w.used || !w.keys ||
+	    !w.tmpk || !w.idx || !w.tmp || !w.dur)
+		goto nomem;
+	if (nl)
+		memcpy(w.ly, blob + h.layers_off, (size_t)nl * sizeof(*w.ly));
+	if (ne)
+		memcpy(w.en, blob + h.entries_off, (size_t)ne * sizeof(*w.en));
+	if (nob)
+		memcpy(w.ob, blob + h.objects_off, (size_t)nob * sizeof(*w.ob));
+	ret = -EINVAL;
+
+	/* Object records. */
+	for (uint32_t i = 0; i < nob; i++) {
+		const struct sentinel_profile_object *o = &w.ob[i];
+		uint64_t present = 0;
+
+		if (o->kind >= __SENTINEL_KIND_MAX ||
+		    (o->flags & ~SENTINEL_OBJ_F_ALL)) {
+			seterr(err, errlen, "object record %u (id %llu): unknown kind %u or flags %#x",
+			       i, (unsigned long long)o->id, o->kind, o->flags);
+			goto fail;
+		}
+		if (!o->len || !o->pages || o->len > PLAN_MAX_OBJ_BYTES ||
+		    o->pages > o->len / ps + 2 || o->len > o->pages * ps) {
+			seterr(err, errlen, "object record %u (id %llu): length %llu and %llu pages disagree",
+			       i, (unsigned long long)o->id,
+			       (unsigned long long)o->len,
+			       (unsigned long long)o->pages);
+			goto fail;
+		}
+		for (int n = 0; n < SENTINEL_MAX_NODES; n++) {
+			if (o->node_pages[n] > o->pages)
+				present = UINT64_MAX;
+			else
+				present += o->node_pages[n];
+		}
+		if (present > o->pages) {
+			seterr(err, errlen, "object record %u (id %llu): more pages present than spanned",
+			       i, (unsigned long long)o->id);
+			goto fail;
+		}
+		w.tmpk[i] = o->id;
+		w.idx[i] = i;
+	}
+	msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
+	for (uint32_t i = 1; i < nob; i++)
+		if (w.ob[w.idx[i]].id == w.ob[w.idx[i - 1]].id) {
+			seterr(err, errlen, "object records %u and %u have the same id %llu",
+			       w.idx[i - 1], w.idx[i],
+			       (unsigned long long)w.ob[w.idx[i]].id);
+			goto fail;
+		}
+
+	/* Layer records: contiguous entries, steps in order. */
+	{
+		uint64_t run = 0, prev_step = 0;
+
+		for (uint32_t i = 0; i < nl; i++) {
+			const struct sentinel_profile_layer *l = &w.ly[i];
+
+			if (l->reserved || l->direction > SENTINEL_DIR_OPTIMIZER ||
+			    l->layer == SENTINEL_LAYER_NONE) {
+				seterr(err, errlen, "layer record %u: bad layer %u, direction %u or reserved %u",
+				       i, l->layer, l->direction, l->reserved);
+				goto fail;
+			}
+			if (l->first_entry != run || l->nr_entries > ne - run) {
+				seterr(err, errlen, "layer record %u: entries %u+%u, expected to start at %llu of %u",
+				       i, l->first_entry, l->nr_entries,
+				       (unsigned long long)run, ne);
+				goto fail;
+			}
+			run += l->nr_entries;
+			if (l->end_ns < l->begin_ns) {
+				seterr(err, errlen, "layer record %u ends before it begins", i);
+				goto fail;
+			}
+			if (l->step < h.first_step || (i && l->step < prev_step)) {
+				seterr(err, errlen, "layer record %u: step %llu out of order",
+				       i, (unsigned long long)l->step);
+				goto fail;
+			}
+			if (!i || l->step != prev_step) {
+				if (nsteps == h.nr_steps) {
+					seterr(err, errlen, "layer records name more than %u steps",
+					       h.nr_steps);
+					goto fail;
+				}
+				w.sfirst[nsteps++] = i;
+			}
+			prev_step = l->step;
+		}
+		w.sfirst[nsteps] = nl;
+		if (run != ne) {
+			seterr(err, errlen, "%u entries, but the layers use %llu", ne,
+			       (unsigned long long)run);
+			goto fail;
+		}
+	}
+
+	/* Entries: valid pages, unique per layer record. */
+	for (uint32_t i = 0; i < nl; i++) {
+		const struct sentinel_profile_layer *l = &w.ly[i];
+
+		for (uint32_t e = 0; e < l->nr_entries; e++) {
+			const struct sentinel_profile_entry *en = &w.en[l->first_entry + e];
+
+			if (!en->pages || en->pages > PLAN_MAX_OBJ_BYTES / ps) {
+				seterr(err, errlen, "entry %u (layer record %u, id %llu): bad page count %llu",
+				       l->first_entry + e, i,
+				       (unsigned long long)en->id,
+				       (unsigned long long)en->pages);
+				goto fail;
+			}
+			w.tmpk[e] = en->id;
+			w.idx[e] = e;
+		}
+		msort(w.idx, w.tmp, l->nr_entries, cmp_u64_at, w.tmpk);
+		for (uint32_t e = 1; e < l->nr_entries; e++)
+			if (w.tmpk[w.idx[e]] == w.tmpk[w.idx[e - 1]]) {
+				seterr(err, errlen, "layer record %u names object %llu twice",
+				       i, (unsigned long long)w.tmpk[w.idx[e]]);
+				goto fail;
+			}
+	}
+	/* Template: the sequence most steps share, earliest on ties. */
+	for (uint32_t s = 0; s < nsteps; s++) {
+		uint32_t cnt = 0;
+
+		for (uint32_t t = 0; t < nsteps; t++)
+			cnt += same_seq(&w, s, t);
+		if (cnt > best) {
+			best = cnt;
+			tmpl = s;
+		}
+	}
+	for (uint32_t s = 0; s < nsteps; s++)
+		if (same_seq(&w, s, tmpl))
+			w.used[out->steps_used++] = s;
+	tlen = nsteps ? w.sfirst[tmpl + 1] - w.sfirst[tmpl] : 0;
+	if (opts->layer_ns && opts->nr_layer_ns != tlen) {
+		seterr(err, errlen, "%u measured layer times given, the profile's step has %u layers",
+		       opts->nr_layer_ns, tlen);
+		goto fail;
+	}
+
+	/* Keys: object records and the entries of the used steps. */
+	for (uint32_t i = 0; i < nob; i++)
+		w.keys[nkeys++] = pp_key(w.ob[i].id, fl);
+	for (uint32_t u = 0; u < out->steps_used; u++) {
+		uint32_t s = w.used[u];
+
+		for (uint32_t i = w.sfirst[s]; i < w.sfirst[s + 1]; i++)
+			for (uint32_t e = 0; e < w.ly[i].nr_entries; e++)
+				w.keys[nkeys++] = pp_key(w.en[w.ly[i].first_entry + e].id, fl);
+	}
+	for (uint32_t i = 0; i < nkeys; i++)
+		w.idx[i] = i;
+	msort(w.idx, w.tmp, nkeys, cmp_u64_at, w.keys);
+	{
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < nkeys; i++) {
+			uint64_t k = w.keys[w.idx[i]];
+
+			if (!n || w.tmpk[n - 1] != k)
+				w.tmpk[n++] = k;
+		}
+		nkeys = n;
+		memcpy(w.keys, w.tmpk, (size_t)n * sizeof(*w.keys));
+	}
+	if (nkeys > PLAN_MAX_OBJS) {
+		seterr(err, errlen, "too many objects (%u)", nkeys);
+		goto fail;
+	}
+
+	ret = -ENOMEM;
+	out->objs = calloc((size_t)nkeys + 1, sizeof(*out->objs));
+	out->layers = calloc((size_t)tlen + 1, sizeof(*out->layers));
+	w.rec_of = calloc(((size_t)nkeys + 1), sizeof(*w.rec_of));
+	w.maxpg = calloc((size_t)nkeys + 1, sizeof(*w.maxpg));
+	w.g = calloc(((size_t)ne + 1), sizeof(*w.g));
+	w.gi = calloc(((size_t)ne + 1), sizeof(*w.gi));
+	out->acc = calloc((size_t)ne + 1, sizeof(*out->acc));
+	if (!out->objs || !out->layers || !w.rec_of || !w.maxpg || !w.g ||
+	    !w.gi || !out->acc)
+		goto nomem;
+	ret = -EINVAL;
+	for (uint32_t k = 0; k < nkeys; k++)
+		w.rec_of[k] = NONE;
+	/* Records in id order: the lowest id of a key gives kind and flags. */
+	for (uint32_t i = 0; i < nob; i++)
+		w.idx[i] = i;
+	for (uint32_t i = 0; i < nob; i++)
+		w.tmpk[i] = w.ob[i].id;
+	msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
+	for (uint32_t i = 0; i < nob; i++) {
+		uint32_t r = w.idx[i];
+		uint32_t k = find_key(w.keys, nkeys, pp_key(w.ob[r].id, fl));
+
+		if (w.rec_of[k] == NONE || w.ob[r].pages > w.ob[w.rec_of[k]].pages) {
+			if (w.rec_of[k] != NONE) {
+				/* Keep the first record's kind and flags. */
+				w.ob[r].kind = w.ob[w.rec_of[k]].kind;
+				w.ob[r].flags = w.ob[w.rec_of[k]].flags;
+			}
+			w.rec_of[k] = r;
+		}
+	}
+
+	/* Layers and accesses of the template. */
+	for (uint32_t j = 0; j < tlen; j++) {
+		const struct sentinel_profile_layer *tl = &w.ly[w.sfirst[tmpl] + j];
+		struct plan_layer *pl = &out->layers[j];
+		uint32_t ng = 0;
+
+		pl->layer = tl->layer;
+		pl->direction = tl->direction;
+		pl->first = nacc;
+		for (uint32_t u = 0; u < out->steps_used; u++) {
+			uint32_t ri = w.sfirst[w.used[u]] + j;
+			const struct sentinel_profile_layer *l = &w.ly[ri];
+			uint64_t d = l->end_ns - l->begin_ns;
+
+			if (ri > w.sfirst[w.used[u]] &&
+			    l->begin_ns == w.ly[ri - 1].end_ns)
+				d -= d < w.ly[ri - 1].scan_ns ? d : w.ly[ri - 1].scan_ns;
+			w.dur[u] = d;
+			for (uint32_t e = 0; e < l->nr_entries; e++) {
+				const struct sentinel_profile_entry *en =
+					&w.en[l->first_entry + e];
+
+				w.g[ng].key = find_key(w.keys, nkeys, pp_key(en->id, fl));
+				w.g[ng].step = u;
+				w.g[ng].pages = en->pages;
+				w.gi[ng] = ng;
+				ng++;
+			}
+		}
+		/* Median duration (lower median), by insertion sort. */
+		for (uint32_t a = 1; a < out->steps_used; a++)
+			for (uint32_t b = a; b && w.dur[b - 1] > w.dur[b]; b--) {
+				uint64_t t = w.dur[b];
+
+				w.dur[b] = w.dur[b - 1];
+				w.dur[b - 1] = t;
+			}
+		pl->compute_ns = opts->layer_ns ? opts->layer_ns[j] :
+				 w.dur[(out->steps_used - 1) / 2];
+		if (pl->compute_ns > PLAN_MAX_LAYER_NS)
+			pl->compute_ns = PLAN_MAX_LAYER_NS;
+		msort(w.gi, w.tmp, ng, cmp_gather, w.g);
+		for (uint32_t a = 0; a < ng; ) {
+			uint32_t key = w.g[w.gi[a]].key;
+			uint64_t mx = 0;
+
+			while (a < ng && w.g[w.gi[a]].key == key) {
+				uint32_t st = w.g[w.gi[a]].step;
+				uint64_t sum = 0;
+
+				while (a < ng && w.g[w.gi[a]].key == key &&
+				       w.g[w.gi[a]].step == st)
+					sum += w.g[w.gi[a++]].pages;
+				mx = sum > mx ? sum : mx;
+			}
+			if (w.rec_of[key] != NONE) {
+				const struct sentinel_profile_object *o = &w.ob[w.rec_of[key]];
+
+				if (mx > o->pages && !(fl & PP_RAW_IDS) &&
+				    (w.keys[key] & PP_ID_ALLOC))
+					mx = o->pages;	/* two copies in one layer */
+				if (mx > o->pages) {
+					seterr(err, errlen, "object %llu: %llu pages touched in layer %u, but it spans %llu",
+					       (unsigned long long)w.keys[key],
+					       (unsigned long long)mx, j,
+					       (unsigned long long)o->pages);
+					goto fail;
+				}
+			}
+			if (mx > w.maxpg[key])
+				w.maxpg[key] = mx;
+			out->acc[nacc].obj = key;
+			out->acc[nacc].pages = mx;
+			nacc++;
+		}
+		pl->count = nacc - pl->first;
+	}
+
+	/* Objects. */
+	for (uint32_t k = 0; k < nkeys; k++) {
+		struct plan_object *po = &out->objs[k];
+		uint64_t key = w.keys[k];
+
+		po->id = key;
+		po->order = k;
+		if (w.rec_of[k] != NONE) {
+			const struct sentinel_profile_object *o = &w.ob[w.rec_of[k]];
+
+			po->bytes = o->pages * ps;
+			po->kind = o->kind;
+			po->flags = o->flags;
+			continue;
+		}
+		out->nr_estimated++;
+		po->bytes = w.maxpg[k] * ps;
+		po->flags = PLAN_OBJ_F_ESTIMATED;
+		if (key & PP_ID_ALLOC && !(fl & PP_RAW_IDS)) {
+			uint64_t lid = key & PP_LID_MASK;
+
+			po->kind = PP_LID_KIND(lid) < __SENTINEL_KIND_MAX ?
+				   PP_LID_KIND(lid) : SENTINEL_KIND_OTHER;
+			if (PP_LID_CLASS(lid) == 0)
+				po->flags |= SENTINEL_OBJ_F_SHORT_LIVED;
+		}
+	}
+	{
+		uint64_t total = 0;
+
+		for (uint32_t k = 0; k < nkeys; k++) {
+			total += out->objs[k].bytes;
+			if (out->objs[k].bytes > PLAN_MAX_OBJ_BYTES ||
+			    total > PLAN_MAX_TOTAL_BYTES) {
+				seterr(err, errlen, "objects too large in total");
+				goto fail;
+			}
+		}
+	}
+
+	out->in.objs = out->objs;
+	out->in.nr_objs = nkeys;
+	out->in.layers = out->layers;
+	out->in.nr_layers = tlen;
+	out->in.acc = out->acc;
+	out->in.nr_acc = nacc;
+	out->in.page_size = ps;
+	out->session_id = h.session_id;
+	out->generation = h.generation;
+	out->first_step = h.first_step;
+	out->nr_steps = nsteps;
+	out->hdr_flags = h.flags;
+	out->nr_records = nob;
+	work_free(&w);
+	return 0;
+nomem:
+	seterr(err, errlen, "out of memory");
+fail:
+	work_free(&w);
+	pp_free(out);
+	return ret;
+}
