@@ -162,6 +162,22 @@
  * sentinel_obj_info.steady_* and the scan sizes in the session's
  * statistics (steady_max_pages never exceeds the budget in force).
  *
+ * PLACEMENT
+ * =========
+ *
+ * The daemon publishes, per session, where each logical object should be
+ * born: a map of (id, node) sorted by id, where id is the object id as
+ * the framework names it without its instance bits (for libsentinel, the
+ * logical id: bits 0..55 of its object ids).  The framework reads it and
+ * places new allocations there (per-node arenas, mbind), so that objects
+ * allocated every step need no migration.
+ *
+ * SENTINEL_IOC_GET_PLACEMENT (struct sentinel_placement_get, read/write)
+ *   Copies up to count struct sentinel_placement entries into buf.  Out:
+ *   total (entries in the map), returned, generation (increments with
+ *   each map the daemon publishes; 0: none yet).  count 0 only reports.
+ *   ENOSPC when 0 < count < total (nothing copied); EFAULT for a bad buf.
+ *
  * GENERIC NETLINK
  * ===============
  * Family SENTINEL_GENL_NAME, version SENTINEL_GENL_VERSION, multicast
@@ -177,8 +193,8 @@
  * SENTINEL_CMD_GET_STATUS (do): SENTINEL_A_VERSION, SENTINEL_A_STATS.
  * SENTINEL_CMD_GET_SESSION (do with SENTINEL_A_SESSION_ID, or dump):
  *   one message per session: SESSION_ID, PID, COMM, OBJECTS, BYTES,
- *   MARKS, STEPS, STEP, GENERATION, PROFILE_STATE, PROFILE_GENERATION.
- *   ENOENT for an unknown session.  A new session starts in
+ *   MARKS, STEPS, STEP, GENERATION, PROFILE_STATE, PROFILE_GENERATION,
+ *   PLACEMENT_GENERATION.  ENOENT for an unknown session.  A new session starts in
  *   SENTINEL_PROFILE_STATE_WARMUP when the auto_profile knob is set
  *   (IDLE otherwise).  GENERATION counts registry batches that changed
  *   something.
@@ -194,6 +210,16 @@
  * SENTINEL_CMD_PROFILE_START / SENTINEL_CMD_PROFILE_STOP (do,
  *   SENTINEL_A_SESSION_ID, optional SENTINEL_A_WARMUP and
  *   SENTINEL_A_STEPS): as SENTINEL_IOC_PROFILE_CTL.
+ * SENTINEL_CMD_SET_PLACEMENT (do): SENTINEL_A_SESSION_ID, SENTINEL_A_COUNT
+ *   (entries of the whole map, at most max_objects_per_session),
+ *   SENTINEL_A_OFFSET (index of this message's first entry) and
+ *   SENTINEL_A_PLACEMENT (binary, struct sentinel_placement entries, at
+ *   most SENTINEL_PLACEMENT_CHUNK per message).  A map is sent in order,
+ *   offset 0 first (which starts a new map and drops an unfinished one);
+ *   the map is published when its last entry arrives.  Ids must strictly
+ *   increase across the whole map, nodes be below MAX_NUMNODES, flags 0.
+ *   EINVAL (with extack) for a gap, a disorder or a bad entry, E2BIG for
+ *   a count over the limit.
  *
  * Events (multicast, the command names the event):
  *   SENTINEL_EVT_SESSION_OPEN / SESSION_CLOSE: SESSION_ID, PID, COMM.
@@ -229,6 +255,7 @@
 #define SENTINEL_FEAT_PROFILE		_BITULL(3)
 #define SENTINEL_FEAT_STEADY		_BITULL(4)
 #define SENTINEL_FEAT_NETLINK		_BITULL(5)
+#define SENTINEL_FEAT_PLACEMENT		_BITULL(6)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -493,6 +520,7 @@ struct sentinel_session_stats {
 #define SENTINEL_STATS_SIZE_V0		96
 #define SENTINEL_PROFILE_CTL_SIZE_V0	32
 #define SENTINEL_PROFILE_READ_SIZE_V0	24
+#define SENTINEL_PLACEMENT_GET_SIZE_V0	40
 
 #define SENTINEL_IOC_MAGIC	0xBE
 
@@ -506,6 +534,8 @@ struct sentinel_session_stats {
 	_IOWR(SENTINEL_IOC_MAGIC, 0x06, struct sentinel_profile_ctl)
 #define SENTINEL_IOC_PROFILE_READ \
 	_IOWR(SENTINEL_IOC_MAGIC, 0x07, struct sentinel_profile_read)
+#define SENTINEL_IOC_GET_PLACEMENT \
+	_IOWR(SENTINEL_IOC_MAGIC, 0x08, struct sentinel_placement_get)
 
 /* Profiles. */
 #define SENTINEL_PROFILE_VERSION	1
@@ -656,6 +686,42 @@ struct sentinel_profile_object {
 	__u64 node_pages[SENTINEL_MAX_NODES];
 };
 
+/**
+ * struct sentinel_placement - where a logical object is born
+ * @id: logical object id
+ * @node: NUMA node
+ * @flags: 0
+ */
+struct sentinel_placement {
+	__u64 id;
+	__u32 node;
+	__u32 flags;
+};
+
+#define SENTINEL_PLACEMENT_CHUNK	4000	/* entries per netlink message */
+
+/**
+ * struct sentinel_placement_get - SENTINEL_IOC_GET_PLACEMENT
+ * @size: sizeof(struct sentinel_placement_get)
+ * @flags: must be 0
+ * @buf: user pointer to struct sentinel_placement entries
+ * @count: capacity of @buf in entries
+ * @returned: out, entries copied
+ * @generation: out, the map's generation (0: no map yet)
+ * @total: out, entries in the map
+ * @reserved: 0
+ */
+struct sentinel_placement_get {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u32 count;
+	__u32 returned;
+	__u64 generation;
+	__u32 total;
+	__u32 reserved;
+};
+
 /* Generic netlink. */
 #define SENTINEL_GENL_NAME		"sentinel"
 #define SENTINEL_GENL_VERSION		1
@@ -669,6 +735,7 @@ enum sentinel_cmd {
 	SENTINEL_CMD_GET_PROFILE,
 	SENTINEL_CMD_PROFILE_START,
 	SENTINEL_CMD_PROFILE_STOP,
+	SENTINEL_CMD_SET_PLACEMENT,
 	/* events */
 	SENTINEL_EVT_SESSION_OPEN,
 	SENTINEL_EVT_SESSION_CLOSE,
@@ -714,6 +781,8 @@ enum sentinel_attr {
 	SENTINEL_A_YOUNG,		/* u64 */
 	SENTINEL_A_SCAN_NS,		/* u64 */
 	SENTINEL_A_PROFILING,		/* flag */
+	SENTINEL_A_PLACEMENT,		/* binary: struct sentinel_placement[] */
+	SENTINEL_A_PLACEMENT_GENERATION, /* u64 */
 	__SENTINEL_A_MAX,
 };
 
