@@ -58,7 +58,8 @@ static long sntl_ioc_version(void __user *uarg)
 	v.max_nodes = SENTINEL_MAX_NODES;
 	v.features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
 		     SENTINEL_FEAT_RESIDENCY | SENTINEL_FEAT_PROFILE |
-		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK;
+		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK |
+		     SENTINEL_FEAT_PLACEMENT;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 
@@ -220,6 +221,40 @@ static long sntl_ioc_profile_read(struct sntl_session *s, void __user *uarg)
 	return ret;
 }
 
+static long sntl_ioc_get_placement(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_placement_get g;
+	struct sntl_placement_map *m;
+	u32 usize;
+	int ret;
+
+	ret = sntl_arg_in(&g, sizeof(g), SENTINEL_PLACEMENT_GET_SIZE_V0, uarg,
+			  &usize);
+	if (ret)
+		return ret;
+	if (g.flags || g.reserved)
+		return -EINVAL;
+	m = sntl_placement_get(s);
+	g.returned = 0;
+	g.total = m ? m->count : 0;
+	g.generation = m ? m->generation : 0;
+	if (g.count && g.count < g.total)
+		ret = -ENOSPC;
+	else if (g.count && g.total &&
+		 copy_to_user(u64_to_user_ptr(g.buf), m->e,
+			      (size_t)g.total * sizeof(*m->e)))
+		ret = -EFAULT;
+	else if (g.count)
+		g.returned = g.total;
+	if (m)
+		sntl_placement_put(m);
+	if (ret == -EFAULT)
+		return ret;
+	if (sntl_arg_out(uarg, &g, sizeof(g), usize))
+		return -EFAULT;
+	return ret;
+}
+
 static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct sntl_session *s = file->private_data;
@@ -260,6 +295,9 @@ static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case _IOC_NR(SENTINEL_IOC_PROFILE_READ):
 		ret = sntl_ioc_profile_read(s, uarg);
+		break;
+	case _IOC_NR(SENTINEL_IOC_GET_PLACEMENT):
+		ret = sntl_ioc_get_placement(s, uarg);
 		break;
 	default:
 		return -ENOTTY;

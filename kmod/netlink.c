@@ -57,6 +57,17 @@ static const struct nla_policy sntl_profile_policy[SENTINEL_A_MAX + 1] = {
 	[SENTINEL_A_STEPS] = { .type = NLA_U64 },
 };
 
+static const struct nla_policy sntl_placement_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+	[SENTINEL_A_COUNT] = { .type = NLA_U32 },
+	[SENTINEL_A_OFFSET] = { .type = NLA_U32 },
+	[SENTINEL_A_PLACEMENT] = {
+		.type = NLA_BINARY,
+		.len = SENTINEL_PLACEMENT_CHUNK *
+		       sizeof(struct sentinel_placement),
+	},
+};
+
 static struct nlattr **sntl_dump_attrs(struct netlink_callback *cb)
 {
 #if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
@@ -177,7 +188,9 @@ static int sntl_nl_fill_session(struct sk_buff *skb, struct sntl_session *s,
 			 READ_ONCE(s->generation)) ||
 	    nla_put_u8(skb, SENTINEL_A_PROFILE_STATE, st.profile_state) ||
 	    sntl_put_u64(skb, SENTINEL_A_PROFILE_GENERATION,
-			 st.profile_generation)) {
+			 st.profile_generation) ||
+	    sntl_put_u64(skb, SENTINEL_A_PLACEMENT_GENERATION,
+			 READ_ONCE(s->placement_gen))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -465,6 +478,41 @@ static int sntl_nl_profile_stop_cmd(struct sk_buff *skb,
 	return sntl_nl_profile_ctl(info, SENTINEL_PROFILE_OP_STOP);
 }
 
+static int sntl_nl_set_placement(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *data = info->attrs[SENTINEL_A_PLACEMENT];
+	const char *why = NULL;
+	struct sntl_session *s;
+	u32 n = 0;
+	int ret;
+
+	if (!info->attrs[SENTINEL_A_COUNT] || !info->attrs[SENTINEL_A_OFFSET]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "SENTINEL_A_COUNT and SENTINEL_A_OFFSET required");
+		return -EINVAL;
+	}
+	if (data) {
+		if (nla_len(data) % sizeof(struct sentinel_placement)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, data,
+					    "not a whole number of entries");
+			return -EINVAL;
+		}
+		n = nla_len(data) / sizeof(struct sentinel_placement);
+	}
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = sntl_placement_put_chunk(s,
+				       nla_get_u32(info->attrs[SENTINEL_A_COUNT]),
+				       nla_get_u32(info->attrs[SENTINEL_A_OFFSET]),
+				       data ? nla_data(data) : NULL, n, &why);
+	/* @why points to a string literal, as NL_SET_ERR_MSG() would store. */
+	if (ret && why && info->extack)
+		info->extack->_msg = why;
+	sntl_session_put(s);
+	return ret;
+}
+
 static const struct genl_ops sntl_genl_ops[] = {
 	{
 		.cmd = SENTINEL_CMD_GET_STATUS,
@@ -508,6 +556,13 @@ static const struct genl_ops sntl_genl_ops[] = {
 		.cmd = SENTINEL_CMD_PROFILE_STOP,
 		.doit = sntl_nl_profile_stop_cmd,
 		.policy = sntl_session_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_SET_PLACEMENT,
+		.doit = sntl_nl_set_placement,
+		.policy = sntl_placement_policy,
 		.maxattr = SENTINEL_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

@@ -116,6 +116,20 @@ struct sntl_profile_blob {
 };
 
 /**
+ * struct sntl_placement_map - a published placement map
+ * @ref: readers hold a reference while copying
+ * @generation: the session's placement generation it was published as
+ * @count: entries
+ * @e: entries, ids strictly increasing
+ */
+struct sntl_placement_map {
+	struct kref ref;
+	u64 generation;
+	u32 count;
+	struct sentinel_placement e[];
+};
+
+/**
  * struct sntl_prof - profiling state of a session, under sntl_session.lock
  * @state: enum sentinel_profile_state
  * @warmup: steps still to skip
@@ -196,8 +210,13 @@ struct sntl_steady {
  * @scans: scans of any kind
  * @scan_pages: pages tested by them
  * @scan_ns: time spent in them
+ * @pend: placement map being uploaded, under @lock
+ * @pend_count: its announced size
+ * @pend_filled: entries received so far
+ * @placement_gen: placement maps published
  * @profile: the last complete profile, or NULL; under @profile_lock
- * @profile_lock: protects @profile
+ * @placement: the published placement map, or NULL; under @profile_lock
+ * @profile_lock: protects @profile and @placement
  * @mark_lock: protects @phase; marks never take @lock
  * @phase: step and layer state
  * @errors: failed commands
@@ -225,9 +244,14 @@ struct sntl_session {
 	u64 scans;
 	u64 scan_pages;
 	u64 scan_ns;
+	struct sentinel_placement *pend;
+	u32 pend_count;
+	u32 pend_filled;
+	u64 placement_gen;
 
-	spinlock_t profile_lock;	/* the published profile pointer */
+	spinlock_t profile_lock;	/* the published profile and placement */
 	struct sntl_profile_blob *profile;
+	struct sntl_placement_map *placement;
 
 	spinlock_t mark_lock;		/* phase state only */
 	struct sntl_phase phase;
@@ -310,6 +334,14 @@ void sntl_prof_init(struct sntl_session *s);
 void sntl_prof_free(struct sntl_session *s);
 int sntl_scan_init(void);
 void sntl_scan_exit(void);
+
+/* placement.c */
+int sntl_placement_put_chunk(struct sntl_session *s, u32 count, u32 offset,
+			     const struct sentinel_placement *e, u32 n,
+			     const char **why);
+struct sntl_placement_map *sntl_placement_get(struct sntl_session *s);
+void sntl_placement_put(struct sntl_placement_map *m);
+void sntl_placement_free(struct sntl_session *s);
 
 /* netlink.c */
 int sntl_netlink_init(void);

@@ -92,6 +92,7 @@ static void sntl_session_free(struct kref *ref)
 	struct sntl_session *s = container_of(ref, struct sntl_session, ref);
 
 	sntl_prof_free(s);
+	sntl_placement_free(s);
 	mmdrop(s->mm);
 	mutex_destroy(&s->lock);
 	kfree(s);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Placement maps: uploaded in ordered chunks over netlink, read whole by
+ * the session through SENTINEL_IOC_GET_PLACEMENT, with bad uploads and bad
+ * reads refused and the published map left as it was.
+ */
+#include "sntl_nl.h"
+#include "kselftest_harness.h"
+
+FIXTURE(pl) {
+	int fd, sk, family;
+	uint64_t session;
+};
+
+FIXTURE_SETUP(pl)
+{
+	struct sentinel_session_stats st;
+
+	self->fd = sntl_open();
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(sntl_stats(self->fd, &st), 0);
+	self->session = st.session_id;
+	self->sk = sntl_nl_socket();
+	ASSERT_GE(self->sk, 0);
+	self->family = sntl_nl_family(self->sk);
+	ASSERT_GT(self->family, 0);
+}
+
+FIXTURE_TEARDOWN(pl)
+{
+	close(self->sk);
+	close(self->fd);
+}
+
+static int upload(int sk, int family, uint64_t session, uint32_t count,
+		  uint32_t offset, const struct sentinel_placement *e,
+		  uint32_t n)
+{
+	static struct sntl_nl_req r;
+
+	sntl_nl_start(&r, family, SENTINEL_CMD_SET_PLACEMENT);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &session, sizeof(session));
+	sntl_nl_put(&r, SENTINEL_A_COUNT, &count, sizeof(count));
+	sntl_nl_put(&r, SENTINEL_A_OFFSET, &offset, sizeof(offset));
+	if (n)
+		sntl_nl_put(&r, SENTINEL_A_PLACEMENT, e, n * sizeof(*e));
+	return sntl_nl_call(sk, &r);
+}
+
+static int get(int fd, struct sentinel_placement *buf, uint32_t count,
+	       struct sentinel_placement_get *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->buf = (uintptr_t)buf;
+	out->count = count;
+	return sntl_ioctl(fd, SENTINEL_IOC_GET_PLACEMENT, out);
+}
+
+TEST_F(pl, upload_in_chunks_and_read)
+{
+	struct sentinel_placement e[3] = {
+		{ .id = 5, .node = 1 }, { .id = 9, .node = 0 },
+		{ .id = 1ULL << 40, .node = 1 },
+	};
+	struct sentinel_placement out[4];
+	struct sentinel_placement_get g;
+
+	ASSERT_EQ(get(self->fd, out, 0, &g), 0);
+	EXPECT_EQ(g.total, 0);
+	EXPECT_EQ(g.generation, 0);
+
+	ASSERT_EQ(upload(self->sk, self->family, self->session, 3, 0, e, 2), 0);
+	ASSERT_EQ(get(self->fd, out, 4, &g), 0);
+	EXPECT_EQ(g.generation, 0);	/* not complete yet: nothing published */
+	ASSERT_EQ(upload(self->sk, self->family, self->session, 3, 2, e + 2, 1),
+		  0);
+	ASSERT_EQ(get(self->fd, out, 4, &g), 0);
+	EXPECT_EQ(g.generation, 1);
+	EXPECT_EQ(g.total, 3);
+	EXPECT_EQ(g.returned, 3);
+	EXPECT_EQ(memcmp(out, e, sizeof(e)), 0);
+
+	/* An empty map replaces it. */
+	ASSERT_EQ(upload(self->sk, self->family, self->session, 0, 0, NULL, 0),
+		  0);
+	ASSERT_EQ(get(self->fd, out, 4, &g), 0);
+	EXPECT_EQ(g.generation, 2);
+	EXPECT_EQ(g.total, 0);
+}
+
+TEST_F(pl, bad_uploads_leave_the_map)
+{
+	struct sentinel_placement good[2] = { { .id = 1 }, { .id = 2 } };
+	struct sentinel_placement bad[2] = { { .id = 3 }, { .id = 3 } };
+	struct sentinel_placement badnode = { .id = 1, .node = 4096 };
+	struct sentinel_placement badflag = { .id = 1, .flags = 1 };
+	struct sentinel_placement out[2];
+	struct sentinel_placement_get g;
+	uint64_t nosuch = ~0ULL;
+	char odd[20] = { 0 };
+	static struct sntl_nl_req r;
+	uint32_t two = 2, zero = 0;
+
+	ASSERT_EQ(upload(self->sk, self->family, self->session, 2, 0, good, 2),
+		  0);
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 2, 0, bad, 2),
+		  -EINVAL);		/* ids not increasing */
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 2, 1, good, 1),
+		  -EINVAL);		/* no map started */
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 1, 0,
+			 &badnode, 1), -EINVAL);
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 1, 0,
+			 &badflag, 1), -EINVAL);
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 1, 0, good, 2),
+		  -EINVAL);		/* more than announced */
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 1U << 30, 0,
+			 good, 1), -E2BIG);
+	EXPECT_EQ(upload(self->sk, self->family, nosuch, 1, 0, good, 1),
+		  -ENOENT);
+	/* A payload that is not whole entries; a missing count. */
+	sntl_nl_start(&r, self->family, SENTINEL_CMD_SET_PLACEMENT);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &self->session, 8);
+	sntl_nl_put(&r, SENTINEL_A_COUNT, &two, 4);
+	sntl_nl_put(&r, SENTINEL_A_OFFSET, &zero, 4);
+	sntl_nl_put(&r, SENTINEL_A_PLACEMENT, odd, sizeof(odd));
+	EXPECT_EQ(sntl_nl_call(self->sk, &r), -EINVAL);
+	sntl_nl_start(&r, self->family, SENTINEL_CMD_SET_PLACEMENT);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &self->session, 8);
+	sntl_nl_put(&r, SENTINEL_A_OFFSET, &zero, 4);
+	EXPECT_EQ(sntl_nl_call(self->sk, &r), -EINVAL);
+
+	ASSERT_EQ(get(self->fd, out, 2, &g), 0);
+	EXPECT_EQ(g.generation, 1);
+	EXPECT_EQ(g.total, 2);
+	EXPECT_EQ(memcmp(out, good, sizeof(good)), 0);
+}
+
+TEST_F(pl, bad_reads)
+{
+	struct sentinel_placement e[2] = { { .id = 1 }, { .id = 2 } };
+	struct sentinel_placement out[2];
+	struct sentinel_placement_get g;
+
+	ASSERT_EQ(upload(self->sk, self->family, self->session, 2, 0, e, 2), 0);
+	EXPECT_EQ(get(self->fd, out, 1, &g), -ENOSPC);
+	EXPECT_EQ(g.total, 2);
+	EXPECT_EQ(get(self->fd, (void *)0x10, 2, &g), -EFAULT);
+	g.size = sizeof(g);
+	g.flags = 1;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_GET_PLACEMENT, &g), -EINVAL);
+	g.flags = 0;
+	g.size = 16;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_GET_PLACEMENT, &g), -EINVAL);
+}
+
+TEST_HARNESS_MAIN
