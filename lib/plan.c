@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <linux/mempolicy.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,12 +55,10 @@ int sntl_get_placement(uint64_t logical_id)
 	return ret;
 }
 
-int sntl_clear_placements(void)
+static void clear_placements_locked(void)
 {
 	size_t i;
 
-	sntl__init();
-	pthread_mutex_lock(&sntl_lock);
 	/* Keep the groups: rebuild without the node part. */
 	for (i = 0; i < plan.cap; ) {
 		struct sntl_hent *e = &plan.tab[i];
@@ -77,8 +76,63 @@ int sntl_clear_placements(void)
 		}
 		i++;
 	}
+}
+
+int sntl_clear_placements(void)
+{
+	sntl__init();
+	pthread_mutex_lock(&sntl_lock);
+	clear_placements_locked();
 	pthread_mutex_unlock(&sntl_lock);
 	return 0;
+}
+
+/* Generation of the module's placement map applied last (0: none). */
+static uint64_t plan_generation;
+
+/*
+ * Take the daemon's placement map from the module when it changed: it
+ * replaces every placement (groups stay).  Called at step begin with
+ * sntl_lock held and the device entered; errors leave the old placements.
+ */
+void sntl__placement_sync_locked(void)
+{
+	struct sentinel_placement_get g = { .size = sizeof(g) };
+	struct sentinel_placement *buf;
+	size_t len;
+	uint32_t i;
+
+	if (sntl__dev_ioctl(SENTINEL_IOC_GET_PLACEMENT, &g) ||
+	    g.generation == plan_generation)
+		return;
+	if (!g.total) {
+		clear_placements_locked();
+		plan_generation = g.generation;
+		return;
+	}
+	/* mmap, not malloc: a preload shim may route malloc to this library. */
+	len = (size_t)g.total * sizeof(*buf);
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return;
+	g.buf = (uintptr_t)buf;
+	g.count = g.total;
+	if (!sntl__dev_ioctl(SENTINEL_IOC_GET_PLACEMENT, &g)) {
+		clear_placements_locked();
+		for (i = 0; i < g.returned; i++) {
+			uint64_t lid = buf[i].id & SNTL_LID_MASK, v = 0;
+
+			if (buf[i].node >= PLAN_MAX_NODES)
+				continue;
+			sntl_hmap_get(&plan, lid, &v);
+			if (sntl_hmap_put(&plan, lid,
+					  (v & ~0xffffffffULL) | (buf[i].node + 1)))
+				break;
+		}
+		plan_generation = g.generation;
+	}
+	munmap(buf, len);
 }
 
 int sntl_set_group(uint64_t logical_id, uint32_t group)

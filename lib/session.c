@@ -536,6 +536,9 @@ static int mark(uint16_t type, uint16_t dir, uint32_t layer, uint64_t step)
 		m.layer = layer;
 		m.step = step;
 		ret = sntl__dev_ioctl(SENTINEL_IOC_MARK, &m);
+		/* A new plan applies from the next step on. */
+		if (!ret && type == SENTINEL_MARK_STEP_BEGIN)
+			sntl__placement_sync_locked();
 		sntl__dev_exit();
 	}
 	pthread_mutex_unlock(&sntl_lock);

@@ -205,6 +205,35 @@ static void test_explicit(void)
 	munmap(mem, 40 * page);
 }
 
+/* The daemon's placement map reaches the allocator at step begin. */
+static void test_placement_sync(void)
+{
+	uint64_t a = SNTL_LID_MAKE(SNTL_KIND_ACTIVATION, 0, 0, 7, 1);
+	uint64_t b = SNTL_LID_MAKE(SNTL_KIND_WEIGHT, 0, 0, 9, 2);
+
+	ok(open_fake(0) == 0, "open for placement");
+	fake.placement[0] = (struct sentinel_placement){ .id = a, .node = 1 };
+	fake.placement[1] = (struct sentinel_placement){ .id = b, .node = 0 };
+	fake.nplacement = 2;
+	fake.placement_gen = 1;
+	ok(sntl_get_placement(a) == SNTL_ENOENT, "no placement before a step");
+	ok(sntl_step_begin(100) == 0, "step begin");
+	ok(sntl_get_placement(a) == 1 && sntl_get_placement(b) == 0,
+	   "the module's map is applied at step begin");
+	ok(sntl_step_end(100) == 0, "step end");
+	fake.nplacement = 1;
+	fake.placement[0] = (struct sentinel_placement){ .id = b, .node = 1 };
+	ok(sntl_step_begin(101) == 0 &&
+	   sntl_get_placement(b) == 0, "an unchanged generation is not reread");
+	ok(sntl_step_end(101) == 0, "step end");
+	fake.placement_gen = 2;
+	ok(sntl_step_begin(102) == 0 && sntl_get_placement(b) == 1 &&
+	   sntl_get_placement(a) == SNTL_ENOENT,
+	   "a new map replaces every placement");
+	ok(sntl_step_end(102) == 0 && sntl_close() == 0, "close");
+	sntl_clear_placements();
+}
+
 int main(void)
 {
 	tap_init();
@@ -212,6 +241,7 @@ int main(void)
 	fake_install(8);
 	test_alloc_registration();
 	test_explicit();
+	test_placement_sync();
 	ok(!fake.violations, "no contract violations (%s)", fake.last_violation);
 	return tap_done();
 }

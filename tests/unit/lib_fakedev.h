@@ -55,6 +55,12 @@ struct fakedev {
 	uint64_t violations;
 	int expect_errors;
 	char last_violation[256];
+
+	/* The daemon's placement map, as the module would hold it. */
+	struct sentinel_placement placement[16];
+	uint32_t nplacement;
+	uint64_t placement_gen;
+	uint64_t placement_reads;
 };
 
 static struct fakedev fake;
@@ -432,6 +438,29 @@ static inline int fake_ioctl(void *ctx, int fd, unsigned long cmd, void *arg)
 		s->steps = fake.steps;
 		s->last_step = fake.last_step;
 		s->errors = fake.errors;
+		break;
+	}
+	case SENTINEL_IOC_GET_PLACEMENT: {
+		struct sentinel_placement_get *g = arg;
+
+		if (g->size < SENTINEL_PLACEMENT_GET_SIZE_V0 || g->flags ||
+		    g->reserved) {
+			ret = fake_fail(EINVAL, "bad GET_PLACEMENT header");
+			break;
+		}
+		fake.placement_reads++;
+		g->total = fake.nplacement;
+		g->generation = fake.placement_gen;
+		g->returned = 0;
+		if (g->count && g->count < g->total) {
+			ret = fake_fail(ENOSPC, "GET_PLACEMENT buffer too small");
+			break;
+		}
+		if (g->count && g->total) {
+			memcpy((void *)(uintptr_t)g->buf, fake.placement,
+			       g->total * sizeof(fake.placement[0]));
+			g->returned = g->total;
+		}
 		break;
 	}
 	default:
