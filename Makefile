@@ -9,6 +9,9 @@
 #   make check-debug  the in-VM suites on the debug kernel (KASAN, lockdep...)
 #   make demo         the demo (README: the main command)
 #   make vm-shell KVER=6.1|6.12   interactive shell in the test VM
+#   make install      module (into /lib/modules/<release>/updates), daemon,
+#                     unit, config, udev rule, man pages, library (DESTDIR,
+#                     PREFIX honoured)
 #
 # The module is built against KDIR when given, else against the running
 # kernel's headers when installed, else against each supported test kernel
@@ -39,13 +42,13 @@ VM_TESTS :=
 
 include $(wildcard $(TOP)/*/*.mk $(TOP)/tools/*/*.mk $(TOP)/tests/*/*.mk)
 
-.PHONY: all modules userspace check check-debug demo bench bench-quick vm-shell clean \
+.PHONY: all modules userspace check check-debug demo install install-module bench bench-quick vm-shell clean \
 	deps kernels help
 
 all: modules userspace
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(TOP)/tools/install-deps
@@ -83,6 +86,18 @@ demo:
 	@$(TOP)/tools/install-deps
 	@$(MAKE) --no-print-directory -C $(TOP) all
 	@$(TOP)/tools/demo
+
+install: install-module install-daemon lib-install \
+	$(if $(wildcard $(TOP)/python/python.mk),install-python) \
+	$(if $(wildcard $(TOP)/lib/preload.mk),install-lib)
+
+install-module: modules
+	@set -e; for rel in $(KRELEASES); do \
+		install -D -m 0644 $(B)/kmod/$$rel/kmod/sentinel.ko \
+			$(DESTDIR)/lib/modules/$$rel/updates/sentinel.ko; \
+		echo "  INSTALL $(DESTDIR)/lib/modules/$$rel/updates/sentinel.ko"; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$rel || true; fi; \
+	done
 
 vm-shell: modules
 	@$(TOP)/tools/vm/run --kernel $(or $(KVER),6.12) --shell
