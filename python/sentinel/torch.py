@@ -1,0 +1,469 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Sentinel for PyTorch models: one call, no change to the training loop.
+
+    import sentinel.torch
+    tracker = sentinel.torch.attach(model, optimizer)
+    for x, y in data:                       # unchanged
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    tracker.detach()                        # optional
+
+attach() marks, through libsentinel:
+
+* steps: a step begins at the first forward of the model with gradients
+  enabled and ends after optimizer.step() (without an optimizer, at the
+  next such forward or at detach());
+* layers: every leaf module (a module without children) is a layer, whose
+  id is its index among the leaf modules in model.modules() order; its
+  forward is marked with forward pre-hooks and forward hooks; its
+  backward with hooks on the autograd node that produced its output (a
+  pre-hook when the gradient of the output arrives, a post-hook when the
+  node has run), which works with in-place modules such as
+  ReLU(inplace=True), unlike Module.register_full_backward_hook;
+* the optimizer step, as layer len(leaves) in direction DIR_OPTIMIZER
+  (optimizer.step is wrapped on the instance).
+
+and registers the storages of parameters (KIND_WEIGHT), of their gradients
+(KIND_GRADIENT, once they exist), of the optimizer's state (KIND_OPTIMIZER,
+after the first step) and of the leaf modules' buffers (KIND_OTHER), each
+storage once, with the owning layer as layer hint.
+
+Under the interposer (LD_PRELOAD=libsentinel-preload.so) large storages
+come from the libsentinel allocator, which registers them itself; attach()
+then sets the interposer's allocation hint per phase (activations in
+forward, gradients in backward, optimizer state in the optimizer step) and
+re-allocates large parameters once, inside their layer, so that they are
+registered as weights of their layer.  Storages below the interposer's
+threshold are registered by this module as above.
+
+Without the module, or without libsentinel, attach() warns once
+(SentinelWarning) and the model trains exactly as before.
+"""
+
+import functools
+import weakref
+
+import torch
+
+import sentinel as _s
+
+__all__ = ["attach", "Tracker", "leaf_modules"]
+
+
+def leaf_modules(model):
+    """The leaf modules of model in model.modules() order (layer ids)."""
+    return [m for m in model.modules() if next(m.children(), None) is None]
+
+
+def _storage(t):
+    """(data_ptr, nbytes) of the storage of CPU tensor t, or None."""
+    try:
+        if t.device.type != "cpu" or t.is_sparse:
+            return None
+        try:
+            st = t.untyped_storage()
+        except AttributeError:
+            st = t.storage()
+        ptr, nbytes = st.data_ptr(), st.nbytes()
+    except (RuntimeError, NotImplementedError, TypeError):
+        return None
+    return (ptr, nbytes) if ptr and nbytes else None
+
+
+def _first_nodes(out, seen=None):
+    """The distinct autograd nodes of the tensors in a module's output."""
+    nodes = [] if seen is None else seen
+    if isinstance(out, torch.Tensor):
+        fn = out.grad_fn
+        if fn is not None and all(fn is not n for n in nodes):
+            nodes.append(fn)
+    elif isinstance(out, (list, tuple)):
+        for o in out:
+            _first_nodes(o, nodes)
+    elif isinstance(out, dict):
+        for o in out.values():
+            _first_nodes(o, nodes)
+    return nodes
+
+
+class _Obj:
+    """A storage this module knows: registered by it, or the allocator's."""
+
+    __slots__ = ("ptr", "nbytes", "kind", "layer", "id", "owner", "fin")
+
+    def __init__(self, ptr, nbytes, kind, layer, oid, owner):
+        self.ptr, self.nbytes, self.kind, self.layer = ptr, nbytes, kind, layer
+        self.id = oid              # None: the allocator registered it
+        self.owner = owner         # weakref to a tensor using the storage
+        self.fin = None
+
+
+class Tracker:
+    """What attach() returns: the hooks, the step counter and the objects."""
+
+    def __init__(self, model, optimizer=None, session=None, *, rehome=True,
+                 backward=True, register=True):
+        self.model = model
+        self.optimizer = optimizer
+        self.session = session if session is not None else _s.Session()
+        self.leaves = leaf_modules(model)
+        self.layer_of = {id(m): i for i, m in enumerate(self.leaves)}
+        self.optimizer_layer = len(self.leaves)
+        self.step = 0              # number of the current or last step
+        self.in_step = False
+        self.enabled = True
+        self.counters = {"marks": 0, "steps": 0, "registered": 0,
+                         "unregistered": 0, "allocator_objects": 0,
+                         "refused": 0, "rehomed": 0, "errors": 0}
+        self.last_error = None
+        self._backward = backward
+        self._register = register
+        self._objs = {}            # storage ptr -> _Obj
+        self._handles = []
+        self._hint_prev = None
+        self._bw_pending = False
+        self._step_wrapped = None
+        self._param_layer = {}
+        for m in model.modules():
+            layer = self.layer_of.get(id(m), _s.LAYER_NONE)
+            for p in m.parameters(recurse=False):
+                self._param_layer.setdefault(id(p), layer)
+        self.preload = _s.preload_active()
+
+        if _s.library() is None:
+            self.enabled = False   # Session() has warned
+            return
+        if self.preload and rehome:
+            self._rehome()
+        self._install()
+        if register:
+            self._sync(params=True)
+
+    # ---- marks ----
+
+    def _mark(self, fn, *args):
+        try:
+            if fn(*args):
+                self.counters["marks"] += 1
+        except _s.SentinelError as e:
+            self._fail(e)
+
+    def _fail(self, e):
+        self.counters["errors"] += 1
+        self.last_error = e
+        key = ("tracker", getattr(e, "code", type(e).__name__))
+        _s._warn_once(key, "sentinel.torch: %s (counted in "
+                      "Tracker.counters['errors'])" % e)
+
+    def begin_step(self):
+        """Open the next step (done by the first forward of a step)."""
+        if self.in_step:
+            return
+        self._sync()
+        self.step = _s.next_step_number()
+        self.in_step = True
+        self.counters["steps"] += 1
+        self._mark(self.session.step_begin, self.step)
+
+    def end_step(self):
+        """Close the open step (done after optimizer.step())."""
+        if not self.in_step:
+            return
+        self.in_step = False
+        self._mark(self.session.step_end, self.step)
+
+    # ---- hooks ----
+
+    def _guard(self, fn):
+        @functools.wraps(fn)
+        def hook(*args):
+            if not self.enabled:
+                return None
+            try:
+                fn(*args)
+            except Exception as e:          # never break training
+                self._fail(e)
+            return None
+        return hook
+
+    def _install(self):
+        model = self.model
+        self._handles.append(model.register_forward_pre_hook(
+            self._guard(self._root_pre)))
+        self._handles.append(model.register_forward_hook(
+            self._guard(self._root_post)))
+        for layer, m in enumerate(self.leaves):
+            self._handles.append(m.register_forward_pre_hook(
+                self._guard(functools.partial(self._leaf_pre, layer))))
+            self._handles.append(m.register_forward_hook(
+                self._guard(functools.partial(self._leaf_post, layer))))
+        if self.optimizer is not None:
+            self._wrap_optimizer()
+
+    def _root_pre(self, module, inputs):
+        if torch.is_grad_enabled() and module.training:
+            if self.optimizer is None:
+                self.end_step()
+            self.begin_step()
+        self._hint_prev = _s.set_allocation_hint(_s.KIND_ACTIVATION)
+
+    def _root_post(self, module, inputs, output):
+        _s.restore_allocation_hint(self._hint_prev)
+        self._hint_prev = None
+
+    def _leaf_pre(self, layer, module, inputs):
+        self._mark(self.session.layer_begin, layer, _s.DIR_FORWARD)
+
+    def _leaf_post(self, layer, module, inputs, output):
+        self._mark(self.session.layer_end, layer, _s.DIR_FORWARD)
+        if not self._backward or not torch.is_grad_enabled():
+            return
+        for node in _first_nodes(output):
+            node.register_prehook(self._guard_bw(self._bw_begin, layer))
+            node.register_hook(self._guard_bw(self._bw_end, layer))
+
+    def _guard_bw(self, fn, layer):
+        def hook(*args):
+            if self.enabled:
+                try:
+                    fn(layer)
+                except Exception as e:      # never break training
+                    self._fail(e)
+            return None
+        return hook
+
+    def _bw_begin(self, layer):
+        if not self._bw_pending:
+            # First module of this backward pass: gradients from now on,
+            # until the engine finishes the pass.
+            self._bw_pending = True
+            prev = _s.set_allocation_hint(_s.KIND_GRADIENT)
+            torch.autograd.Variable._execution_engine.queue_callback(
+                functools.partial(self._bw_done, prev))
+        self._mark(self.session.layer_begin, layer, _s.DIR_BACKWARD)
+
+    def _bw_end(self, layer):
+        self._mark(self.session.layer_end, layer, _s.DIR_BACKWARD)
+
+    def _bw_done(self, prev):
+        self._bw_pending = False
+        _s.restore_allocation_hint(prev)
+
+    # ---- the optimizer ----
+
+    def _wrap_optimizer(self):
+        opt = self.optimizer
+        orig = opt.step
+        had_attr = "step" in vars(opt)
+        tracker = self
+
+        @functools.wraps(orig)
+        def step(*args, **kwargs):
+            tracker._opt_begin()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                tracker._opt_end()
+
+        opt.step = step
+        self._step_wrapped = (step, orig, had_attr)
+
+    def _opt_begin(self):
+        if not self.enabled:
+            return
+        try:
+            self._sync(grads=True)
+            self._mark(self.session.layer_begin, self.optimizer_layer,
+                       _s.DIR_OPTIMIZER)
+            self._opt_hint = _s.set_allocation_hint(_s.KIND_OPTIMIZER)
+        except Exception as e:
+            self._fail(e)
+
+    def _opt_end(self):
+        if not self.enabled:
+            return
+        try:
+            _s.restore_allocation_hint(getattr(self, "_opt_hint", None))
+            self._opt_hint = None
+            self._mark(self.session.layer_end, self.optimizer_layer,
+                       _s.DIR_OPTIMIZER)
+            self._sync(grads=True, state=True)
+            self.end_step()
+        except Exception as e:
+            self._fail(e)
+
+    # ---- re-homing under the interposer ----
+
+    def _rehome(self):
+        """Re-allocate large parameters (and optimizer state) with the
+        interposer's hint set, so the allocator registers them with their
+        kind and layer.  Values are copied bit for bit."""
+        threshold = _s.preload_threshold() or 0
+        prev = _s.set_allocation_hint(_s.KIND_WEIGHT, _s.LIFE_PERSISTENT)
+        try:
+            with torch.no_grad():
+                for m in self.model.modules():
+                    layer = self.layer_of.get(id(m))
+                    params = [p for p in m.parameters(recurse=False)
+                              if self._param_layer.get(id(p)) == layer
+                              and self._wants_rehome(p, threshold,
+                                                     _s.KIND_WEIGHT)]
+                    if not params:
+                        continue
+                    # Inside the layer: the allocator records it as hint.
+                    if layer is not None:
+                        self._mark(self.session.layer_begin, layer,
+                                   _s.DIR_FORWARD)
+                    for p in params:
+                        p.data = p.data.clone()
+                        self.counters["rehomed"] += 1
+                    if layer is not None:
+                        self._mark(self.session.layer_end, layer,
+                                   _s.DIR_FORWARD)
+                if self.optimizer is not None:
+                    _s.set_allocation_hint(_s.KIND_OPTIMIZER, _s.LIFE_PERSISTENT)
+                    for state in self.optimizer.state.values():
+                        for k, v in list(state.items()):
+                            if isinstance(v, torch.Tensor) and \
+                               self._wants_rehome(v, threshold, _s.KIND_OPTIMIZER):
+                                state[k] = v.clone()
+                                self.counters["rehomed"] += 1
+        finally:
+            _s.restore_allocation_hint(prev)
+
+    @staticmethod
+    def _wants_rehome(t, threshold, kind):
+        st = _storage(t)
+        if st is None or st[1] < threshold:
+            return False
+        # Only tensors that are their storage's sole, whole view.
+        if t.storage_offset() != 0 or \
+           t.numel() * t.element_size() != st[1] or not t.is_contiguous():
+            return False
+        info = _s.alloc_info(st[0])
+        return info is None or info["kind"] != kind
+
+    # ---- registration ----
+
+    def _candidates(self, params, grads, state):
+        model = self.model
+        if params:
+            for m in model.modules():
+                layer = self.layer_of.get(id(m), _s.LAYER_NONE)
+                for p in m.parameters(recurse=False):
+                    yield p, _s.KIND_WEIGHT, self._param_layer.get(id(p), layer)
+                if layer != _s.LAYER_NONE:
+                    for b in m.buffers(recurse=False):
+                        yield b, _s.KIND_OTHER, layer
+        if grads:
+            for p in model.parameters():
+                if p.grad is not None:
+                    yield p.grad, _s.KIND_GRADIENT, \
+                        self._param_layer.get(id(p), _s.LAYER_NONE)
+        if state and self.optimizer is not None:
+            for p, st in self.optimizer.state.items():
+                layer = self._param_layer.get(id(p), _s.LAYER_NONE)
+                for v in st.values():
+                    if isinstance(v, torch.Tensor):
+                        yield v, _s.KIND_OPTIMIZER, layer
+
+    def _sync(self, params=True, grads=True, state=True):
+        """Forget storages that went away, register the new ones."""
+        if not self._register:
+            return
+        for ptr, o in list(self._objs.items()):
+            t = o.owner()
+            cur = _storage(t) if t is not None else None
+            if cur is None or cur[0] != ptr:
+                self._forget(o)
+        for t, kind, layer in self._candidates(params, grads, state):
+            st = _storage(t)
+            if st is None or st[0] in self._objs:
+                continue
+            self._add(t, st[0], st[1], kind, layer)
+
+    def _add(self, t, ptr, nbytes, kind, layer):
+        o = _Obj(ptr, nbytes, kind, layer, None, weakref.ref(t))
+        if _s.owns(ptr):
+            # The allocator registered it (and unregisters it when freed).
+            self.counters["allocator_objects"] += 1
+            self._objs[ptr] = o
+            return
+        if not self.session.available:
+            return
+        try:
+            o.id = self.session.register(ptr, nbytes, kind, 0, layer)
+        except _s.SentinelError as e:
+            self.counters["refused"] += 1
+            self.last_error = e
+            return
+        if o.id is None:
+            return
+        self.counters["registered"] += 1
+        o.fin = weakref.finalize(t, self._dead, ptr, o.id)
+        o.fin.atexit = False
+        self._objs[ptr] = o
+
+    def _dead(self, ptr, oid):
+        o = self._objs.get(ptr)
+        if o is not None and o.id == oid:
+            self._forget(o)
+
+    def _forget(self, o):
+        self._objs.pop(o.ptr, None)
+        if o.fin is not None:
+            o.fin.detach()
+        if o.id is not None:
+            try:
+                self.session.unregister(o.id)
+                self.counters["unregistered"] += 1
+            except _s.SentinelError:
+                pass
+
+    # ---- inspection ----
+
+    def objects(self):
+        """The storages known: (ptr, nbytes, kind, layer, id or None)."""
+        return [(o.ptr, o.nbytes, o.kind, o.layer, o.id)
+                for o in self._objs.values()]
+
+    def detach(self):
+        """Remove the hooks, close an open step, unregister the storages
+        this module registered, restore optimizer.step."""
+        if not self.enabled and not self._handles:
+            return
+        self.end_step()
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        if self._step_wrapped is not None:
+            step, orig, had_attr = self._step_wrapped
+            if vars(self.optimizer).get("step") is step:
+                if had_attr:
+                    self.optimizer.step = orig
+                else:
+                    del self.optimizer.step
+            self._step_wrapped = None
+        for o in list(self._objs.values()):
+            self._forget(o)
+        self.enabled = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.detach()
+        return False
+
+
+def attach(model, optimizer=None, session=None, **options):
+    """Attach Sentinel to model (and optimizer); returns a Tracker.
+
+    options: rehome (default True: re-allocate large parameters under the
+    interposer), backward (default True: mark backward layers), register
+    (default True: register parameter, gradient, optimizer-state and
+    buffer storages).
+    """
+    return Tracker(model, optimizer, session, **options)

@@ -1,0 +1,446 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""PyTorch under Sentinel: torchvision's resnet18 and an MLP, 3 training
+steps each, run twice at the same time (2 vCPUs): once plainly and once
+under LD_PRELOAD=libsentinel-preload.so with sentinel.torch attached.  The
+losses must be bitwise identical; the Sentinel run checks what the module
+saw: objects of the right kinds covering every parameter, gradient and
+optimizer-state storage, weights with their layer and resident pages,
+marks and steps in the session's statistics, and, once the module has the
+profiler (SENTINEL_FEAT_PROFILE in <linux/sentinel.h>), a profile in which
+the weight layers touch their weights.  Prints TAP.
+
+  sentinel_torch [--models resnet18,mlp] [--require-session]
+  sentinel_torch --worker plain|sentinel --models ...    (one run, JSON)
+
+The paths below are filled in by the build (python/python.mk); without
+them the script finds the tree from its own location.
+"""
+
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import time
+
+SOURCE_DIR = None
+BUILD_DIR = None
+
+
+def tree():
+    here = os.path.dirname(os.path.abspath(__file__))
+    top = SOURCE_DIR or os.environ.get("SENTINEL_TOP")
+    if not top:
+        # tests/vm/ in the source tree or build/tests/vm/ in the build tree
+        top = os.path.dirname(os.path.dirname(here))
+        if not os.path.isdir(os.path.join(top, "python", "sentinel")):
+            top = os.path.dirname(top)
+    build = BUILD_DIR or os.environ.get("SENTINEL_BUILD") or \
+        os.path.join(top, "build")
+    return top, build
+
+
+TOP, BUILD = tree()
+PY = "/usr/bin/python3"
+STEPS = 3
+
+
+# ---------------------------------------------------------------- worker
+
+def f32_bits(x):
+    return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+def make_models(names):
+    import torch
+    out = []
+    for name in names:
+        torch.manual_seed(1234)
+        if name == "resnet18":
+            import torchvision
+            model = torchvision.models.resnet18(num_classes=10)
+            x = torch.randn(2, 3, 32, 32)
+            y = torch.randint(0, 10, (2,))
+            opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9,
+                                  weight_decay=1e-4)
+        elif name == "mlp":
+            model = torch.nn.Sequential(
+                torch.nn.Linear(512, 1024), torch.nn.ReLU(),
+                torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
+                torch.nn.Linear(1024, 10))
+            x = torch.randn(16, 512)
+            y = torch.randint(0, 10, (16,))
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        else:
+            raise SystemExit("unknown model %s" % name)
+        out.append((name, model, opt, x, y))
+    return out
+
+
+def train(model, opt, x, y):
+    import torch
+    losses = []
+    crit = torch.nn.CrossEntropyLoss()
+    model.train()
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(f32_bits(loss.item()))
+    return losses
+
+
+def feature_bit(name):
+    """The bit of SENTINEL_FEAT_<name> in the tree's uapi header, or None."""
+    try:
+        with open(os.path.join(TOP, "uapi", "linux", "sentinel.h")) as f:
+            m = re.search(r"#define\s+SENTINEL_FEAT_%s\s+_BITULL\((\d+)\)" % name,
+                          f.read())
+    except OSError:
+        return None
+    return 1 << int(m.group(1)) if m else None
+
+
+def iowr(nr, size):
+    return (3 << 30) | (size << 16) | (0xBE << 8) | nr
+
+
+class Profiler:
+    """SENTINEL_IOC_PROFILE_CTL/READ on the session's own descriptor."""
+
+    CTL, READ = iowr(6, 32), iowr(7, 24)
+
+    def __init__(self):
+        self.fd = None
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink("/proc/self/fd/" + fd) == "/dev/sentinel":
+                    self.fd = int(fd)
+            except OSError:
+                pass
+
+    def ctl(self, op, warmup=0, steps=0):
+        import fcntl
+        buf = bytearray(struct.pack("<IIIIIIQ", 32, 0, op, warmup, steps, 0, 0))
+        fcntl.ioctl(self.fd, self.CTL, buf)
+        _, _, _, _, _, state, gen = struct.unpack("<IIIIIIQ", buf)
+        return state, gen
+
+    def read(self):
+        import ctypes
+        import fcntl
+        size = 1 << 16
+        while True:
+            out = ctypes.create_string_buffer(size)
+            req = bytearray(struct.pack("<IIQII", 24, 0, ctypes.addressof(out),
+                                        size, 0))
+            try:
+                fcntl.ioctl(self.fd, self.READ, req)
+            except OSError as e:
+                needed = struct.unpack("<IIQII", req)[4]
+                if e.errno == 28 and needed > size:      # ENOSPC
+                    size = needed
+                    continue
+                raise
+            return self.parse(bytes(out.raw[:struct.unpack("<IIQII", req)[4]]))
+
+    @staticmethod
+    def parse(b):
+        (hsize, version, sid, gen, first, nsteps, flags, nlayers, nentries,
+         nobjects, loff, eoff, ooff, total, _r, scan_ns, scanned) = \
+            struct.unpack_from("<IIQQQIIIIIIIIIIQQ", b, 0)
+        layers = []
+        for i in range(nlayers):
+            step, layer, direction, _r, fe, ne, b_ns, e_ns, s_ns = \
+                struct.unpack_from("<QIHHIIQQQ", b, loff + i * 48)
+            layers.append((step, layer, direction, fe, ne))
+        entries = [struct.unpack_from("<QQ", b, eoff + i * 16)
+                   for i in range(nentries)]
+        objects = {}
+        for i in range(nobjects):
+            oid, length, pages, kind, oflags, hint = \
+                struct.unpack_from("<QQQHHI", b, ooff + i * 96)
+            objects[oid] = (kind, hint, length)
+        return {"version": version, "first_step": first, "steps": nsteps,
+                "layers": layers, "entries": entries, "objects": objects}
+
+
+def covering(objs, ptr, nbytes):
+    """The registered object covering [ptr, ptr + nbytes), or None."""
+    import bisect
+    starts = [o.addr for o in objs]
+    i = bisect.bisect_right(starts, ptr) - 1
+    if i >= 0 and objs[i].addr <= ptr and ptr + nbytes <= objs[i].end:
+        return objs[i]
+    return None
+
+
+def check_objects(tracker, session, model, opt, checks, name):
+    import sentinel
+    from sentinel.torch import _storage
+    objs = sorted(session.objects(residency=True), key=lambda o: o.addr)
+    params = list(model.parameters())
+    want = [("weights", [(p, tracker._param_layer[id(p)]) for p in params],
+             sentinel.KIND_WEIGHT),
+            ("gradients", [(p.grad, None) for p in params if p.grad is not None],
+             sentinel.KIND_GRADIENT),
+            ("optimizer state", [(v, None) for st in opt.state.values()
+                                 for v in st.values()
+                                 if hasattr(v, "data_ptr")],
+             sentinel.KIND_OPTIMIZER)]
+    for what, tensors, kind in want:
+        bad, wrong_layer, seen = [], 0, set()
+        for t, layer in tensors:
+            st = _storage(t)
+            if st is None or st[0] in seen:
+                continue
+            seen.add(st[0])
+            o = covering(objs, *st)
+            if o is None or o.kind != kind:
+                bad.append("%#x+%d: %s" % (st[0], st[1],
+                                           o.kind_name if o else "none"))
+            elif layer is not None and o.layer != layer:
+                wrong_layer += 1
+        checks.append((not bad and len(seen) > 0,
+                       "%s: %d %s storages covered by %s objects%s" %
+                       (name, len(seen), what, sentinel.KIND_NAMES[kind],
+                        (" (uncovered/wrong: %s)" % ", ".join(bad[:4])) if bad else "")))
+        if kind == sentinel.KIND_WEIGHT:
+            checks.append((wrong_layer == 0,
+                           "%s: weight objects carry their layer (%d wrong)" %
+                           (name, wrong_layer)))
+    weights = [covering(objs, *_storage(p)) for p in params]
+    resident = sum(1 for o in weights if o and o.present_pages > 0)
+    checks.append((resident == len(weights),
+                   "%s: residency query: %d/%d weight objects have present pages" %
+                   (name, resident, len(weights))))
+
+
+def check_profile(prof, tracker, session, model, checks, name):
+    import sentinel
+    from sentinel.torch import _storage
+    state, gen = prof.ctl(0)
+    if gen < 1:
+        checks.append((False, "%s: a profile completed (state %d, generation %d)"
+                       % (name, state, gen)))
+        return
+    p = prof.read()
+    objs = sorted(session.objects(), key=lambda o: o.addr)
+    fwd = {}
+    for step, layer, direction, fe, ne in p["layers"]:
+        if direction == sentinel.DIR_FORWARD:
+            fwd.setdefault(layer, set()).update(
+                oid for oid, pages in p["entries"][fe:fe + ne] if pages)
+    total = seen = kinds_ok = 0
+    for m_layer, m in enumerate(tracker.leaves):
+        w = getattr(m, "weight", None)
+        if w is None or not isinstance(w, sentinel_torch_tensor()):
+            continue
+        o = covering(objs, *_storage(w))
+        if o is None:
+            continue
+        total += 1
+        if o.id in fwd.get(m_layer, ()):
+            seen += 1
+        if p["objects"].get(o.id, (None,))[0] == sentinel.KIND_WEIGHT:
+            kinds_ok += 1
+    checks.append((total > 0 and seen >= 0.9 * total,
+                   "%s: profile: %d/%d weight layers touch their weight in forward"
+                   % (name, seen, total)))
+    checks.append((total > 0 and kinds_ok == total,
+                   "%s: profile: weight objects have kind weight (%d/%d)"
+                   % (name, kinds_ok, total)))
+
+
+def sentinel_torch_tensor():
+    import torch
+    return torch.Tensor
+
+
+def worker(mode, names):
+    import torch
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    result = {"mode": mode, "losses": {}, "checks": [], "info": {}}
+    checks = []
+    models = make_models(names)
+    if mode == "plain":
+        for name, model, opt, x, y in models:
+            result["losses"][name] = train(model, opt, x, y)
+        return result
+
+    import warnings
+    import sentinel
+    import sentinel.torch
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        session = sentinel.Session()
+    has_session = session.available
+    result["info"]["session"] = has_session
+    result["info"]["warnings"] = [str(x.message) for x in w]
+    result["info"]["preload"] = sentinel.preload_active()
+    if not has_session:
+        checks.append((any(issubclass(x.category, sentinel.SentinelWarning)
+                           for x in w),
+                       "no module: Session() warns with SentinelWarning"))
+    feat_profile = feature_bit("PROFILE")
+    info = session.module_info() if has_session else None
+    total_marks = 0
+    for name, model, opt, x, y in models:
+        tracker = sentinel.torch.attach(model, opt, session)
+        prof = None
+        if info and feat_profile and info["features"] & feat_profile:
+            prof = Profiler()
+            prof.ctl(1, warmup=1, steps=1)
+        t0 = time.time()
+        result["losses"][name] = train(model, opt, x, y)
+        result["info"][name + "_seconds"] = round(time.time() - t0, 2)
+        checks.append((tracker.counters["steps"] == STEPS and
+                       tracker.counters["errors"] == 0,
+                       "%s: %d steps counted, no errors (%s)" %
+                       (name, STEPS, tracker.last_error)))
+        if sentinel.preload_active():
+            checks.append((tracker.counters["rehomed"] > 0,
+                           "%s: large parameters re-allocated as weights (%d)"
+                           % (name, tracker.counters["rehomed"])))
+        if has_session:
+            check_objects(tracker, session, model, opt, checks, name)
+            if prof is None:
+                checks.append((None, "%s: profile: the module has no profiler "
+                               "yet (SENTINEL_FEAT_PROFILE %s)" %
+                               (name, "absent from the uapi" if not feat_profile
+                                else "not set by the module")))
+            else:
+                check_profile(prof, tracker, session, model, checks, name)
+        result["info"][name] = dict(tracker.counters)
+        tracker.detach()
+        total_marks += tracker.counters["marks"]
+
+    if has_session:
+        st = session.stats()
+        a = sentinel.alloc_stats()
+        result["info"]["stats"] = st
+        result["info"]["alloc"] = {k: a[k] for k in ("registered", "register_failures",
+                                                     "allocs", "frees")}
+        nsteps = STEPS * len(models)
+        checks.append((st["steps"] == nsteps and st["last_step"] == nsteps and
+                       st["unterminated_steps"] == 0,
+                       "session statistics: %d steps begun, none unterminated "
+                       "(steps %d, last %d, unterminated %d)" %
+                       (nsteps, st["steps"], st["last_step"],
+                        st["unterminated_steps"])))
+        checks.append((st["marks"] == total_marks,
+                       "session statistics: every mark sent was counted "
+                       "(%d sent, %d counted)" % (total_marks, st["marks"])))
+        checks.append((st["errors"] == 0 and a["register_failures"] == 0,
+                       "no command failed, the allocator's objects were all "
+                       "accepted (errors %d, refused %d)" %
+                       (st["errors"], a["register_failures"])))
+    else:
+        for name, _m, _o, _x, _y in models:
+            checks.append((result["info"][name]["marks"] == 0,
+                           "%s: no module: no mark reached a module" % name))
+    result["checks"] = checks
+    return result
+
+
+# ---------------------------------------------------------------- driver
+
+def spawn(mode, models):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(TOP, "python") + \
+        (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["SENTINEL_LIBRARY"] = os.path.join(BUILD, "lib", "libsentinel.so.0")
+    env["PYTHONHASHSEED"] = "0"
+    env["OMP_NUM_THREADS"] = "1"
+    env.pop("LD_PRELOAD", None)
+    if mode == "sentinel":
+        env["LD_PRELOAD"] = os.path.join(BUILD, "lib", "libsentinel-preload.so")
+    return subprocess.Popen([PY, os.path.abspath(__file__), "--worker", mode,
+                             "--models", ",".join(models)],
+                            env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def collect(proc):
+    out, err = proc.communicate()
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:]), err
+    return None, err
+
+
+def driver(models, require_session):
+    n = 0
+    failed = 0
+
+    def tap(ok, desc):
+        nonlocal n, failed
+        n += 1
+        if ok is None:
+            print("ok %d - %s # SKIP" % (n, desc))
+            return
+        if not ok:
+            failed += 1
+        print("%sok %d - %s" % ("" if ok else "not ", n, desc))
+
+    t0 = time.time()
+    procs = {m: spawn(m, models) for m in ("plain", "sentinel")}
+    res = {}
+    for mode, p in procs.items():
+        r, err = collect(p)
+        if r is None:
+            print("# %s run failed (exit %s):" % (mode, p.returncode))
+            for line in err.splitlines()[-30:]:
+                print("#   " + line)
+        res[mode] = r
+    print("# both runs took %.0f s" % (time.time() - t0))
+    plain, sent = res["plain"], res["sentinel"]
+    tap(plain is not None, "plain run completed")
+    tap(sent is not None, "run under the interposer and sentinel.torch completed")
+    if plain is None or sent is None:
+        print("1..%d" % n)
+        return 1
+    print("# sentinel run: %s" % json.dumps(sent["info"], sort_keys=True))
+    tap(sent["info"]["preload"], "the interposer was active in the sentinel run")
+    if require_session:
+        tap(sent["info"]["session"], "the sentinel run had a session with the module")
+    for name in models:
+        a, b = plain["losses"][name], sent["losses"][name]
+        print("# %s losses plain:    %s" % (name, " ".join(
+            "%.9g(%08x)" % (struct.unpack("<f", struct.pack("<I", v))[0], v)
+            for v in a)))
+        print("# %s losses sentinel: %s" % (name, " ".join(
+            "%.9g(%08x)" % (struct.unpack("<f", struct.pack("<I", v))[0], v)
+            for v in b)))
+        tap(len(a) == STEPS and a == b,
+            "%s: %d losses bitwise identical with and without Sentinel" %
+            (name, STEPS))
+    for ok, desc in sent["checks"]:
+        tap(ok, desc)
+    print("1..%d" % n)
+    return 1 if failed else 0
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker", choices=("plain", "sentinel"))
+    ap.add_argument("--models", default="resnet18,mlp")
+    ap.add_argument("--require-session", action="store_true",
+                    default=os.path.exists("/dev/sentinel"))
+    args = ap.parse_args(argv)
+    models = [m for m in args.models.split(",") if m]
+    if args.worker:
+        sys.path.insert(0, os.path.join(TOP, "python"))
+        r = worker(args.worker, models)
+        print("RESULT " + json.dumps(r))
+        return 0
+    return driver(models, args.require_session)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
