@@ -267,6 +267,7 @@ enum key_id {
 	K_LOG_LEVEL,
 	K_EVENT_BUFFER,
 	K_CONTROL_SOCKET,
+	K_VERIFY,
 	K_NR,
 };
 
@@ -279,6 +280,7 @@ static const char *const key_names[K_NR] = {
 	[K_LOG_LEVEL] = "log_level",
 	[K_EVENT_BUFFER] = "event_buffer",
 	[K_CONTROL_SOCKET] = "control_socket",
+	[K_VERIFY] = "verify",
 };
 
 static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
@@ -349,6 +351,14 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 		c->migration_threads = (unsigned int)n;
 		return 0;
 	}
+	case K_VERIFY:
+		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
+			c->verify = true;
+		else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
+			c->verify = false;
+		else
+			return fail(p, p->line, "verify: expected on or off, got '%s'", v);
+		return 0;
 	case K_LOG_LEVEL:
 		if (sd_log_level_parse(v, &c->log_level))
 			return fail(p, p->line,

@@ -61,6 +61,7 @@ struct sd_config {
 	enum sd_log_level log_level;
 	uint64_t event_buffer;		/* bytes; 0: kernel default */
 	char control_socket[SD_PATH_MAX];
+	bool verify;			/* measure residency at layer begins */
 };
 
 /* Fill @c with the built-in defaults (what an empty file gives). */

@@ -22,7 +22,7 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h
 
 # Shared by both programs; config, json, profile and state are pure.
 DMN_COMMON := config json log nl profile state sync topology
-DMN_D_ONLY := notify workers sentineld
+DMN_D_ONLY := notify workers migrate accounting policy sentineld
 DMN_C_ONLY := sentinelctl
 DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
 DMN_SAN = $(patsubst %,$(DMN_OUT)/san/%.o,$(1))
@@ -32,7 +32,7 @@ SENTINELCTL := $(DMN_OUT)/sentinelctl
 USER_PROGS += $(SENTINELD) $(SENTINELCTL)
 
 .SECONDARY: $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY) $(DMN_C_ONLY)) \
-	    $(call DMN_SAN,$(DMN_COMMON) notify workers)
+	    $(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting)
 
 $(DMN_OUT)/obj/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
 	@mkdir -p $(@D)
@@ -42,8 +42,10 @@ $(DMN_OUT)/san/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-$(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY))
-	$(CC) -pthread -o $@ $^ $(DMN_PKG_LIBS)
+# planner.mk may be read after this file: name its library here.
+$(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) $(B)/daemon/libplanner.a
+	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) \
+		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
 $(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY))
 	$(CC) -pthread -o $@ $^ $(DMN_PKG_LIBS)
@@ -57,12 +59,12 @@ DMN_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(DMN_TEST_SRCS)
 UNIT_TESTS += $(DMN_TESTS)
 
 $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h \
-		$(call DMN_SAN,$(DMN_COMMON) notify workers) $(DMN_HDRS) \
+		$(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting) $(DMN_HDRS) \
 		$(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
 		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
-		$(call DMN_SAN,$(DMN_COMMON) notify workers) $(DMN_PKG_LIBS)
+		$(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting) $(DMN_PKG_LIBS)
 
 # ---- in-VM tests: libnl and the daemon's client code ----
 # tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these two
@@ -76,6 +78,14 @@ $(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
 	$(CC) $(KST_CFLAGS) $(DMN_PKG_CFLAGS) -I$(DMN_DIR) \
 		-DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
 		$(call DMN_OBJ,$(DMN_COMMON)) $(DMN_PKG_LIBS) -lnuma
+
+# The migrator's in-VM test drives a training through libsentinel.
+$(B)/tests/vm/migrate: $(TOP)/tests/kselftest/migrate.c $(B)/lib/libsentinel.a \
+		$(TOP)/lib/include/sentinel.h $(wildcard $(TOP)/tests/kselftest/*.h) \
+		$(SENTINELD)
+	@mkdir -p $(@D)
+	$(CC) $(KST_CFLAGS) -I$(TOP)/lib/include -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
+		$(B)/lib/libsentinel.a -lnuma -lm
 
 # ---- installation ----
 PREFIX ?= /usr/local

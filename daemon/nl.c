@@ -769,6 +769,46 @@ int snl_profile_stop(struct snl *c, uint64_t session)
 			   SENTINEL_GENL_VERSION, false, put_profile, &r, NULL, NULL);
 }
 
+struct placement_req {
+	uint64_t session;
+	uint32_t total, offset, n;
+	const struct sentinel_placement *e;
+};
+
+static int put_placement(struct nl_msg *m, const void *arg)
+{
+	const struct placement_req *r = arg;
+
+	if (nla_put_u64(m, SENTINEL_A_SESSION_ID, r->session) < 0 ||
+	    nla_put_u32(m, SENTINEL_A_COUNT, r->total) < 0 ||
+	    nla_put_u32(m, SENTINEL_A_OFFSET, r->offset) < 0 ||
+	    nla_put(m, SENTINEL_A_PLACEMENT, (int)(r->n * sizeof(*r->e)), r->e) < 0)
+		return -1;
+	return 0;
+}
+
+int snl_set_placement(struct snl *c, uint64_t session,
+		      const struct sentinel_placement *e, uint32_t n)
+{
+	struct placement_req r = { .session = session, .total = n };
+	uint32_t off = 0;
+	int err;
+
+	/* An empty map is one message with no entries. */
+	do {
+		r.offset = off;
+		r.e = n ? e + off : e;
+		r.n = n - off < SENTINEL_PLACEMENT_CHUNK ? n - off : SENTINEL_PLACEMENT_CHUNK;
+		err = snl_request(c, c->family, SENTINEL_CMD_SET_PLACEMENT,
+				  SENTINEL_GENL_VERSION, false, put_placement,
+				  &r, NULL, NULL);
+		if (err)
+			return err;
+		off += r.n;
+	} while (off < n);
+	return 0;
+}
+
 struct raw_req {
 	const void *attrs;
 	size_t len;

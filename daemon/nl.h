@@ -122,6 +122,13 @@ int snl_profile_start(struct snl *c, uint64_t session, long warmup, long steps);
 int snl_profile_stop(struct snl *c, uint64_t session);
 
 /*
+ * Publish a placement map (@n entries sorted by id) in chunks of
+ * SENTINEL_PLACEMENT_CHUNK entries; @n 0 publishes an empty map.
+ */
+int snl_set_placement(struct snl *c, uint64_t session,
+		      const struct sentinel_placement *e, uint32_t n);
+
+/*
  * Raw request, for tests: @cmd with the attributes in @attrs (@attrs_len
  * bytes of ready-made netlink attributes), as a dump when @dump.  Replies
  * are counted in *@replies.  Returns the kernel's verdict.

@@ -560,6 +560,7 @@ static int cmd_stats(struct ctx *c, int argc, char **argv)
 	const struct cmd *cmd = &commands[4];
 	int oi = sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
 	struct snl_status st;
+	char *reply = NULL;
 	struct jbuf b;
 	int err;
 
@@ -572,17 +573,30 @@ static int cmd_stats(struct ctx *c, int argc, char **argv)
 	err = snl_get_status(&c->nl, &st);
 	if (err)
 		return nl_fail(c, err, "status", NULL);
+	/* The daemon's migration accounting, when it runs. */
+	if (daemon_call(c->socket, "stats", &reply))
+		reply = NULL;
 	jb_init(&b);
 	if (c->json) {
 		jb_obj_begin(&b, NULL);
 		jb_str(&b, "version", st.version);
 		stats_out(&st.stats, &b, true);
+		if (reply) {
+			size_t l = strlen(reply);
+
+			while (l && (reply[l - 1] == '\n' || reply[l - 1] == ' '))
+				reply[--l] = '\0';
+			jb_printf(&b, ",\"daemon\":%s", reply);
+		}
 		jb_obj_end(&b);
 		print_json(&b);
 	} else {
 		printf("module version %s\n", st.version);
 		stats_out(&st.stats, NULL, false);
+		if (reply)
+			json_print_flat(reply, "migrator");
 	}
+	free(reply);
 	jb_free(&b);
 	return 0;
 }
@@ -1047,7 +1061,7 @@ static const struct cmd commands[] = {
 	{ "objects", "SESSION [--residency] [--after ID] [--limit N]",
 	  "list a session's objects in id order (--residency: page counts per node)", cmd_objects },
 	{ "profile", "SESSION", "a session's last profile: bytes touched per layer and object kind", cmd_profile },
-	{ "stats", "", "global statistics of the module", cmd_stats },
+	{ "stats", "", "global statistics of the module, and the daemon's migration accounting when it runs", cmd_stats },
 	{ "profile-start", "SESSION [--warmup N] [--steps N]", "arm profiling of a session", cmd_profile_start },
 	{ "profile-stop", "SESSION", "disarm profiling of a session", cmd_profile_stop },
 	{ "daemon", "[--state | --canonical | --resync]",

@@ -7,8 +7,9 @@
  * dumps, rate-limited resynchronisation), the nlctrl "notify" socket (the
  * "sentinel" family appearing or going away), the family's event socket
  * and the control socket that sentinelctl talks to.  Requests and dumps
- * go over a separate, blocking netlink socket.  A worker pool is kept for
- * migrations.
+ * go over a separate, blocking netlink socket.  The policies (policy.c)
+ * see every event after the state took it, and queue their migrations on
+ * the worker pool.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "nl.h"
 #include "notify.h"
+#include "policy.h"
 #include "state.h"
 #include "sync.h"
 #include "topology.h"
@@ -170,6 +172,12 @@ static void log_topology(const struct topology *t)
 		log_warn("no slow memory tier: nothing will be migrated");
 }
 
+static struct pol_env pol_env(void)
+{
+	return (struct pol_env){ .cmd = &D.cmd, .wq = D.wq, .cfg = &D.cfg,
+				 .topo = &D.topo, .state = &D.state };
+}
+
 /* ---- connection to the module ---- */
 
 static void ep_add(int fd, struct src *src, uint32_t events)
@@ -192,6 +200,7 @@ static void disconnect(const char *why)
 	ep_del(D.ev.fd);
 	snl_close(&D.ev);
 	snl_close(&D.cmd);
+	policy_clear();
 	state_clear(&D.state);
 	D.connected = false;
 	D.resync_pending = D.refresh_pending = false;
@@ -261,6 +270,7 @@ static void resync(void)
 	}
 	state_clear(&D.state);
 	D.state = fresh;
+	policy_reconcile();
 	D.refresh_pending = false;
 	for (size_t i = 0; i < D.state.n; i++)
 		if (D.state.s[i]->objs_stale)
@@ -302,6 +312,7 @@ static void refresh_objects(void)
 			D.refresh_pending = true;
 		i++;
 	}
+	policy_reconcile();
 }
 
 static void on_event(const struct snl_event *ev, void *arg)
@@ -311,14 +322,19 @@ static void on_event(const struct snl_event *ev, void *arg)
 	log_debug("event %s session %" PRIu64, snl_event_name(ev->cmd), ev->session_id);
 	switch (state_apply(&D.state, ev)) {
 	case SD_APPLIED:
+		policy_event(ev);
 		break;
 	case SD_IGNORED:
 		D.n.ignored_events++;
 		break;
 	case SD_NEED_OBJECTS:
 		D.refresh_pending = true;
+		policy_event(ev);
 		break;
 	case SD_GAP:
+		/* Marks still tell where the step is; the rest waits for the resync. */
+		if (ev->cmd == SENTINEL_EVT_MARK)
+			policy_event(ev);
 		/* Counted once per loss: later events may follow the same gap. */
 		if (!D.resync_pending) {
 			log_info("event gap (%s, session %" PRIu64 "): resynchronising",
@@ -558,7 +574,8 @@ static void daemon_json(struct jbuf *b)
 }
 
 /*
- * Commands (one line): "ping", "status" (daemon counters), "state" (and
+ * Commands (one line): "ping", "status" (daemon counters), "stats" (and
+ * the migrator's per-session accounting), "state" (and
  * the sessions with their objects), "canonical" (the comparable subset),
  * "resync" (force one).  The reply is one JSON document, then EOF.
  */
@@ -577,6 +594,10 @@ static void client_request(struct client *cl)
 	} else if (!strcmp(cl->req, "status")) {
 		jb_bool(b, "ok", true);
 		daemon_json(b);
+	} else if (!strcmp(cl->req, "stats")) {
+		jb_bool(b, "ok", true);
+		daemon_json(b);
+		policy_json(b);
 	} else if (!strcmp(cl->req, "state")) {
 		jb_bool(b, "ok", true);
 		daemon_json(b);
@@ -723,6 +744,11 @@ static void reload(void)
 	sd_log_set_level(nc.log_level);
 	D.cfg = nc;
 	D.topo = nt;
+	{
+		struct pol_env e = pol_env();
+
+		policy_env(&e);
+	}
 	log_info("configuration reloaded from %s", D.config_path);
 	log_topology(&D.topo);
 	notify_ready("configuration reloaded");
@@ -773,6 +799,7 @@ static void print_config(const struct sd_config *c, const struct topology *t)
 	else
 		printf("event_buffer = default\n");
 	printf("control_socket = %s\n", c->control_socket);
+	printf("verify = %s\n", c->verify ? "on" : "off");
 }
 
 /* Fork into the background; the parent exits once the child is ready. */
@@ -863,6 +890,11 @@ static int setup(void)
 			D.cfg.migration_threads, strerror(errno));
 		return -1;
 	}
+	{
+		struct pol_env e = pol_env();
+
+		policy_init(&e);
+	}
 
 	err = snl_watch_open(&D.watch);
 	if (err) {
@@ -887,8 +919,10 @@ static void teardown(void)
 	}
 	if (D.have_watch)
 		snl_close(&D.watch);
-	state_clear(&D.state);
 	wq_destroy(D.wq, NULL);
+	D.wq = NULL;
+	policy_shutdown();
+	state_clear(&D.state);
 	if (D.listenfd >= 0) {
 		close(D.listenfd);
 		unlink(D.control_path);
@@ -1049,6 +1083,8 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
+		if (D.connected && policy_want_refresh())
+			D.refresh_pending = true;
 		/* A gap found while reading may be handled right away. */
 		if (D.connected && D.resync_pending &&
 		    now_ms() >= D.last_resync_ms + RESYNC_MIN_MS)

@@ -1,0 +1,1384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policies and migrator.
+ *
+ * Per session: the plan (from the module's profile), the planned node of
+ * every logical object, the position of the session in its step (from
+ * the mark events), the accounting.  The boundary moves of the sentinel
+ * policy go through a pipeline (pump()) that issues each move as early as
+ * the budget and the layers that ended allow, up to one step ahead; the
+ * moves of a boundary are resolved to live objects (logical id -> object
+ * id -> address range), cut into object-aligned batches and queued as
+ * one work item; a session's items run in order (tickets), sessions run
+ * in parallel on the pool.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accounting.h"
+#include "log.h"
+#include "migrate.h"
+#include "plan_profile.h"
+#include "planner.h"
+#include "policy.h"
+#include "sync.h"
+
+#define DEFAULT_BW	(1ULL << 30)	/* bytes/s when not measured */
+#define CALIB_BYTES	(4ULL << 20)
+#define BW_MIN_SAMPLE	(256ULL << 10)
+#define DRIFT_THRESHOLD	0.25
+#define DRIFT_SCANS	3
+#define DRIFT_OBJECTS	0.10
+#define IAL_PERIOD	4		/* steps between ial samples */
+#define IAL_INACTIVE	2		/* samples without access: inactive */
+
+struct psess {
+	uint64_t id;
+	uint32_t pid;
+	int refs;			/* table + queued work (atomic) */
+	bool dead;			/* process gone or session closed */
+	bool denied;			/* ptrace rules refuse it */
+	bool eperm_logged;
+	bool need_refresh;		/* pages gone: dump objects again */
+
+	/* event loop only */
+	bool planned, placed, reprofiling;
+	uint64_t plan_generation;	/* profile generation planned from */
+	struct pp_profile prof;
+	struct plan_schedule sch;
+	uint8_t *cur;			/* planned node per plan object */
+	uint64_t planned_bytes;
+	uint64_t budget;
+	uint64_t *placed_ids;		/* live ids already placed */
+	size_t nplaced;
+	/*
+	 * The boundary pipeline, in absolute positions: layer l of the
+	 * step counted n (nstep) is n * nr_layers + l, and so is the
+	 * boundary before it.
+	 */
+	uint8_t *mv_issued;		/* per plan move: issued in the window */
+	uint64_t next_abs;		/* first boundary with a move not issued */
+	uint64_t ended_abs;		/* layers ended: last one + 1 */
+	uint64_t ahead_max;		/* most boundaries issued ahead of a layer */
+	uint64_t plan_step;		/* nstep when placement was done */
+	uint64_t template_mismatch, reprofiles, publishes, publish_errors;
+	uint64_t plans, placements;
+	struct drift drift;
+	struct ial_region *ial;		/* per plan object */
+	uint64_t ial_samples, ial_last_step;
+
+	/* shared with workers, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	uint64_t next_ticket, serving;
+	uint64_t nstep;			/* STEP_BEGINs seen */
+	int pos;			/* template layer begun, -1 at step begin */
+	struct acct acct;
+	uint64_t bw;
+	uint64_t dropped_work, items, batches;
+};
+
+static struct {
+	struct pol_env env;
+	struct psess **s;
+	size_t n;
+	uint64_t bw_calib, calib_ns;
+	int fast, slow;			/* first fast and slow node, -1 */
+	long psz;
+	pthread_mutex_t bw_lock;
+	uint64_t bw;			/* daemon-wide estimate */
+} P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int first_node(const struct sd_nodemask *m)
+{
+	for (unsigned int i = 0; i < SD_MAX_NODES; i++)
+		if (sd_node_isset(m, i))
+			return (int)i;
+	return -1;
+}
+
+void policy_env(const struct pol_env *env)
+{
+	P.env = *env;
+	P.fast = first_node(&env->topo->fast);
+	P.slow = first_node(&env->topo->slow);
+}
+
+void policy_init(const struct pol_env *env)
+{
+	P.psz = sysconf(_SC_PAGESIZE);
+	policy_env(env);
+	P.bw = DEFAULT_BW;
+	if (P.fast >= 0 && P.slow >= 0 && env->cfg->policy != SD_POLICY_NONE) {
+		P.bw_calib = mig_calibrate(P.fast, P.slow, CALIB_BYTES, &P.calib_ns);
+		if (P.bw_calib) {
+			P.bw = P.bw_calib;
+			log_info("migration bandwidth %" PRIu64 " MB/s (node %d <-> %d, %" PRIu64 " us)",
+				 P.bw_calib >> 20, P.fast, P.slow, P.calib_ns / 1000);
+		} else {
+			log_warn("cannot calibrate migrations between nodes %d and %d; assuming %" PRIu64 " MB/s",
+				 P.fast, P.slow, P.bw >> 20);
+		}
+	}
+}
+
+/* ---- sessions ---- */
+
+static void ps_put(struct psess *ps)
+{
+	if (__atomic_sub_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pp_free(&ps->prof);
+	plan_free(&ps->sch);
+	free(ps->cur);
+	free(ps->placed_ids);
+	free(ps->ial);
+	free(ps->mv_issued);
+	pthread_mutex_destroy(&ps->lock);
+	pthread_cond_destroy(&ps->turn);
+	free(ps);
+}
+
+static struct psess *ps_find(uint64_t id)
+{
+	for (size_t i = 0; i < P.n; i++)
+		if (P.s[i]->id == id)
+			return P.s[i];
+	return NULL;
+}
+
+static void ps_drop(struct psess *ps)
+{
+	for (size_t i = 0; i < P.n; i++)
+		if (P.s[i] == ps) {
+			P.s[i] = P.s[--P.n];
+			break;
+		}
+	pthread_mutex_lock(&ps->lock);
+	ps->dead = true;
+	pthread_mutex_unlock(&ps->lock);
+	ps_put(ps);
+}
+
+/*
+ * May the daemon act on @pid?  move_pages(2) on another process checks
+ * ptrace_may_access(PTRACE_MODE_READ_REALCREDS); opening
+ * /proc/PID/pagemap checks the same mode (with the file system
+ * credentials, equal to the real ones for the daemon), so a successful
+ * open is the kernel's own verdict, without reading any of the target's
+ * memory (process_vm_readv would need the stricter ATTACH mode, and
+ * /proc/PID/status is readable by anyone).
+ */
+static int ptrace_probe(uint32_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static struct psess *ps_get(struct sd_session *s)
+{
+	struct psess *ps = ps_find(s->k.id), **v;
+	int err;
+
+	if (ps)
+		return ps;
+	ps = calloc(1, sizeof(*ps));
+	v = realloc(P.s, (P.n + 1) * sizeof(*v));
+	if (!ps || !v) {
+		free(ps);
+		if (v)
+			P.s = v;
+		return NULL;
+	}
+	P.s = v;
+	ps->id = s->k.id;
+	ps->pid = s->k.pid;
+	ps->refs = 1;
+	ps->pos = -1;
+	ps->bw = P.bw;
+	pthread_mutex_init(&ps->lock, NULL);
+	pthread_cond_init(&ps->turn, NULL);
+	ps->drift = (struct drift){ .threshold = DRIFT_THRESHOLD, .need = DRIFT_SCANS };
+	err = ps->pid ? ptrace_probe(ps->pid) : -ESRCH;
+	if (err == -EACCES || err == -EPERM) {
+		ps->denied = true;
+		log_warn("session %" PRIu64 ": not allowed to inspect pid %u (ptrace rules): "
+			 "leaving it alone", ps->id, ps->pid);
+	} else if (err) {
+		ps->dead = true;
+	}
+	P.s[P.n++] = ps;
+	return ps;
+}
+
+/* ---- live objects by logical key ---- */
+
+struct keyed {
+	uint64_t key;
+	uint32_t obj;		/* index into sd_session.objs */
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->obj < y->obj ? -1 : x->obj > y->obj;
+}
+
+static struct keyed *live_keys(const struct sd_session *s)
+{
+	struct keyed *k = calloc(s->nobjs ? s->nobjs : 1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < s->nobjs; i++)
+		k[i] = (struct keyed){ pp_key(s->objs[i].id, 0), (uint32_t)i };
+	qsort(k, s->nobjs, sizeof(*k), keyed_cmp);
+	return k;
+}
+
+/* First entry with @key, or n. */
+static size_t keyed_find(const struct keyed *k, size_t n, uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Plan object index of a key, or -1 (plan objects are not sorted). */
+static int64_t plan_index(const struct psess *ps, const struct keyed *pk, uint64_t key)
+{
+	size_t n = ps->prof.in.nr_objs, i = keyed_find(pk, n, key);
+
+	return i < n && pk[i].key == key ? (int64_t)pk[i].obj : -1;
+}
+
+static struct keyed *plan_keys(const struct psess *ps)
+{
+	size_t n = ps->prof.in.nr_objs;
+	struct keyed *k = calloc(n ? n : 1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed){ ps->prof.in.objs[i].id, (uint32_t)i };
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	return k;
+}
+
+/* ---- work items ---- */
+
+struct wbatch {
+	size_t first, n;	/* pages[first .. first + n) */
+	uint8_t dir;
+	int need;		/* promotion: template layer needing it, -1 */
+	uint64_t bytes;
+};
+
+struct work {
+	struct psess *ps;
+	uint64_t ticket;
+	uint64_t nstep;		/* the step (count) the boundary belongs to */
+	int boundary;		/* -1: a placement pass */
+	void **pages;
+	size_t npages;
+	struct wbatch *b;
+	size_t nb;
+	void **spill;		/* ENOMEM: planned-slow pages to demote */
+	size_t nspill;
+};
+
+static void work_free(struct work *w)
+{
+	free(w->pages);
+	free(w->b);
+	free(w->spill);
+	free(w);
+}
+
+/* Has the layer @need of step @nstep begun? (ps->lock held) */
+static bool begun(const struct psess *ps, uint64_t nstep, int need)
+{
+	if (need < 0)
+		return false;
+	return ps->nstep > nstep || (ps->nstep == nstep && ps->pos >= need);
+}
+
+static void note_err(struct psess *ps, int err)
+{
+	if (err == -ESRCH) {
+		ps->dead = true;
+	} else if ((err == -EPERM || err == -EACCES) && !ps->eperm_logged) {
+		ps->eperm_logged = true;
+		log_err("session %" PRIu64 ": move_pages on pid %u: %s: the daemon needs "
+			"CAP_SYS_NICE (and ptrace read access) to move another process's pages",
+			ps->id, ps->pid, strerror(-err));
+	} else if (err) {
+		log_warn("session %" PRIu64 ": move_pages: %s", ps->id, strerror(-err));
+	}
+}
+
+static void work_run(void *arg)
+{
+	struct work *w = arg;
+	struct psess *ps = w->ps;
+	int *status = malloc((w->npages > w->nspill ? w->npages : w->nspill) * sizeof(int) + 1);
+
+	pthread_mutex_lock(&ps->lock);
+	while (ps->serving != w->ticket)
+		pthread_cond_wait(&ps->turn, &ps->lock);
+	pthread_mutex_unlock(&ps->lock);
+
+	for (size_t i = 0; status && i < w->nb && !ps->dead; i++) {
+		struct wbatch *b = &w->b[i];
+		int node = b->dir == MIG_TO_FAST ? P.fast : P.slow;
+		struct mig_status st = { 0 };
+		uint64_t t0, ns;
+		bool late;
+		int err;
+
+		/*
+		 * A promotion whose step is over is dropped (counted late, not
+		 * retried); one whose layer began still helps the rest of its
+		 * interval, and is counted late when it ends.
+		 */
+		pthread_mutex_lock(&ps->lock);
+		late = b->dir == MIG_TO_FAST && ps->nstep > w->nstep;
+		if (late)
+			acct_late(&ps->acct, b->bytes);
+		pthread_mutex_unlock(&ps->lock);
+		if (late)
+			continue;
+		t0 = mono_ns();
+		err = mig_move((int)ps->pid, w->pages + b->first, status, b->n, node, &st);
+		if (!err && st.nomem && b->dir == MIG_TO_FAST && w->nspill) {
+			/* Fast node full: demote what the plan has slow, retry once. */
+			struct mig_status sp = { 0 }, again = { 0 };
+
+			pthread_mutex_lock(&ps->lock);
+			ps->acct.cur.enomem++;
+			pthread_mutex_unlock(&ps->lock);
+			err = mig_move((int)ps->pid, w->spill, status, w->nspill, P.slow, &sp);
+			if (!err)
+				err = mig_move((int)ps->pid, w->pages + b->first, status, b->n,
+					       node, &again);
+			if (!err) {
+				st.moved += again.moved;
+				st.nomem = again.nomem;
+			}
+		}
+		ns = mono_ns() - t0;
+		pthread_mutex_lock(&ps->lock);
+		if (err) {
+			note_err(ps, err);
+		} else {
+			uint64_t bytes = st.moved * (uint64_t)P.psz;
+
+			acct_moved(&ps->acct, b->dir == MIG_TO_FAST, bytes, ns);
+			ps->acct.cur.gone_pages += st.gone;
+			ps->acct.cur.failed_pages += st.busy + st.other + st.nomem;
+			if (st.gone)
+				ps->need_refresh = true;	/* object freed: resync */
+			if (b->dir == MIG_TO_FAST && begun(ps, w->nstep, b->need))
+				acct_late(&ps->acct, b->bytes);
+			ps->bw = acct_bw_update(ps->bw, bytes, ns, BW_MIN_SAMPLE);
+		}
+		ps->batches++;
+		pthread_mutex_unlock(&ps->lock);
+	}
+	free(status);
+	pthread_mutex_lock(&ps->lock);
+	ps->items++;
+	ps->serving++;
+	pthread_cond_broadcast(&ps->turn);
+	pthread_mutex_unlock(&ps->lock);
+	pthread_mutex_lock(&P.bw_lock);
+	P.bw = ps->bw;
+	pthread_mutex_unlock(&P.bw_lock);
+	ps_put(ps);
+	work_free(w);
+}
+
+/* Append the pages of [addr, addr + len) to a growing array. */
+static int add_pages(void ***v, size_t *n, size_t *cap, uint64_t addr, uint64_t len)
+{
+	uint64_t ps = (uint64_t)P.psz;
+	uint64_t a = addr & ~(ps - 1), end = addr + len;
+
+	for (; a < end; a += ps) {
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 256;
+			void **nv = realloc(*v, c * sizeof(**v));
+
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = c;
+		}
+		(*v)[(*n)++] = (void *)(uintptr_t)a;
+	}
+	return 0;
+}
+
+static int mobj_cmp(const void *a, const void *b)
+{
+	const struct mig_obj *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Queue the moves: @want[i] (enum mig_want) and @need[i] (template layer
+ * of a promotion, -1) for live object i of @s.  @spill_slow: planned-slow
+ * objects (want MIG_ANY or MIG_STAY with cur slow) for ENOMEM.
+ */
+static void submit(struct psess *ps, const struct sd_session *s, const uint8_t *want,
+		   const int *need, const uint8_t *slow_now, uint64_t nstep, int boundary)
+{
+	struct mig_obj *mo = calloc(s->nobjs ? s->nobjs : 1, sizeof(*mo));
+	struct work *w = calloc(1, sizeof(*w));
+	struct mig_set set = { 0 };
+	size_t cap = 0, scap = 0, nmo = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < s->nobjs; i++)
+		any |= want[i] == MIG_TO_FAST || want[i] == MIG_TO_SLOW;
+	if (!mo || !w || !any || ps->dead || ps->denied || P.fast < 0 || P.slow < 0)
+		goto out;
+	for (size_t i = 0; i < s->nobjs; i++)
+		if (s->objs[i].len)
+			mo[nmo++] = (struct mig_obj){ s->objs[i].addr, s->objs[i].len,
+						      (uint32_t)i, want[i] };
+	qsort(mo, nmo, sizeof(*mo), mobj_cmp);
+	if (mig_plan(mo, nmo, (uint64_t)P.psz, 0, &set))
+		goto out;
+	w->b = calloc(set.nr_batches ? set.nr_batches : 1, sizeof(*w->b));
+	if (!w->b)
+		goto out;
+	for (size_t bi = 0; bi < set.nr_batches; bi++) {
+		const struct mig_batch *mb = &set.batches[bi];
+		struct wbatch *b = &w->b[w->nb++];
+
+		b->first = w->npages;
+		b->dir = mb->dir;
+		b->need = -1;
+		for (uint32_t u = mb->first; u < mb->first + mb->count; u++) {
+			const struct mig_unit *un = &set.units[u];
+
+			for (uint64_t p = 0; p < un->nr_pages; p++)
+				if (add_pages(&w->pages, &w->npages, &cap,
+					      un->page + p * (uint64_t)P.psz, 1))
+					goto out;
+			for (uint32_t m = un->first; m < un->first + un->count; m++) {
+				int nd = need[mo[m].idx];
+
+				if (nd >= 0 && (b->need < 0 || nd < b->need))
+					b->need = nd;
+			}
+		}
+		b->n = w->npages - b->first;
+		b->bytes = b->n * (uint64_t)P.psz;
+	}
+	if (slow_now)
+		for (size_t i = 0; i < s->nobjs; i++)
+			if (slow_now[i] && want[i] != MIG_TO_FAST &&
+			    add_pages(&w->spill, &w->nspill, &scap, s->objs[i].addr,
+				      s->objs[i].len))
+				goto out;
+	w->ps = ps;
+	w->nstep = nstep;
+	w->boundary = boundary;
+	__atomic_add_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_lock(&ps->lock);
+	w->ticket = ps->next_ticket++;
+	pthread_mutex_unlock(&ps->lock);
+	if (wq_submit(P.env.wq, work_run, w)) {
+		/* The ticket must still be served. */
+		pthread_mutex_lock(&ps->lock);
+		ps->dropped_work++;
+		w->nb = 0;
+		pthread_mutex_unlock(&ps->lock);
+		work_run(w);
+	}
+	w = NULL;
+out:
+	if (w)
+		work_free(w);
+	mig_set_free(&set);
+	free(mo);
+}
+
+/* ---- planning ---- */
+
+static uint64_t session_budget(const struct psess *ps, uint64_t footprint)
+{
+	const struct sd_config *c = P.env.cfg;
+
+	(void)ps;
+	switch (c->budget_kind) {
+	case SD_BUDGET_BYTES:
+		return c->budget;
+	case SD_BUDGET_PERCENT:
+		return footprint / 100 * c->budget + footprint % 100 * c->budget / 100;
+	default:
+		return footprint ? footprint : 1;
+	}
+}
+
+static int plcmp(const void *a, const void *b)
+{
+	const struct sentinel_placement *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Publish the birth node of every allocator object of the plan. */
+static void publish(struct psess *ps)
+{
+	size_t n = ps->prof.in.nr_objs, k = 0;
+	struct sentinel_placement *e = calloc(n ? n : 1, sizeof(*e));
+	char msg[256];
+	int err;
+
+	if (!e)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = ps->prof.in.objs[i].id;
+
+		if (!(id & PP_ID_ALLOC))
+			continue;	/* placed by the caller, not at birth */
+		e[k++] = (struct sentinel_placement){
+			.id = id & PP_LID_MASK,
+			.node = (uint32_t)(ps->sch.objs[i].birth == PLAN_FAST ? P.fast : P.slow),
+		};
+	}
+	qsort(e, k, sizeof(*e), plcmp);
+	err = snl_set_placement(P.env.cmd, ps->id, e, (uint32_t)k);
+	if (err) {
+		if (!ps->publish_errors++)
+			log_warn("session %" PRIu64 ": cannot publish the placement map: %s",
+				 ps->id, snl_strerror(P.env.cmd, err, msg, sizeof(msg)));
+	} else {
+		ps->publishes++;
+	}
+	free(e);
+}
+
+static double expected_young(const struct psess *ps)
+{
+	const struct plan_input *in = &ps->prof.in;
+	uint64_t *t = calloc(in->nr_objs ? in->nr_objs : 1, sizeof(*t));
+	uint64_t touched = 0, pages = 0, psz = in->page_size ? in->page_size : 4096;
+
+	if (!t)
+		return 0;
+	for (uint32_t a = 0; a < in->nr_acc; a++)
+		t[in->acc[a].obj] += in->acc[a].pages;
+	for (uint32_t i = 0; i < in->nr_objs; i++) {
+		uint64_t p = (in->objs[i].bytes + psz - 1) / psz;
+
+		pages += p;
+		touched += t[i] < p ? t[i] : p;
+	}
+	free(t);
+	return pages ? (double)touched / (double)pages : 0;
+}
+
+static void make_plan(struct psess *ps, struct sd_session *s)
+{
+	struct pp_profile prof = { 0 };
+	struct plan_schedule sch = { 0 };
+	struct plan_params pp = { 0 };
+	void *blob = NULL;
+	size_t len = 0;
+	char err[256];
+	uint64_t foot = 0;
+	int r;
+
+	r = snl_get_profile(P.env.cmd, ps->id, &blob, &len);
+	if (r) {
+		log_warn("session %" PRIu64 ": profile: %s", ps->id,
+			 snl_strerror(P.env.cmd, r, err, sizeof(err)));
+		return;
+	}
+	struct pp_opts po = { .page_size = (uint32_t)P.psz };
+
+	r = pp_parse(blob, len, &po, &prof, err, sizeof(err));
+	free(blob);
+	if (r) {
+		log_warn("session %" PRIu64 ": bad profile: %s", ps->id, err);
+		return;
+	}
+	for (uint32_t i = 0; i < prof.in.nr_objs; i++)
+		foot += prof.in.objs[i].bytes;
+	pp.fast_budget = session_budget(ps, foot);
+	pp.bw = ps->bw ? ps->bw : P.bw;
+	switch (P.env.cfg->policy) {
+	case SD_POLICY_FIRST_TOUCH:
+		r = plan_first_touch(&prof.in, &pp, &sch, err, sizeof(err));
+		break;
+	case SD_POLICY_STATIC:
+	case SD_POLICY_IAL:
+		r = plan_static(&prof.in, &pp, &sch, err, sizeof(err));
+		break;
+	default:
+		r = plan_build(&prof.in, &pp, &sch, err, sizeof(err));
+		break;
+	}
+	if (r) {
+		log_warn("session %" PRIu64 ": planning failed: %s", ps->id, err);
+		pp_free(&prof);
+		return;
+	}
+	pp_free(&ps->prof);
+	plan_free(&ps->sch);
+	free(ps->cur);
+	free(ps->ial);
+	ps->ial = NULL;
+	ps->prof = prof;
+	ps->sch = sch;
+	ps->budget = pp.fast_budget;
+	ps->planned_bytes = foot;
+	ps->cur = calloc(prof.in.nr_objs ? prof.in.nr_objs : 1, 1);
+	free(ps->mv_issued);
+	ps->mv_issued = calloc(sch.nr_moves ? sch.nr_moves : 1, 1);
+	for (uint32_t i = 0; ps->cur && i < prof.in.nr_objs; i++)
+		ps->cur[i] = sch.objs[i].initial;
+	ps->planned = ps->cur && ps->mv_issued;
+	ps->placed = false;
+	ps->reprofiling = false;
+	ps->plans++;
+	ps->plan_generation = s->k.profile_generation;
+	ps->drift.expected = expected_young(ps);
+	ps->drift.run = 0;
+	free(ps->placed_ids);
+	ps->placed_ids = NULL;
+	ps->nplaced = 0;
+	log_info("session %" PRIu64 ": %s plan: %u objects, %u layers, budget %" PRIu64
+		 ", interval %u, %u moves/step (%" PRIu64 " B up, %" PRIu64 " B down)%s%s",
+		 ps->id, sd_policy_name(P.env.cfg->policy), prof.in.nr_objs,
+		 prof.in.nr_layers, pp.fast_budget, sch.interval, sch.nr_moves,
+		 sch.promote_bytes, sch.demote_bytes, sch.reason[0] ? ": " : "", sch.reason);
+	publish(ps);
+}
+
+/* The node the plan has for live object @o now (or the default). */
+static int planned_node(const struct psess *ps, const struct keyed *pk,
+			const struct sd_object *o, int64_t *pi)
+{
+	*pi = plan_index(ps, pk, pp_key(o->id, 0));
+	if (*pi < 0)
+		return PLAN_SLOW;	/* registered after planning: slow */
+	return ps->cur[*pi];
+}
+
+static bool id_placed(const struct psess *ps, uint64_t id)
+{
+	size_t lo = 0, hi = ps->nplaced;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ps->placed_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ps->nplaced && ps->placed_ids[lo] == id;
+}
+
+/*
+ * Placement pass: every live object not placed yet goes to its planned
+ * node (new objects: their logical object's, unknown ones slow).  The
+ * first pass after planning moves everything (initial placement).
+ */
+static void place(struct psess *ps, struct sd_session *s, bool all)
+{
+	struct keyed *pk = plan_keys(ps);
+	uint8_t *want = calloc(s->nobjs + 1, 1), *slow = calloc(s->nobjs + 1, 1);
+	int *need = calloc(s->nobjs + 1, sizeof(int));
+	uint64_t *ids = calloc(s->nobjs + 1, sizeof(*ids));
+
+	if (!pk || !want || !slow || !need || !ids)
+		goto out;
+	for (size_t i = 0; i < s->nobjs; i++) {
+		int64_t pi;
+		int node = planned_node(ps, pk, &s->objs[i], &pi);
+
+		need[i] = -1;
+		slow[i] = node == PLAN_SLOW;
+		ids[i] = s->objs[i].id;
+		if (!all && id_placed(ps, s->objs[i].id))
+			want[i] = MIG_STAY;
+		else
+			want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
+	}
+	submit(ps, s, want, need, slow, ps->nstep, -1);
+	free(ps->placed_ids);
+	ps->placed_ids = ids;	/* sd_session objects are sorted by id */
+	ps->nplaced = s->nobjs;
+	ids = NULL;
+	if (all) {
+		ps->placed = true;
+		ps->plan_step = ps->nstep;
+		ps->placements++;
+	}
+out:
+	free(pk);
+	free(want);
+	free(slow);
+	free(need);
+	free(ids);
+}
+
+/*
+ * Queue the moves @mv[0 .. @n) (plan move indices) of boundary @b, which
+ * belongs to the step counted @nstep, as one work item: they are applied
+ * to the live objects folding to their logical ids, everything else
+ * planned stays where it is.
+ */
+static void issue_moves(struct psess *ps, struct sd_session *s, uint32_t b, uint64_t nstep,
+			const uint32_t *mv, size_t n)
+{
+	const struct plan_schedule *sch = &ps->sch;
+	struct keyed *lk = NULL, *pk = NULL;
+	uint8_t *want = NULL, *slow = NULL;
+	int *need = NULL;
+
+	if (!n)
+		return;
+	lk = live_keys(s);
+	pk = plan_keys(ps);
+	want = calloc(s->nobjs + 1, 1);
+	slow = calloc(s->nobjs + 1, 1);
+	need = calloc(s->nobjs + 1, sizeof(int));
+	if (!lk || !pk || !want || !slow || !need)
+		goto out;
+	for (size_t i = 0; i < s->nobjs; i++) {
+		int64_t pi;
+		int node = planned_node(ps, pk, &s->objs[i], &pi);
+
+		need[i] = -1;
+		slow[i] = node == PLAN_SLOW;
+		want[i] = pi < 0 ? MIG_ANY : MIG_STAY;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct plan_move *m = &sch->moves[mv[k]];
+		uint64_t key = ps->prof.in.objs[m->obj].id;
+		bool up = m->op == PLAN_PROMOTE;
+
+		for (size_t j = keyed_find(lk, s->nobjs, key); j < s->nobjs && lk[j].key == key; j++) {
+			uint32_t o = lk[j].obj;
+
+			want[o] = up ? MIG_TO_FAST : MIG_TO_SLOW;
+			slow[o] = !up;
+			need[o] = up ? (int)m->need_layer : -1;
+		}
+	}
+	submit(ps, s, want, need, slow, nstep, (int)b);
+out:
+	free(lk);
+	free(pk);
+	free(want);
+	free(slow);
+	free(need);
+}
+
+/* Absolute position of the last use of the object demoted by @m at @abs. */
+static uint64_t demote_use(const struct plan_move *m, uint64_t abs, uint32_t nl)
+{
+	uint64_t base = abs - m->boundary;	/* layer 0 of the boundary's step */
+
+	if (m->need_layer < m->boundary)
+		return base + m->need_layer;
+	return base >= nl ? base - nl + m->need_layer : 0;	/* previous step */
+}
+
+/*
+ * The boundary pipeline of the sentinel policy.  Boundaries are taken in
+ * order from the first one with a move not yet issued, up to one step
+ * ahead of the layer running: a demotion is issued once the layer of its
+ * object's last use has ended; promotions in the plan's priority order
+ * (needed soonest first) while the planned fast bytes (every object the
+ * plan has fast at this point of the pipeline, promotions counted from
+ * their issue, demotions from theirs) stay within the budget.  The first
+ * promotion that does not fit stops the scan, so that no later one takes
+ * its room.  A move whose object has an earlier move still waiting waits
+ * too.  Each boundary's issued moves are one work item; items run in
+ * issue order, so demotions complete before the promotions they make
+ * room for start, and boundary k + 1's moves start when boundary k's
+ * have completed.
+ */
+static void pump(struct psess *ps, struct sd_session *s)
+{
+	const struct plan_schedule *sch = &ps->sch;
+	const struct plan_input *in = &ps->prof.in;
+	uint32_t nl = in->nr_layers;
+	uint64_t next_layer, end, fast = 0;
+	uint32_t *take = NULL;
+	uint8_t *blocked = NULL;
+	bool stop = false, dem_waiting = false;
+	int pos;
+
+	if (!nl || !ps->mv_issued || sch->nr_layers != nl)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	pos = ps->pos;
+	next_layer = ps->nstep * nl + (uint64_t)(pos + 1);
+	pthread_mutex_unlock(&ps->lock);
+	/* More than a step behind (lost events): skip whole steps. */
+	while (ps->next_abs + nl <= next_layer) {
+		pthread_mutex_lock(&ps->lock);
+		for (uint32_t m = 0; m < sch->nr_moves; m++)
+			if (sch->moves[m].op == PLAN_PROMOTE && !ps->mv_issued[m])
+				acct_late(&ps->acct, in->objs[sch->moves[m].obj].bytes);
+		pthread_mutex_unlock(&ps->lock);
+		ps->next_abs += nl;
+	}
+	end = next_layer + nl;
+	if (end > ps->next_abs + nl)
+		end = ps->next_abs + nl;	/* a template boundary once */
+	take = calloc(sch->nr_moves + 1, sizeof(*take));
+	blocked = calloc(in->nr_objs + 1, 1);
+	if (!take || !blocked)
+		goto out;
+	if (s->objs_stale) {
+		/* Activations born this step must be known to be moved. */
+		if (!sync_session_objects(P.env.cmd, s) && s->objs_stale)
+			log_debug("session %" PRIu64 ": objects still changing", ps->id);
+	}
+	for (uint32_t i = 0; i < in->nr_objs; i++)
+		if (ps->cur[i] == PLAN_FAST)
+			fast += in->objs[i].bytes;
+	for (uint64_t abs = ps->next_abs; abs < end && !stop; abs++) {
+		uint32_t b = (uint32_t)(abs % nl);
+		const struct plan_bound *bd = &sch->bounds[b];
+		uint32_t last = bd->first + bd->nr_demote + bd->nr_promote;
+		size_t n = 0;
+
+		for (uint32_t m = bd->first; m < last; m++) {
+			const struct plan_move *mv = &sch->moves[m];
+			uint64_t bytes = in->objs[mv->obj].bytes;
+
+			if (ps->mv_issued[m])
+				continue;
+			if (mv->op == PLAN_DEMOTE) {
+				if (blocked[mv->obj] || demote_use(mv, abs, nl) >= ps->ended_abs) {
+					blocked[mv->obj] = 1;
+					dem_waiting = true;
+					continue;
+				}
+				if (ps->cur[mv->obj] == PLAN_FAST)
+					fast -= bytes < fast ? bytes : fast;
+				ps->cur[mv->obj] = PLAN_SLOW;
+			} else {
+				uint64_t add = ps->cur[mv->obj] == PLAN_FAST ? 0 : bytes;
+
+				if (!stop && !blocked[mv->obj] && fast + add > ps->budget &&
+				    !dem_waiting && abs < next_layer) {
+					/*
+					 * Its layer began and nothing more can be freed:
+					 * the plan does not fit here.  Dropped, counted.
+					 */
+					pthread_mutex_lock(&ps->lock);
+					acct_late(&ps->acct, bytes);
+					pthread_mutex_unlock(&ps->lock);
+					ps->mv_issued[m] = 1;
+					continue;
+				}
+				if (stop || blocked[mv->obj] || fast + add > ps->budget) {
+					stop = true;
+					blocked[mv->obj] = 1;
+					continue;
+				}
+				fast += add;
+				ps->cur[mv->obj] = PLAN_FAST;
+			}
+			ps->mv_issued[m] = 1;
+			take[n++] = m;
+		}
+		if (n && abs > next_layer && abs - next_layer > ps->ahead_max)
+			ps->ahead_max = abs - next_layer;
+		issue_moves(ps, s, b, abs / nl, take, n);
+	}
+	/* Retire the boundaries whose moves are all issued. */
+	while (ps->next_abs < end) {
+		const struct plan_bound *bd = &sch->bounds[ps->next_abs % nl];
+		uint32_t last = bd->first + bd->nr_demote + bd->nr_promote, m;
+
+		for (m = bd->first; m < last && ps->mv_issued[m]; m++)
+			;
+		if (m < last)
+			break;
+		memset(ps->mv_issued + bd->first, 0, last - bd->first);
+		ps->next_abs++;
+	}
+out:
+	free(take);
+	free(blocked);
+}
+
+/* ---- verify mode ---- */
+
+struct vctx {
+	const struct psess *ps;
+	struct keyed *pk;
+	uint64_t *fast_pages, *present;	/* per plan object */
+	uint64_t session_fast;
+};
+
+static int verify_obj(const struct snl_object *o, void *arg)
+{
+	struct vctx *v = arg;
+	uint64_t f = 0;
+	int64_t pi;
+
+	if (!o->residency)
+		return 0;
+	for (unsigned int n = 0; n < SENTINEL_MAX_NODES; n++)
+		if (sd_node_isset(&P.env.topo->fast, n))
+			f += o->node_pages[n];
+	v->session_fast += f;
+	pi = plan_index(v->ps, v->pk, pp_key(o->id, 0));
+	if (pi >= 0) {
+		v->fast_pages[pi] += f;
+		v->present[pi] += o->present;
+	}
+	return 0;
+}
+
+/* At the begin of template layer @l: residency against the profile. */
+static void verify_layer(struct psess *ps, int l)
+{
+	const struct plan_input *in = &ps->prof.in;
+	struct vctx v = { .ps = ps };
+	uint64_t gen = 0, touched = 0, fast = 0, psz = in->page_size ? in->page_size : 4096;
+	bool consistent;
+
+	v.pk = plan_keys(ps);
+	v.fast_pages = calloc(in->nr_objs + 1, sizeof(uint64_t));
+	v.present = calloc(in->nr_objs + 1, sizeof(uint64_t));
+	if (!v.pk || !v.fast_pages || !v.present)
+		goto out;
+	if (snl_dump_objects(P.env.cmd, ps->id, true, false, 0, verify_obj, &v, &gen,
+			     &consistent))
+		goto out;
+	if (l >= 0 && (uint32_t)l < in->nr_layers) {
+		const struct plan_layer *ly = &in->layers[l];
+
+		for (uint32_t a = ly->first; a < ly->first + ly->count; a++) {
+			uint32_t o = in->acc[a].obj;
+			uint64_t t = in->acc[a].pages * psz;
+
+			if (!v.present[o])
+				continue;	/* not born yet, or never touched */
+			touched += t;
+			fast += (uint64_t)((double)t * (double)v.fast_pages[o] /
+					   (double)v.present[o]);
+		}
+	}
+	pthread_mutex_lock(&ps->lock);
+	acct_touch(&ps->acct, touched, fast);
+	acct_fast(&ps->acct, v.session_fast * (uint64_t)P.psz);
+	pthread_mutex_unlock(&ps->lock);
+out:
+	free(v.pk);
+	free(v.fast_pages);
+	free(v.present);
+}
+
+/* ---- ial ---- */
+
+/*
+ * One ial sample: the last profile's accessed-bit counts per object,
+ * summed over the step (layers are not used), aged into the active and
+ * inactive lists; the fast node holds the active ones within the budget.
+ */
+static void ial_sample(struct psess *ps, struct sd_session *s)
+{
+	const struct plan_input *in = &ps->prof.in;
+	struct keyed *pk = NULL;
+	uint8_t *want = NULL;
+	int *need = NULL;
+
+	if (!ps->ial)
+		ps->ial = calloc(in->nr_objs + 1, sizeof(*ps->ial));
+	if (!ps->ial)
+		return;
+	for (uint32_t i = 0; i < in->nr_objs; i++) {
+		uint64_t psz = in->page_size ? in->page_size : 4096;
+
+		ps->ial[i].pages = (in->objs[i].bytes + psz - 1) / psz;
+		ps->ial[i].accessed = 0;
+		ps->ial[i].fast = ps->cur[i] == PLAN_FAST;
+	}
+	for (uint32_t a = 0; a < in->nr_acc; a++) {
+		struct ial_region *r = &ps->ial[in->acc[a].obj];
+
+		r->accessed += in->acc[a].pages;
+		if (r->accessed > r->pages)
+			r->accessed = r->pages;
+	}
+	ial_classify(ps->ial, in->nr_objs, ps->budget, in->page_size ? in->page_size : 4096,
+		     IAL_INACTIVE);
+	ps->ial_samples++;
+	pk = plan_keys(ps);
+	want = calloc(s->nobjs + 1, 1);
+	need = calloc(s->nobjs + 1, sizeof(int));
+	if (!pk || !want || !need)
+		goto out;
+	for (uint32_t i = 0; i < in->nr_objs; i++)
+		ps->cur[i] = ps->ial[i].want ? PLAN_FAST : PLAN_SLOW;
+	for (size_t i = 0; i < s->nobjs; i++) {
+		int64_t pi;
+		int node = planned_node(ps, pk, &s->objs[i], &pi);
+
+		need[i] = -1;
+		want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
+	}
+	submit(ps, s, want, need, NULL, ps->nstep, -1);
+	ps->placed = true;
+	if (!ps->plan_step)
+		ps->plan_step = ps->nstep;
+out:
+	free(pk);
+	free(want);
+	free(need);
+}
+
+/* ---- events ---- */
+
+static void reprofile(struct psess *ps, const char *why)
+{
+	char msg[256];
+	int err;
+
+	if (ps->reprofiling)
+		return;
+	err = snl_profile_start(P.env.cmd, ps->id, 0, 1);
+	if (err) {
+		log_warn("session %" PRIu64 ": cannot re-profile: %s", ps->id,
+			 snl_strerror(P.env.cmd, err, msg, sizeof(msg)));
+		return;
+	}
+	ps->reprofiling = true;
+	ps->reprofiles++;
+	log_info("session %" PRIu64 ": %s: re-profiling", ps->id, why);
+}
+
+/* New or vanished objects against the plan. */
+static void check_objects(struct psess *ps, struct sd_session *s)
+{
+	struct keyed *pk = plan_keys(ps), *lk = live_keys(s);
+	uint64_t unknown = 0, missing = 0;
+
+	if (!pk || !lk)
+		goto out;
+	for (size_t i = 0; i < s->nobjs; i++)
+		if (plan_index(ps, pk, pp_key(s->objs[i].id, 0)) < 0)
+			unknown += s->objs[i].len;
+	for (uint32_t i = 0; i < ps->prof.in.nr_objs; i++) {
+		const struct plan_object *o = &ps->prof.in.objs[i];
+		size_t j = keyed_find(lk, s->nobjs, o->id);
+
+		/* Persistent objects must be live at a step begin. */
+		if (o->kind != SENTINEL_KIND_WEIGHT && o->kind != SENTINEL_KIND_OPTIMIZER)
+			continue;
+		if (j >= s->nobjs || lk[j].key != o->id)
+			missing += o->bytes;
+	}
+	if (drift_objects(unknown, missing, ps->planned_bytes, DRIFT_OBJECTS))
+		reprofile(ps, "objects appeared or vanished");
+out:
+	free(pk);
+	free(lk);
+}
+
+static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
+{
+	const struct plan_input *in = &ps->prof.in;
+	bool sentinel = P.env.cfg->policy == SD_POLICY_SENTINEL;
+
+	switch (ev->mark_type) {
+	case SENTINEL_MARK_STEP_BEGIN:
+		pthread_mutex_lock(&ps->lock);
+		ps->nstep++;
+		ps->pos = -1;
+		acct_step_begin(&ps->acct, ev->step);
+		pthread_mutex_unlock(&ps->lock);
+		/* Every layer of the steps before has ended. */
+		if (ps->ended_abs < (ps->nstep) * in->nr_layers)
+			ps->ended_abs = ps->nstep * in->nr_layers;
+		if (!ps->planned)
+			break;
+		if (!ps->placed) {
+			if (P.env.cfg->policy == SD_POLICY_IAL) {
+				ial_sample(ps, s);
+				break;
+			}
+			place(ps, s, true);
+			/* The pipeline starts at this step's boundary 0. */
+			ps->next_abs = ps->nstep * in->nr_layers;
+			ps->ended_abs = ps->next_abs;
+			if (ps->mv_issued)
+				memset(ps->mv_issued, 0, ps->sch.nr_moves);
+			if (sentinel)
+				pump(ps, s);
+			break;
+		}
+		if (s->objs_stale)
+			sync_session_objects(P.env.cmd, s);
+		check_objects(ps, s);
+		place(ps, s, false);	/* objects registered since */
+		if (P.env.cfg->policy == SD_POLICY_IAL &&
+		    ps->nstep >= ps->ial_last_step + IAL_PERIOD) {
+			ps->ial_last_step = ps->nstep;
+			ps->reprofiling = false;
+			reprofile(ps, "ial sample");
+		}
+		if (sentinel)
+			pump(ps, s);
+		break;
+	case SENTINEL_MARK_LAYER_BEGIN: {
+		int pos;
+
+		pthread_mutex_lock(&ps->lock);
+		pos = ++ps->pos;
+		pthread_mutex_unlock(&ps->lock);
+		if (!ps->planned || !ps->placed)
+			break;
+		if ((uint32_t)pos >= in->nr_layers || in->layers[pos].layer != ev->layer ||
+		    in->layers[pos].direction != ev->direction) {
+			ps->template_mismatch++;
+			if (sentinel && ps->template_mismatch % 16 == 1)
+				reprofile(ps, "layer sequence differs from the profile");
+			break;
+		}
+		if (sentinel)
+			pump(ps, s);
+		/* Measured after the moves are queued: they must not wait for it. */
+		if (P.env.cfg->verify)
+			verify_layer(ps, pos);
+		break;
+	}
+	case SENTINEL_MARK_LAYER_END: {
+		int pos;
+
+		pthread_mutex_lock(&ps->lock);
+		pos = ps->pos;
+		pthread_mutex_unlock(&ps->lock);
+		if (!sentinel || !ps->planned || !ps->placed || pos < 0 ||
+		    (uint32_t)pos >= in->nr_layers)
+			break;
+		/* Demotions of objects last used by this layer may go now. */
+		if (ps->ended_abs < ps->nstep * in->nr_layers + (uint64_t)pos + 1)
+			ps->ended_abs = ps->nstep * in->nr_layers + (uint64_t)pos + 1;
+		pump(ps, s);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void policy_event(const struct snl_event *ev)
+{
+	struct sd_session *s;
+	struct psess *ps;
+
+	if (P.env.cfg->policy == SD_POLICY_NONE)
+		return;
+	if (ev->cmd == SENTINEL_EVT_SESSION_CLOSE) {
+		ps = ps_find(ev->session_id);
+		if (ps)
+			ps_drop(ps);
+		return;
+	}
+	s = state_find(P.env.state, ev->session_id);
+	if (!s)
+		return;
+	ps = ps_get(s);
+	if (!ps || ps->denied)
+		return;
+	if (ps->dead) {
+		ps_drop(ps);
+		return;
+	}
+	switch (ev->cmd) {
+	case SENTINEL_EVT_PROFILE_READY:
+		make_plan(ps, s);
+		if (P.env.cfg->policy == SD_POLICY_IAL && ps->planned && ps->placed)
+			ial_sample(ps, s);
+		break;
+	case SENTINEL_EVT_MARK:
+		on_mark(ps, s, ev);
+		break;
+	case SENTINEL_EVT_SCAN:
+		if (P.env.cfg->policy == SD_POLICY_SENTINEL && ps->planned &&
+		    !ev->profiling && drift_scan(&ps->drift, ev->pages, ev->young))
+			reprofile(ps, "steady scans deviate from the profile");
+		break;
+	default:
+		break;
+	}
+}
+
+bool policy_want_refresh(void)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < P.n; i++) {
+		struct psess *ps = P.s[i];
+		struct sd_session *s;
+
+		pthread_mutex_lock(&ps->lock);
+		if (ps->need_refresh) {
+			ps->need_refresh = false;
+			s = state_find(P.env.state, ps->id);
+			if (s) {
+				s->objs_stale = true;
+				any = true;
+			}
+		}
+		pthread_mutex_unlock(&ps->lock);
+	}
+	return any;
+}
+
+void policy_reconcile(void)
+{
+	for (size_t i = 0; i < P.n;) {
+		struct psess *ps = P.s[i];
+
+		if (!state_find(P.env.state, ps->id) || ps->dead) {
+			ps_drop(ps);
+			continue;
+		}
+		i++;
+	}
+}
+
+void policy_clear(void)
+{
+	while (P.n)
+		ps_drop(P.s[0]);
+}
+
+static void step_json(struct jbuf *b, const char *key, const struct acct_step *a)
+{
+	double h = acct_hit_ratio(a);
+
+	jb_obj_begin(b, key);
+	jb_u64(b, "step", a->step);
+	jb_u64(b, "promoted_bytes", a->promoted);
+	jb_u64(b, "demoted_bytes", a->demoted);
+	jb_u64(b, "migration_ns", a->mig_ns);
+	jb_u64(b, "late", a->late);
+	jb_u64(b, "late_bytes", a->late_bytes);
+	jb_u64(b, "enomem", a->enomem);
+	jb_u64(b, "gone_pages", a->gone_pages);
+	jb_u64(b, "failed_pages", a->failed_pages);
+	jb_u64(b, "touched_bytes", a->touched);
+	jb_u64(b, "touched_fast_bytes", a->touched_fast);
+	if (h < 0)
+		jb_null(b, "hit_ratio");
+	else
+		jb_printf(b, "%s\"hit_ratio\":%.4f", b->need_comma ? "," : "", h);
+	b->need_comma = true;
+	jb_u64(b, "peak_fast_bytes", a->peak_fast);
+	jb_obj_end(b);
+}
+
+void policy_json(struct jbuf *b)
+{
+	jb_obj_begin(b, "migrator");
+	jb_str(b, "policy", sd_policy_name(P.env.cfg->policy));
+	jb_bool(b, "verify", P.env.cfg->verify);
+	jb_i64(b, "fast_node", P.fast);
+	jb_i64(b, "slow_node", P.slow);
+	jb_u64(b, "calibrated_bw", P.bw_calib);
+	jb_u64(b, "calibration_ns", P.calib_ns);
+	pthread_mutex_lock(&P.bw_lock);
+	jb_u64(b, "bw", P.bw);
+	pthread_mutex_unlock(&P.bw_lock);
+	jb_obj_end(b);
+	jb_arr_begin(b, "migration_sessions");
+	for (size_t i = 0; i < P.n; i++) {
+		struct psess *ps = P.s[i];
+
+		jb_obj_begin(b, NULL);
+		jb_u64(b, "id", ps->id);
+		jb_u64(b, "pid", ps->pid);
+		jb_bool(b, "denied", ps->denied);
+		jb_bool(b, "planned", ps->planned);
+		jb_bool(b, "placed", ps->placed);
+		jb_bool(b, "reprofiling", ps->reprofiling);
+		jb_u64(b, "plans", ps->plans);
+		jb_u64(b, "plan_generation", ps->plan_generation);
+		jb_u64(b, "placed_at_step", ps->plan_step);
+		jb_u64(b, "budget", ps->budget);
+		jb_u64(b, "interval", ps->sch.interval);
+		jb_u64(b, "planned_peak", ps->sch.planned_peak);
+		jb_u64(b, "plan_moves", ps->sch.nr_moves);
+		jb_u64(b, "plan_flags", ps->sch.flags);
+		jb_u64(b, "reprofiles", ps->reprofiles);
+		jb_u64(b, "template_mismatch", ps->template_mismatch);
+		jb_u64(b, "lookahead_max", ps->ahead_max);
+		jb_u64(b, "placement_publishes", ps->publishes);
+		jb_u64(b, "placement_errors", ps->publish_errors);
+		jb_u64(b, "ial_samples", ps->ial_samples);
+		pthread_mutex_lock(&ps->lock);
+		jb_u64(b, "steps", ps->nstep);
+		jb_u64(b, "work_items", ps->items);
+		jb_u64(b, "batches", ps->batches);
+		jb_u64(b, "dropped_work", ps->dropped_work);
+		jb_u64(b, "bw", ps->bw);
+		jb_u64(b, "peak_fast_bytes", ps->acct.peak_fast);
+		step_json(b, "current", &ps->acct.cur);
+		step_json(b, "last", &ps->acct.last);
+		step_json(b, "total", &ps->acct.total);
+		pthread_mutex_unlock(&ps->lock);
+		jb_obj_end(b);
+	}
+	jb_arr_end(b);
+}
+
+void policy_shutdown(void)
+{
+	policy_clear();
+	free(P.s);
+	P.s = NULL;
+}
