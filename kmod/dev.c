@@ -303,7 +303,11 @@ static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	}
 out:
-	if (ret < 0) {
+	/* A buffer-size probe answered ENOSPC is the protocol, not a failure. */
+	if (ret < 0 &&
+	    !(ret == -ENOSPC &&
+	      (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_PROFILE_READ) ||
+	       _IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_GET_PLACEMENT)))) {
 		atomic64_inc(&s->errors);
 		atomic64_inc(&sntl_stats.errors);
 	}

@@ -165,8 +165,8 @@ static int sntl_scan_all(struct sntl_session *s, bool record, u64 *pages,
 			 u64 *young)
 {
 	struct sntl_prof *p = &s->prof;
-	unsigned long prev_end = 0;
-	bool prev_young = false;
+	unsigned long prev_end = 0, thp_addr = 0;
+	bool prev_young = false, thp_young = false;
 	struct rb_node *n;
 	int ret = 0;
 
@@ -179,7 +179,11 @@ static int sntl_scan_all(struct sntl_session *s, bool record, u64 *pages,
 						 addr_node);
 		unsigned long start = o->start & PAGE_MASK;
 		unsigned long end = PAGE_ALIGN(o->end);
-		struct sntl_walk w = { .clear_young = true };
+		struct sntl_walk w = {
+			.clear_young = true,
+			.thp_addr = thp_addr,
+			.thp_young = thp_young,
+		};
 		u64 touched = 0;
 
 		if (start < prev_end) {
@@ -193,6 +197,8 @@ static int sntl_scan_all(struct sntl_session *s, bool record, u64 *pages,
 			touched += w.young;
 			prev_young = w.young &&
 				     w.last_young_addr == end - PAGE_SIZE;
+			thp_addr = w.thp_addr;
+			thp_young = w.thp_young;
 		}
 		prev_end = end;
 		*pages += w.pages;
@@ -363,6 +369,8 @@ static void sntl_steady_scan(struct sntl_session *s)
 	struct sntl_steady *st = &s->steady;
 	u64 budget = READ_ONCE(sntl_cfg.steady_scan_budget);
 	u64 t0 = ktime_get_ns(), done = 0, young = 0, ns;
+	unsigned long thp_addr = 0;
+	bool thp_young = false;
 	struct sntl_object *o;
 
 	if (mmap_read_lock_killable(s->mm))
@@ -373,7 +381,11 @@ static void sntl_steady_scan(struct sntl_session *s)
 					  st->cursor & PAGE_MASK);
 		unsigned long end = PAGE_ALIGN(o->end);
 		unsigned long lim = end;
-		struct sntl_walk w = { .clear_young = true };
+		struct sntl_walk w = {
+			.clear_young = true,
+			.thp_addr = thp_addr,
+			.thp_young = thp_young,
+		};
 		struct rb_node *next;
 
 		if ((end - start) >> PAGE_SHIFT > budget - done)
@@ -382,6 +394,8 @@ static void sntl_steady_scan(struct sntl_session *s)
 			break;
 		done += w.pages;
 		young += w.young;
+		thp_addr = w.thp_addr;
+		thp_young = w.thp_young;
 		o->steady_touched += w.young;
 		if (lim < end) {
 			st->cursor = lim;

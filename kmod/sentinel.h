@@ -306,6 +306,10 @@ void sntl_fill_info(const struct sntl_object *o,
  *	hugetlb)
  * @young: present pages whose accessed bit was set (with @clear_young)
  * @last_young_addr: address of the last young page seen (0: none)
+ * @thp_addr: in/out, base of the last PMD-mapped THP whose accessed bit a
+ *	walk of this pass tested (0: none); a later walk of the same pass
+ *	reuses @thp_young for it instead of testing the cleared bit again
+ * @thp_young: in/out, whether that THP was young
  * @node: present pages per node (the last slot also counts higher nodes)
  */
 struct sntl_walk {
@@ -317,6 +321,8 @@ struct sntl_walk {
 	u64 skipped;
 	u64 young;
 	unsigned long last_young_addr;
+	unsigned long thp_addr;
+	bool thp_young;
 	u64 node[SENTINEL_MAX_NODES];
 };
 

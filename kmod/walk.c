@@ -78,8 +78,12 @@ static int sntl_walk_ptes(struct vm_area_struct *vma, pmd_t *pmdp,
 		if (!page)
 			continue;
 		sntl_walk_account(w, page, 1, false);
-		/* NUMA-hinting PROT_NONE entries carry no access information. */
-		if (w->clear_young && !pte_protnone(pte) &&
+		/*
+		 * A NUMA-hinting PROT_NONE entry keeps the accessed bit it had
+		 * when NUMA balancing took its access away: it still says
+		 * whether the page was touched since the last clear.
+		 */
+		if (w->clear_young &&
 		    test_and_clear_bit(_PAGE_BIT_ACCESSED,
 				       (unsigned long *)&ptep->pte)) {
 			w->young++;
@@ -106,10 +110,20 @@ static bool sntl_walk_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp,
 		unsigned long nr = (end - addr) >> PAGE_SHIFT;
 
 		if (page) {
+			unsigned long base = addr & HPAGE_PMD_MASK;
+
 			sntl_walk_account(w, page, nr, true);
-			if (w->clear_young && !pmd_protnone(pmdval) &&
-			    test_and_clear_bit(_PAGE_BIT_ACCESSED,
-					       (unsigned long *)pmdp)) {
+			/*
+			 * Objects of one pass that share this THP share its
+			 * single accessed bit: test it once, remember it.
+			 */
+			if (w->clear_young && w->thp_addr != base) {
+				w->thp_addr = base;
+				w->thp_young =
+					test_and_clear_bit(_PAGE_BIT_ACCESSED,
+							   (unsigned long *)pmdp);
+			}
+			if (w->clear_young && w->thp_young) {
 				w->young += nr;
 				w->last_young_addr = end - PAGE_SIZE;
 			}

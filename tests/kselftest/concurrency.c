@@ -109,8 +109,8 @@ static void step_unmap(struct worker *w)
 	int slot = rand_r(&w->seed) % SLOTS;
 	char *p = w->base + (size_t)slot * PAGE;
 
-	if (munmap(p, PAGE) ||
-	    mmap(p, PAGE, PROT_READ | PROT_WRITE,
+	/* MAP_FIXED unmaps and maps at once: no other thread fills a hole. */
+	if (mmap(p, PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
 		return fail(w, "remap", -errno);
 }

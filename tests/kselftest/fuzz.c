@@ -341,8 +341,13 @@ static void fuzz_misc(struct ctx *c)
 		u.pr.buf = (uintptr_t)pick_ptr(c, buf);
 		u.pr.buf_len = below(&c->r, 2) ? sizeof(buf) :
 			       (uint32_t)pick(&c->r, sizeof(buf));
+		/* A profile can be large: never let it land past the pool. */
 		if (u.pr.buf_len > sizeof(buf) && u.pr.buf == (uintptr_t)buf)
 			u.pr.buf_len = sizeof(buf);
+		if ((char *)(uintptr_t)u.pr.buf >= c->pool &&
+		    (char *)(uintptr_t)u.pr.buf < c->pool + POOL_PAGES * PAGE &&
+		    u.pr.buf_len > 8 * PAGE)
+			u.pr.buf_len = 8 * PAGE;
 		check(c, "profile_read",
 		      sntl_ioctl(c->fd, SENTINEL_IOC_PROFILE_READ, &u),
 		      err_pread);
@@ -357,10 +362,13 @@ static void fuzz_misc(struct ctx *c)
 		      err_any);
 		break;
 	default: {
-		/* Unmap and map again a pool page that objects may cover. */
+		/*
+		 * Replace a pool page that objects may cover with a fresh
+		 * one: MAP_FIXED unmaps the old page and maps the new one at
+		 * once, so no other thread's mmap can land in between.
+		 */
 		char *p = c->pool + below(&c->r, POOL_PAGES) * PAGE;
 
-		munmap(p, PAGE);
 		if (mmap(p, PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == p)
 			p[0] = 1;
@@ -501,8 +509,13 @@ TEST_F_TIMEOUT(fuzz, ioctl, 1800)
 	}
 	for (i = 0; i < procs; i++) {
 		ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			TH_LOG("process %d: %s %d", i,
+			       WIFEXITED(status) ? "exit" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) :
+						   WTERMSIG(status));
 			bad = 1;
+		}
 	}
 	ASSERT_EQ(waitpid(killer, &status, 0), killer);
 	EXPECT_EQ(bad, 0);

@@ -276,6 +276,44 @@ TEST_F(prof, shared_pages)
 	munmap(p, 4 * PAGE);
 }
 
+/*
+ * Objects inside one THP share its single accessed bit: a touch of either
+ * shows as both touched (all their base pages), whatever their order.
+ */
+TEST_F(prof, objects_sharing_a_thp)
+{
+	struct sentinel_obj_info info;
+	struct sentinel_profile_hdr *h;
+	char *raw = sntl_map(2 * HUGE), *t;
+	uint64_t ids[3] = { 3 };
+
+	ASSERT_NE(raw, NULL);
+	t = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(madvise(t, HUGE, MADV_HUGEPAGE), 0);
+	memset(t, 1, HUGE);
+	ASSERT_EQ(sntl_unregister_n(self->fd, ids, 1, NULL), 0);
+	ASSERT_EQ(sntl_register1(self->fd, t, HUGE / 2, 20), 0);
+	ASSERT_EQ(sntl_register1(self->fd, t + HUGE / 2, HUGE / 4, 21), 0);
+	ASSERT_EQ(sntl_register1(self->fd, t + 3 * HUGE / 4, HUGE / 4, 22), 0);
+	ASSERT_EQ(sntl_query1(self->fd, 21, 1, &info), 0);
+	if (info.thp_pages != 128)
+		SKIP(return, "no THP for the test range");
+	ASSERT_EQ(profile_ctl(self->fd, SENTINEL_PROFILE_OP_START, 0, 1, NULL),
+		  0);
+	ASSERT_EQ(sntl_mark(self->fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 1), 0);
+	layer(self->fd, 0, SENTINEL_DIR_FORWARD, 1);
+	t[HUGE - 1] = 2;		/* in the last object only */
+	layer(self->fd, 0, SENTINEL_DIR_FORWARD, 0);
+	ASSERT_EQ(sntl_mark(self->fd, SENTINEL_MARK_STEP_END, 0, 0, 1), 0);
+	h = profile_read(self->fd);
+	ASSERT_NE(h, NULL);
+	EXPECT_EQ(prof_pages(h, 0, 20), 256);
+	EXPECT_EQ(prof_pages(h, 0, 21), 128);
+	EXPECT_EQ(prof_pages(h, 0, 22), 128);
+	free(h);
+	munmap(raw, 2 * HUGE);
+}
+
 /* After move_pages, the profile's residency follows the pages. */
 TEST_F(prof, residency_after_move_pages)
 {
@@ -404,8 +442,7 @@ static void *chaos_main(void *arg)
 		int nd, status;
 
 		switch (c->kind) {
-		case 0:	/* unmap and map again */
-			munmap(p, PAGE);
+		case 0:	/* replace the page (MAP_FIXED unmaps it at once) */
 			mmap(p, PAGE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 			p[0] = 1;

@@ -471,7 +471,8 @@ struct sentinel_query {
  * @last_step: out, number of the last step begun
  * @unterminated_steps: out, steps closed by the next STEP_BEGIN
  * @outside_layer_marks: out, layer marks outside a step
- * @errors: out, commands of this session that failed
+ * @errors: out, commands of this session that failed (ENOSPC answers to
+ *	the size probes of PROFILE_READ and GET_PLACEMENT excepted)
  * @profile_generation: out, profiles completed
  * @profile_state: out, enum sentinel_profile_state
  * @reserved: out, 0
