@@ -85,7 +85,7 @@ check-debug:
 demo:
 	@$(TOP)/tools/install-deps
 	@$(MAKE) --no-print-directory -C $(TOP) all
-	@$(TOP)/tools/demo
+	@$(TOP)/tools/bench/demo --no-build
 
 install: install-module install-daemon lib-install \
 	$(if $(wildcard $(TOP)/python/python.mk),install-python) \

@@ -7,8 +7,9 @@
  *
  * Allocates anonymous memory bound to node N (mbind MPOL_BIND), locks it
  * (mlock, so that neither reclaim nor demotion nor NUMA balancing can move
- * it) and repeats until the node's MemFree (sysfs node meminfo) is within
- * 1 MiB above BYTES.  Prints one JSON line with what it holds and the
+ * it) and repeats until the memory a user allocation can still get on
+ * the node (free pages above each zone's low watermark and lowmem reserve,
+ * from /proc/zoneinfo) is within 64 KiB above BYTES.  Prints one JSON line with what it holds and the
  * node's free memory, writes FILE (when given) with the same line, and
  * then sleeps until SIGTERM or SIGINT; the memory goes back at exit.
  */
@@ -35,33 +36,59 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int64_t node_free(int node)
+/*
+ * Memory of the node that a user allocation (GFP_HIGHUSER_MOVABLE) can
+ * still get without falling back to another node: over the node's zones
+ * (/proc/zoneinfo), the free pages above the zone's low watermark plus
+ * its lowmem reserve against movable allocations ("protection", index
+ * ZONE_MOVABLE).  Below that, the page allocator's fast path moves on to
+ * the next node of the zonelist.
+ */
+static int64_t node_avail(int node)
 {
-	char path[96], line[256];
-	long long kb = -1;
-	FILE *f;
+	long long free = 0, low = 0, prot = 0, sum = 0, p[8];
+	char line[512], zone[32];
+	int n, cur = -1, found = 0, k;
+	FILE *f = fopen("/proc/zoneinfo", "r");
 
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
-		 node);
-	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "bench-balloon: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bench-balloon: /proc/zoneinfo: %s\n", strerror(errno));
 		exit(1);
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "MemFree:");
+		char *q;
 
-		if (p) {
-			kb = strtoll(p + 8, NULL, 10);
-			break;
+		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
+			if (cur == node && free - low - prot > 0)
+				sum += free - low - prot;
+			cur = n;
+			free = low = prot = 0;
+		} else if (cur != node) {
+			continue;
+		} else if (sscanf(line, " pages free %lld", &free) == 1) {
+			found = 1;
+		} else if (sscanf(line, " low %lld", &low) == 1) {
+			;
+		} else if ((q = strstr(line, "protection: ("))) {
+			q += strlen("protection: (");
+			for (k = 0; k < 8 && *q; k++) {
+				p[k] = strtoll(q, &q, 10);
+				while (*q == ',' || *q == ' ')
+					q++;
+				if (*q == ')')
+					break;
+			}
+			prot = p[k > 3 ? 3 : k];
 		}
 	}
+	if (cur == node && free - low - prot > 0)
+		sum += free - low - prot;
 	fclose(f);
-	if (kb < 0) {
-		fprintf(stderr, "bench-balloon: no MemFree in %s\n", path);
+	if (!found) {
+		fprintf(stderr, "bench-balloon: node %d has no zone in /proc/zoneinfo\n", node);
 		exit(1);
 	}
-	return (int64_t)kb * 1024;
+	return (int64_t)sum * 4096;
 }
 
 static uint64_t parse_size(const char *s)
@@ -85,7 +112,7 @@ static uint64_t parse_size(const char *s)
 static void usage(FILE *f)
 {
 	fputs("usage: bench-balloon [--node N] --leave BYTES [--ready FILE]\n"
-	      "Lock memory of node N (default 0) until its MemFree is BYTES\n"
+	      "Lock memory of node N (default 0) until what user allocations can get there is BYTES\n"
 	      "(K, M, G suffixes), print what was done, sleep until SIGTERM.\n",
 	      f);
 }
@@ -101,7 +128,7 @@ int main(int argc, char **argv)
 	};
 	const char *ready = NULL;
 	uint64_t leave = UINT64_MAX, held = 0;
-	int node = 0, c, rounds = 0;
+	int node = 0, c, rounds = 0, stuck = 0, settled = 0;
 	int64_t before, now;
 	char out[256];
 
@@ -121,10 +148,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
-	before = now = node_free(node);
+	before = now = node_avail(node);
+again:
 	/* Take what is above the target in shrinking chunks: free memory
 	 * also moves by itself (page cache, the kernel), so re-read it. */
-	while (now > (int64_t)(leave + MIB) && rounds < 10000) {
+	while (now > (int64_t)(leave + 64 * 1024)) {
 		uint64_t want = (uint64_t)now - leave;
 		unsigned long mask = 1ul << node;
 		size_t len;
@@ -151,12 +179,29 @@ int main(int argc, char **argv)
 		}
 		held += len;
 		rounds++;
-		now = node_free(node);
+		{
+			int64_t was = now;
+
+			now = node_avail(node);
+			if (now >= was && ++stuck > 50) {
+				fprintf(stderr, "bench-balloon: node %d's free memory does not go down\n", node);
+				return 1;
+			}
+		}
+	}
+	if (settled++ < 3) {
+		/* Pages come back from per-CPU lists and the like for a
+		 * moment after the last allocation: look again. */
+		usleep(300000);
+		now = node_avail(node);
+		if (now > (int64_t)(leave + 64 * 1024))
+			goto again;
 	}
 	snprintf(out, sizeof(out),
-		 "{\"node\":%d,\"free_before\":%" PRId64 ",\"held\":%" PRIu64
-		 ",\"leave\":%" PRIu64 ",\"free_after\":%" PRId64 "}\n",
-		 node, before, held, leave, now);
+		 "{\"node\":%d,\"avail_before\":%" PRId64 ",\"held\":%" PRIu64
+		 ",\"leave\":%" PRIu64 ",\"avail_after\":%" PRId64
+		 ",\"rounds\":%d}\n",
+		 node, before, held, leave, now, rounds);
 	fputs(out, stdout);
 	fflush(stdout);
 	if (ready) {

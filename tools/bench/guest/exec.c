@@ -2,20 +2,34 @@
 /*
  * bench-exec - run one measured workload under the tier lab.
  *
- *   bench-exec [--cpu N] [--json FILE] -- COMMAND [ARGS...]
+ *   bench-exec [--cpu N] [--tag T] [--start-after PREFIX] [--sample-ms MS]
+ *              [--json FILE] -- COMMAND [ARGS...]
  *
- * Starts the lab's counting (lab_start marker: the plugin instruments the
- * guest from here on), runs COMMAND pinned to vCPU N (default 1), waits
- * for it, stops the counting (lab_stop) and writes one JSON object: exit
- * status, wall-clock seconds, the child's peak resident set (ru_maxrss),
- * user and system CPU seconds.  COMMAND's own step and layer markers
- * delimit the phases lab-report models; the start and stop markers only
- * bracket them.
+ * Runs COMMAND pinned to vCPU N (default 1) and starts the lab's counting
+ * (the lab_start marker; the plugin instruments the guest from then on):
+ * at once, or, with --start-after, when a line of COMMAND's standard
+ * output starts with PREFIX (for example "step 3 ", so that warm-up steps
+ * run at the emulator's full speed).  COMMAND's output is passed through.
+ * When COMMAND ends, counting stops (lab_stop).  Custom markers with value
+ * T (default 1) go before and after the run, so that one record file can
+ * hold several runs.
+ *
+ * Every MS milliseconds (default 1000; 0: never) it reads COMMAND's
+ * /proc/PID/numa_maps and keeps the largest number of its resident
+ * anonymous pages on each NUMA node, before and after the counting started.
+ *
+ * Writes one JSON object (stdout, or FILE): exit status, wall-clock
+ * seconds, the child's peak resident set (ru_maxrss), user and system CPU
+ * seconds, whether counting started, and the per-node page maxima.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +40,8 @@
 #include <unistd.h>
 
 #include "lab_marker.h"
+
+#define MAX_NODES 8
 
 static double now_s(void)
 {
@@ -40,11 +56,52 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+/* Resident pages per node of pid, summed over its mappings. */
+static void sample(pid_t pid, unsigned long long *max)
+{
+	unsigned long long cur[MAX_NODES] = { 0 };
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		/* Anonymous memory only: file pages were cached before. */
+		if (strstr(line, " file="))
+			continue;
+		for (char *p = strstr(line, " N"); p; p = strstr(p + 1, " N")) {
+			unsigned int n;
+			unsigned long long v;
+
+			if (sscanf(p, " N%u=%llu", &n, &v) == 2 && n < MAX_NODES)
+				cur[n] += v;
+		}
+	}
+	free(line);
+	fclose(f);
+	for (int n = 0; n < MAX_NODES; n++)
+		if (cur[n] > max[n])
+			max[n] = cur[n];
+}
+
+static void print_nodes(FILE *f, const char *key, const unsigned long long *v)
+{
+	fprintf(f, ",\"%s\":[", key);
+	for (int n = 0; n < MAX_NODES; n++)
+		fprintf(f, "%s%llu", n ? "," : "", v[n]);
+	fputc(']', f);
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: bench-exec [--cpu N] [--json FILE] -- COMMAND [ARGS...]\n"
-	      "Run COMMAND pinned to vCPU N (default 1) between the tier lab's\n"
-	      "start and stop markers; write its status, wall time and peak RSS.\n",
+	fputs("usage: bench-exec [--cpu N] [--tag T] [--start-after PREFIX] [--sample-ms MS]\n"
+	      "                  [--json FILE] -- COMMAND [ARGS...]\n"
+	      "Run COMMAND pinned to vCPU N (default 1) under the tier lab's start and\n"
+	      "stop markers (start at once or at COMMAND's first output line beginning\n"
+	      "with PREFIX); write its status, wall time, peak RSS, pages per node.\n",
 	      f);
 }
 
@@ -52,32 +109,53 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "start-after", required_argument, NULL, 'a' },
+		{ "sample-ms", required_argument, NULL, 's' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *json = NULL;
-	int cpu = 1, c, status = 0, code;
+	unsigned long long before[MAX_NODES] = { 0 }, during[MAX_NODES] = { 0 };
+	const char *json = NULL, *prefix = NULL;
+	int cpu = 1, c, status = 0, code, fds[2];
+	unsigned int tag = 1;
+	long sample_ms = 1000;
+	bool started = false, eof = false;
+	double t0, t1, t_start = 0, last = 0;
+	char buf[4096];
+	size_t blen = 0;
 	struct rusage ru;
-	double t0, t1;
 	pid_t pid;
 	FILE *f;
 
-	while ((c = getopt_long(argc, argv, "+c:j:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:t:a:s:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpu = atoi(optarg); break;
+		case 't': tag = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'a': prefix = optarg; break;
+		case 's': sample_ms = atol(optarg); break;
 		case 'j': json = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc || cpu < 0 || cpu >= CPU_SETSIZE) {
+	if (optind >= argc || cpu < 0 || cpu >= CPU_SETSIZE || sample_ms < 0) {
 		usage(stderr);
 		return 2;
 	}
-	lab_custom(0); /* maps the marker value page outside the measurement */
+	if (pipe(fds)) {
+		perror("bench-exec: pipe");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lab_custom(tag); /* also maps the marker value page */
 	t0 = now_s();
-	lab_start();
+	if (!prefix) {
+		lab_start();
+		started = true;
+		t_start = t0;
+	}
 	pid = fork();
 	if (pid < 0) {
 		perror("bench-exec: fork");
@@ -92,30 +170,87 @@ int main(int argc, char **argv)
 			perror("bench-exec: sched_setaffinity");
 			_exit(126);
 		}
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
 		execvp(argv[optind], argv + optind);
 		fprintf(stderr, "bench-exec: %s: %s\n", argv[optind],
 			strerror(errno));
 		_exit(127);
 	}
+	close(fds[1]);
+	while (!eof) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int r = poll(&p, 1, sample_ms ? (int)sample_ms : 1000);
+		double t = now_s();
+
+		if (r < 0 && errno != EINTR) {
+			perror("bench-exec: poll");
+			break;
+		}
+		if (r > 0) {
+			ssize_t n = read(fds[0], buf + blen, sizeof(buf) - 1 - blen);
+
+			if (n <= 0) {
+				eof = true;
+				n = 0;
+			}
+			blen += (size_t)n;
+			buf[blen] = '\0';
+			/* Pass whole lines through; look for the prefix. */
+			char *s = buf, *nl;
+
+			while ((nl = strchr(s, '\n')) || (eof && *s) ||
+			       blen == sizeof(buf) - 1) {
+				size_t len = nl ? (size_t)(nl - s + 1) : strlen(s);
+
+				if (!started && prefix &&
+				    !strncmp(s, prefix, strlen(prefix))) {
+					lab_start();
+					started = true;
+					t_start = now_s();
+				}
+				fwrite(s, 1, len, stdout);
+				s += len;
+				if (!nl)
+					break;
+			}
+			blen -= (size_t)(s - buf);
+			memmove(buf, s, blen);
+			fflush(stdout);
+		}
+		if (sample_ms && (t - last) * 1000 >= (double)sample_ms) {
+			sample(pid, started ? during : before);
+			last = t;
+		}
+	}
+	close(fds[0]);
 	while (wait4(pid, &status, 0, &ru) < 0) {
 		if (errno != EINTR) {
 			perror("bench-exec: wait4");
 			return 1;
 		}
 	}
-	lab_stop();
+	if (started)
+		lab_stop();
+	lab_custom(tag);
 	t1 = now_s();
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	f = json ? fopen(json, "w") : stdout;
+	f = json ? fopen(json, "w") : stderr;
 	if (!f) {
 		fprintf(stderr, "bench-exec: %s: %s\n", json, strerror(errno));
 		return 1;
 	}
 	fprintf(f,
-		"{\"status\":%d,\"wall_s\":%.3f,\"maxrss_kb\":%ld,"
-		"\"user_s\":%.3f,\"sys_s\":%.3f,\"cpu\":%d}\n",
-		code, t1 - t0, ru.ru_maxrss, tv_s(ru.ru_utime), tv_s(ru.ru_stime),
-		cpu);
+		"{\"status\":%d,\"wall_s\":%.3f,\"counted_s\":%.3f,\"started\":%s,"
+		"\"maxrss_kb\":%ld,\"user_s\":%.3f,\"sys_s\":%.3f,\"cpu\":%d,"
+		"\"tag\":%u,\"sample_ms\":%ld",
+		code, t1 - t0, started ? t1 - t_start : 0.0,
+		started ? "true" : "false", ru.ru_maxrss, tv_s(ru.ru_utime),
+		tv_s(ru.ru_stime), cpu, tag, sample_ms);
+	print_nodes(f, "pages_max_before", before);
+	print_nodes(f, "pages_max_counted", during);
+	fputs("}\n", f);
 	if (json && fclose(f)) {
 		fprintf(stderr, "bench-exec: %s: %s\n", json, strerror(errno));
 		return 1;
