@@ -580,6 +580,14 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 			po->bytes = o->pages * ps;
 			po->kind = o->kind;
 			po->flags = o->flags;
+			/*
+			 * A short-lived region is reused layer after layer: what
+			 * it needs in fast memory is what one layer touches of
+			 * it, not the whole reservation it was mapped with.
+			 */
+			if ((o->flags & SENTINEL_OBJ_F_SHORT_LIVED) &&
+			    w.maxpg[k] < o->pages)
+				po->bytes = w.maxpg[k] * ps;
 			continue;
 		}
 		out->nr_estimated++;
