@@ -54,6 +54,18 @@ static struct sntl_object *sntl_find_id(struct sntl_session *s, u64 id)
 }
 
 /* The live object with the largest start below @end, if it reaches @start. */
+/**
+ * sntl_registry_has() - whether an object with @id is live
+ * @s: the session, lock held
+ * @id: object id
+ *
+ * Return: true when it is.
+ */
+bool sntl_registry_has(struct sntl_session *s, u64 id)
+{
+	return sntl_find_id(s, id);
+}
+
 static struct sntl_object *sntl_find_overlap(struct sntl_session *s,
 					     unsigned long start,
 					     unsigned long end)
@@ -368,6 +380,8 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 	gen = ++s->generation;
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, count, bytes,
 			      gen);
+	for (o = head; o; o = o->batch_next)
+		sntl_prof_departed(s, o);
 	mutex_unlock(&s->lock);
 	sntl_free_batch(s, head, false);
 	kfree(buf);
@@ -391,6 +405,7 @@ static void sntl_free_tree(struct sntl_session *s, u64 *nr_out,
 	rbtree_postorder_for_each_entry_safe(o, next, &s->by_id, id_node) {
 		nr++;
 		bytes += o->end - o->start;
+		sntl_prof_departed(s, o);
 		kmem_cache_free(sntl_obj_cache, o);
 		if (!(nr & 1023))
 			cond_resched();

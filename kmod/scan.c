@@ -19,6 +19,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/sort.h>
 #include <asm/tlbflush.h>
 
 #include "sentinel.h"
@@ -109,6 +110,7 @@ void sntl_prof_free(struct sntl_session *s)
 {
 	kvfree(s->prof.layers);
 	kvfree(s->prof.entries);
+	kvfree(s->prof.departed);
 	sntl_profile_publish(s, NULL);
 }
 
@@ -117,6 +119,7 @@ static void sntl_prof_reset(struct sntl_prof *p)
 	p->done = 0;
 	p->nr_layers = 0;
 	p->nr_entries = 0;
+	p->nr_departed = 0;
 	p->truncated = false;
 	p->scan_ns = 0;
 	p->scanned_pages = 0;
@@ -223,6 +226,69 @@ static int sntl_scan_all(struct sntl_session *s, bool record, u64 *pages,
 	return ret;
 }
 
+static void sntl_prof_object(struct sentinel_profile_object *d,
+			     const struct sntl_object *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = o->id;
+	d->len = o->end - o->start;
+	d->pages = (PAGE_ALIGN(o->end) - (o->start & PAGE_MASK)) >> PAGE_SHIFT;
+	d->kind = o->kind;
+	d->flags = o->flags;
+	d->layer_hint = o->layer_hint;
+}
+
+/**
+ * sntl_prof_departed() - remember an object leaving during a profiled step
+ * @s: the session, lock held
+ * @o: the object being unregistered
+ */
+void sntl_prof_departed(struct sntl_session *s, const struct sntl_object *o)
+{
+	struct sntl_prof *p = &s->prof;
+
+	if (p->state != SENTINEL_PROFILE_STATE_RUNNING)
+		return;
+	if (p->nr_departed >= READ_ONCE(sntl_cfg.profile_max_entries) ||
+	    sntl_grow((void **)&p->departed, &p->cap_departed,
+		      p->nr_departed, sizeof(*p->departed))) {
+		p->truncated = true;
+		return;
+	}
+	sntl_prof_object(&p->departed[p->nr_departed++], o);
+}
+
+static int sntl_cmp_prof_object(const void *a, const void *b)
+{
+	u64 x = ((const struct sentinel_profile_object *)a)->id;
+	u64 y = ((const struct sentinel_profile_object *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sort the departed objects by id and keep one record per id that is not
+ * live any more.  Returns how many.
+ */
+static u32 sntl_prof_departed_unique(struct sntl_session *s)
+{
+	struct sntl_prof *p = &s->prof;
+	u32 i, n = 0;
+
+	sort(p->departed, p->nr_departed, sizeof(*p->departed),
+	     sntl_cmp_prof_object, NULL);
+	for (i = 0; i < p->nr_departed; i++) {
+		if (i + 1 < p->nr_departed &&
+		    p->departed[i + 1].id == p->departed[i].id)
+			continue;
+		if (sntl_registry_has(s, p->departed[i].id))
+			continue;
+		p->departed[n++] = p->departed[i];
+	}
+	p->nr_departed = n;
+	return n;
+}
+
 /* A profiled step begins: forget the accesses made before it. */
 static void sntl_prof_step_begin(struct sntl_session *s, u64 step, u64 now)
 {
@@ -289,7 +355,9 @@ static struct sntl_profile_blob *sntl_prof_build(struct sntl_session *s)
 			     (size_t)p->nr_layers * sizeof(*p->layers);
 	size_t objects_off = entries_off +
 			     (size_t)p->nr_entries * sizeof(*p->entries);
-	size_t total = objects_off + s->nr_objects * sizeof(*objs);
+	u32 departed = sntl_prof_departed_unique(s);
+	size_t total = objects_off +
+		       (s->nr_objects + departed) * sizeof(*objs);
 	struct rb_node *n;
 	u32 i = 0;
 
@@ -311,7 +379,7 @@ static struct sntl_profile_blob *sntl_prof_build(struct sntl_session *s)
 		   (p->truncated ? SENTINEL_PROFILE_F_TRUNCATED : 0);
 	h->nr_layers = p->nr_layers;
 	h->nr_entries = p->nr_entries;
-	h->nr_objects = s->nr_objects;
+	h->nr_objects = s->nr_objects + departed;
 	h->layers_off = layers_off;
 	h->entries_off = entries_off;
 	h->objects_off = objects_off;
@@ -333,18 +401,14 @@ static struct sntl_profile_blob *sntl_prof_build(struct sntl_session *s)
 						 id_node);
 		struct sntl_walk w = {};
 
-		objs[i].id = o->id;
-		objs[i].len = o->end - o->start;
-		objs[i].pages = (PAGE_ALIGN(o->end) - (o->start & PAGE_MASK)) >>
-				PAGE_SHIFT;
-		objs[i].kind = o->kind;
-		objs[i].flags = o->flags;
-		objs[i].layer_hint = o->layer_hint;
+		sntl_prof_object(&objs[i], o);
 		if (!sntl_walk_range(s->mm, o->start & PAGE_MASK,
 				     PAGE_ALIGN(o->end), &w))
 			memcpy(objs[i].node_pages, w.node, sizeof(w.node));
 	}
 	mmap_read_unlock(s->mm);
+	/* Objects gone before the end: described, nothing resident. */
+	memcpy(&objs[i], s->prof.departed, departed * sizeof(*objs));
 	return b;
 }
 

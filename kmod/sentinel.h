@@ -143,6 +143,11 @@ struct sntl_placement_map {
  * @entries: entry records collected so far
  * @nr_entries: used entries of @entries
  * @cap_entries: allocated entries of @entries
+ * @departed: objects unregistered during the profiled steps, described
+ *	as they were, so that the profile names the kind of every object
+ *	its entries mention
+ * @nr_departed: used entries of @departed
+ * @cap_departed: allocated entries of @departed
  * @truncated: the entry limit was reached
  * @scan_ns: scanning time of this profile
  * @scanned_pages: pages tested for this profile
@@ -161,6 +166,9 @@ struct sntl_prof {
 	struct sentinel_profile_entry *entries;
 	u32 nr_entries;
 	u32 cap_entries;
+	struct sentinel_profile_object *departed;
+	u32 nr_departed;
+	u32 cap_departed;
 	bool truncated;
 	u64 scan_ns;
 	u64 scanned_pages;
@@ -292,6 +300,7 @@ struct sntl_object *sntl_first_at_or_after(struct sntl_session *s,
 					   unsigned long addr);
 void sntl_fill_info(const struct sntl_object *o,
 		    struct sentinel_obj_info *info);
+bool sntl_registry_has(struct sntl_session *s, u64 id);
 
 /* walk.c */
 
@@ -337,6 +346,7 @@ int sntl_profile_ctl(struct sntl_session *s, u32 op, u32 warmup, u32 steps,
 struct sntl_profile_blob *sntl_profile_get(struct sntl_session *s);
 void sntl_profile_put(struct sntl_profile_blob *b);
 void sntl_prof_init(struct sntl_session *s);
+void sntl_prof_departed(struct sntl_session *s, const struct sntl_object *o);
 void sntl_prof_free(struct sntl_session *s);
 int sntl_scan_init(void);
 void sntl_scan_exit(void);

@@ -314,6 +314,38 @@ TEST_F(prof, objects_sharing_a_thp)
 	munmap(raw, 2 * HUGE);
 }
 
+/* An object freed during the profiled step is still described. */
+TEST_F(prof, departed_objects_described)
+{
+	struct sentinel_obj o;
+	struct sentinel_profile_hdr *h;
+	char *p = sntl_map(8 * PAGE);
+	uint64_t id = 30;
+
+	ASSERT_NE(p, NULL);
+	memset(p, 1, 8 * PAGE);
+	o = sntl_obj(p, 8 * PAGE, id, SENTINEL_KIND_ACTIVATION);
+	ASSERT_EQ(sntl_register_n(self->fd, &o, 1, NULL), 0);
+	ASSERT_EQ(profile_ctl(self->fd, SENTINEL_PROFILE_OP_START, 0, 1, NULL),
+		  0);
+	ASSERT_EQ(sntl_mark(self->fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 1), 0);
+	layer(self->fd, 0, SENTINEL_DIR_FORWARD, 1);
+	memset(p, 2, 3 * PAGE);
+	layer(self->fd, 0, SENTINEL_DIR_FORWARD, 0);
+	ASSERT_EQ(sntl_unregister_n(self->fd, &id, 1, NULL), 0);
+	ASSERT_EQ(sntl_mark(self->fd, SENTINEL_MARK_STEP_END, 0, 0, 1), 0);
+	h = profile_read(self->fd);
+	ASSERT_NE(h, NULL);
+	EXPECT_EQ(prof_pages(h, 0, id), 3);
+	ASSERT_NE(prof_object(h, id), NULL);
+	EXPECT_EQ(prof_object(h, id)->kind, SENTINEL_KIND_ACTIVATION);
+	EXPECT_EQ(prof_object(h, id)->pages, 8);
+	EXPECT_EQ(prof_object(h, id)->node_pages[0], 0);
+	EXPECT_EQ(h->nr_objects, 5);
+	free(h);
+	munmap(p, 8 * PAGE);
+}
+
 /* After move_pages, the profile's residency follows the pages. */
 TEST_F(prof, residency_after_move_pages)
 {
