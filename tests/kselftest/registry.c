@@ -376,7 +376,15 @@ TEST_F_TIMEOUT(big, million_objects, 600)
 	shrink_slabs();
 	slab2 = meminfo_kb("Slab:");
 	TH_LOG("slab: %ld kB after close", slab2);
-	EXPECT_LT(slab2 - slab0, 8 * 1024);
+	/*
+	 * Debug kernels (kmemleak present) keep freed objects in KASAN's
+	 * quarantine for a while; there kmemleak's scan at the end of the
+	 * suites checks for leaks instead.
+	 */
+	if (access("/sys/kernel/debug/kmemleak", F_OK))
+		EXPECT_LT(slab2 - slab0, 8 * 1024);
+	else
+		TH_LOG("debug kernel: leaks are left to kmemleak");
 	free(objs);
 	munmap(b, n * PAGE);
 }
