@@ -381,10 +381,11 @@ TEST_F_TIMEOUT(big, million_objects, 600)
 	 * quarantine for a while; there kmemleak's scan at the end of the
 	 * suites checks for leaks instead.
 	 */
-	if (access("/sys/kernel/debug/kmemleak", F_OK))
+	if (access("/sys/kernel/debug/kmemleak", F_OK)) {
 		EXPECT_LT(slab2 - slab0, 8 * 1024);
-	else
+	} else {
 		TH_LOG("debug kernel: leaks are left to kmemleak");
+	}
 	free(objs);
 	munmap(b, n * PAGE);
 }
