@@ -60,37 +60,6 @@ static int check_arrays(const struct sentinel_profile_hdr *h, struct arr *a,
 	return 0;
 }
 
-/* Sorting without global state: small merge sort of u32 with context. */
-typedef int (*cmp_fn)(uint32_t a, uint32_t b, const void *ctx);
-
-static void msort(uint32_t *a, uint32_t *tmp, size_t n, cmp_fn cmp,
-		  const void *ctx)
-{
-	uint32_t *src = a, *dst = tmp;
-
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = lo + w < n ? lo + w : n;
-			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-			size_t i = lo, j = mid, k = lo;
-
-			while (i < mid && j < hi)
-				dst[k++] = cmp(src[j], src[i], ctx) < 0 ?
-					   src[j++] : src[i++];
-			while (i < mid)
-				dst[k++] = src[i++];
-			while (j < hi)
-				dst[k++] = src[j++];
-		}
-		uint32_t *t = src;
-
-		src = dst;
-		dst = t;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof(*a));
-}
-
 static int cmp_u64_at(uint32_t a, uint32_t b, const void *v)
 {
 	const uint64_t *k = v;
@@ -323,7 +292,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 		w.tmpk[i] = o->id;
 		w.idx[i] = i;
 	}
-	msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
+	plan_msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
 	for (uint32_t i = 1; i < nob; i++)
 		if (w.ob[w.idx[i]].id == w.ob[w.idx[i - 1]].id) {
 			seterr(err, errlen, "object records %u and %u have the same id %llu",
@@ -396,7 +365,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 			w.tmpk[e] = en->id;
 			w.idx[e] = e;
 		}
-		msort(w.idx, w.tmp, l->nr_entries, cmp_u64_at, w.tmpk);
+		plan_msort(w.idx, w.tmp, l->nr_entries, cmp_u64_at, w.tmpk);
 		for (uint32_t e = 1; e < l->nr_entries; e++)
 			if (w.tmpk[w.idx[e]] == w.tmpk[w.idx[e - 1]]) {
 				seterr(err, errlen, "layer record %u names object %llu twice",
@@ -437,7 +406,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	}
 	for (uint32_t i = 0; i < nkeys; i++)
 		w.idx[i] = i;
-	msort(w.idx, w.tmp, nkeys, cmp_u64_at, w.keys);
+	plan_msort(w.idx, w.tmp, nkeys, cmp_u64_at, w.keys);
 	{
 		uint32_t n = 0;
 
@@ -474,7 +443,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 		w.idx[i] = i;
 	for (uint32_t i = 0; i < nob; i++)
 		w.tmpk[i] = w.ob[i].id;
-	msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
+	plan_msort(w.idx, w.tmp, nob, cmp_u64_at, w.tmpk);
 	for (uint32_t i = 0; i < nob; i++) {
 		uint32_t r = w.idx[i];
 		uint32_t k = find_key(w.keys, nkeys, pp_key(w.ob[r].id, fl));
@@ -530,7 +499,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 				 w.dur[(out->steps_used - 1) / 2];
 		if (pl->compute_ns > PLAN_MAX_LAYER_NS)
 			pl->compute_ns = PLAN_MAX_LAYER_NS;
-		msort(w.gi, w.tmp, ng, cmp_gather, w.g);
+		plan_msort(w.gi, w.tmp, ng, cmp_gather, w.g);
 		for (uint32_t a = 0; a < ng; ) {
 			uint32_t key = w.g[w.gi[a]].key;
 			uint64_t mx = 0;

@@ -107,14 +107,8 @@ const char *plan_cls_name(unsigned int cls)
 	return cls < __PLAN_CLS_MAX ? names[cls] : "?";
 }
 
-/*
- * Stable bottom-up merge sort of u32 keys with a context: deterministic
- * whatever the libc, no global state.
- */
-typedef int (*cmp_fn)(uint32_t a, uint32_t b, const void *ctx);
-
-static void msort(uint32_t *a, uint32_t *tmp, size_t n, cmp_fn cmp,
-		  const void *ctx)
+void plan_msort(uint32_t *a, uint32_t *tmp, size_t n, plan_cmp_fn cmp,
+		const void *ctx)
 {
 	uint32_t *src = a, *dst = tmp;
 
@@ -367,7 +361,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 	/* Unique ids. */
 	for (uint32_t i = 0; i < no; i++)
 		c->rank[i] = i;
-	msort(c->rank, c->tmp, no, cmp_id, in);
+	plan_msort(c->rank, c->tmp, no, cmp_id, in);
 	for (uint32_t i = 1; i < no; i++) {
 		if (in->objs[c->rank[i]].id == in->objs[c->rank[i - 1]].id) {
 			seterr(err, errlen, "objects %u and %u have the same id %llu",
@@ -441,7 +435,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 	/* Priority rank: accesses per byte, then index. */
 	for (uint32_t i = 0; i < no; i++)
 		c->byrank[i] = i;
-	msort(c->byrank, c->tmp, no, cmp_density, c);
+	plan_msort(c->byrank, c->tmp, no, cmp_density, c);
 	for (uint32_t i = 0; i < no; i++)
 		c->rank[c->byrank[i]] = i;
 	return 0;
@@ -834,7 +828,7 @@ static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
 			/* rank of pair i is rank[base[i].obj] */
 			for (uint32_t i = 0; i < np; i++)
 				idx[i] = base[i].obj;
-			msort(idx, c->tmp, np, cmp_rank, c);
+			plan_msort(idx, c->tmp, np, cmp_rank, c);
 			sum = 0;
 			for (uint32_t i = 0; i < np; i++) {
 				uint32_t o = idx[i];
@@ -928,7 +922,7 @@ static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
 		for (uint32_t i = c->pstart[nx]; i < c->setb[nx]; i++)
 			if (c->mcur[c->pairs[i].obj] != ep_cur)
 				c->cand[ncand++] = c->pairs[i].obj;
-		msort(c->cand, c->tmp, ncand, cmp_prefetch, c);
+		plan_msort(c->cand, c->tmp, ncand, cmp_prefetch, c);
 		for (uint32_t i = 0; i < ncand; i++) {
 			uint32_t o = c->cand[i], b;
 			uint64_t sz = in->objs[o].bytes;
@@ -973,7 +967,7 @@ static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
 		/* Sort indices, then permute in place by cycles. */
 		for (uint32_t i = 0; i < bd->nr_moves; i++)
 			idx[i] = i;
-		msort(idx, c->tmp, bd->nr_moves, cmp_move, &kc);
+		plan_msort(idx, c->tmp, bd->nr_moves, cmp_move, &kc);
 		for (uint32_t i = 0; i < bd->nr_moves; i++) {
 			uint32_t j = i;
 			struct plan_move t = bd->moves[i];
@@ -1082,7 +1076,7 @@ static void make_groups(struct ctx *c, struct plan_schedule *s)
 	/* cls[] is the group key: use the final classes. */
 	for (uint32_t o = 0; o < c->no; o++)
 		c->cls[o] = s->objs[o].cls;
-	msort(m, c->tmp, n, cmp_group, c);
+	plan_msort(m, c->tmp, n, cmp_group, c);
 	uint32_t w = 0;
 
 	for (uint32_t i = 0; i < n; ) {
@@ -1421,7 +1415,7 @@ int plan_first_touch(const struct plan_input *in, const struct plan_params *p,
 	}
 	for (uint32_t i = 0; i < c.no; i++)
 		order[i] = i;
-	msort(order, c.tmp, c.no, cmp_first_touch, &c);
+	plan_msort(order, c.tmp, c.no, cmp_first_touch, &c);
 	for (uint32_t i = 0; i < c.no; i++) {
 		uint32_t o = order[i];
 		uint64_t b = in->objs[o].bytes;

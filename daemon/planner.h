@@ -316,6 +316,15 @@ void plan_free(struct plan_schedule *s);
 /* Time to copy @bytes at @bw bytes/s, ns rounded up (<= PLAN_TIME_INF). */
 uint64_t plan_copy_ns(uint64_t bytes, uint64_t bw);
 
+/*
+ * Stable bottom-up merge sort of the u32 keys @a (scratch @tmp, n
+ * entries) by @cmp with a context: deterministic whatever the libc, no
+ * global state.  Shared by the planner and the profile parser.
+ */
+typedef int (*plan_cmp_fn)(uint32_t a, uint32_t b, const void *ctx);
+void plan_msort(uint32_t *a, uint32_t *tmp, size_t n, plan_cmp_fn cmp,
+		const void *ctx);
+
 /* Is the object short-lived (kind workspace or SENTINEL_OBJ_F_SHORT_LIVED)? */
 static inline int plan_obj_short(const struct plan_object *o)
 {
