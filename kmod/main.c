@@ -11,6 +11,9 @@
 
 #include "sentinel.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static int __init sntl_init(void)
 {
 	int ret;

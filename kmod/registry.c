@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "sentinel.h"
+#include "trace.h"
 
 /* Entries copied from userspace per round, bounded by one page. */
 #define SNTL_CHUNK_OBJS		(PAGE_SIZE / sizeof(struct sentinel_obj))
@@ -258,6 +259,8 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	max = READ_ONCE(sntl_cfg.max_objects_per_session);
 	if (s->nr_objects + count > max) {
 		*err_index = s->nr_objects < max ? max - s->nr_objects : 0;
+		trace_sentinel_limit(s, SNTL_LIMIT_OBJECTS, max,
+				     s->nr_objects + count);
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
@@ -297,6 +300,7 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	atomic64_add(bytes, &sntl_stats.bytes);
 	*err_index = count;
 	/* Under the lock, so that events leave in generation order. */
+	trace_sentinel_objects_added(s, count, bytes, gen);
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen);
 	ret = 0;
 	goto out_unlock;
@@ -378,6 +382,7 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 
 	sntl_account_removed(s, count, bytes);
 	gen = ++s->generation;
+	trace_sentinel_objects_removed(s, count, bytes, gen);
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, count, bytes,
 			      gen);
 	for (o = head; o; o = o->batch_next)
@@ -433,6 +438,7 @@ int sntl_unregister_all(struct sntl_session *s)
 	sntl_free_tree(s, &nr, &bytes);
 	if (nr) {
 		gen = ++s->generation;
+		trace_sentinel_objects_removed(s, nr, bytes, gen);
 		sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, nr,
 				      bytes, gen);
 	}

@@ -23,6 +23,7 @@
 #include <asm/tlbflush.h>
 
 #include "sentinel.h"
+#include "trace.h"
 
 static struct workqueue_struct *sntl_scan_wq;
 
@@ -150,8 +151,10 @@ static void sntl_flush_tlb_local(void *unused)
 	__flush_tlb_all();
 }
 
-static void sntl_account_scan(struct sntl_session *s, u64 pages, u64 ns)
+static void sntl_account_scan(struct sntl_session *s, u32 kind, u64 pages,
+			      u64 young, u64 ns)
 {
+	trace_sentinel_scan_end(s, kind, pages, young, ns);
 	s->scans++;
 	s->scan_pages += pages;
 	s->scan_ns += ns;
@@ -209,6 +212,10 @@ static int sntl_scan_all(struct sntl_session *s, bool record, u64 *pages,
 		if (!record || !touched)
 			continue;
 		if (p->nr_entries >= READ_ONCE(sntl_cfg.profile_max_entries)) {
+			if (!p->truncated)
+				trace_sentinel_limit(s, SNTL_LIMIT_PROFILE_ENTRIES,
+						     p->nr_entries,
+						     p->nr_entries + 1);
 			p->truncated = true;
 			continue;
 		}
@@ -249,6 +256,10 @@ void sntl_prof_departed(struct sntl_session *s, const struct sntl_object *o)
 
 	if (p->state != SENTINEL_PROFILE_STATE_RUNNING)
 		return;
+	if (p->nr_departed >= READ_ONCE(sntl_cfg.profile_max_entries) &&
+	    !p->truncated)
+		trace_sentinel_limit(s, SNTL_LIMIT_PROFILE_ENTRIES,
+				     p->nr_departed, p->nr_departed + 1);
 	if (p->nr_departed >= READ_ONCE(sntl_cfg.profile_max_entries) ||
 	    sntl_grow((void **)&p->departed, &p->cap_departed,
 		      p->nr_departed, sizeof(*p->departed))) {
@@ -300,11 +311,12 @@ static void sntl_prof_step_begin(struct sntl_session *s, u64 step, u64 now)
 		p->first_step = step;
 		p->state = SENTINEL_PROFILE_STATE_RUNNING;
 	}
+	trace_sentinel_scan_begin(s, SNTL_SCAN_STEP);
 	if (sntl_scan_all(s, false, &pages, &young))
 		return;
 	p->scanned_pages += pages;
 	p->scan_ns += ktime_get_ns() - t0;
-	sntl_account_scan(s, pages, ktime_get_ns() - t0);
+	sntl_account_scan(s, SNTL_SCAN_STEP, pages, young, ktime_get_ns() - t0);
 	p->prev_mark_ns = now;
 }
 
@@ -317,12 +329,13 @@ static void sntl_prof_layer_end(struct sntl_session *s,
 	u32 first = p->nr_entries;
 	u64 t0 = ktime_get_ns(), pages, young, ns;
 
+	trace_sentinel_scan_begin(s, SNTL_SCAN_LAYER);
 	if (sntl_scan_all(s, true, &pages, &young))
 		return;
 	ns = ktime_get_ns() - t0;
 	p->scanned_pages += pages;
 	p->scan_ns += ns;
-	sntl_account_scan(s, pages, ns);
+	sntl_account_scan(s, SNTL_SCAN_LAYER, pages, young, ns);
 	if (sntl_grow((void **)&p->layers, &p->cap_layers, p->nr_layers,
 		      sizeof(*p->layers))) {
 		p->nr_entries = first;
@@ -421,6 +434,7 @@ static u64 sntl_prof_finish(struct sntl_session *s)
 	p->state = SENTINEL_PROFILE_STATE_IDLE;
 	if (!b)
 		return 0;
+	trace_sentinel_profile_ready(s, (struct sentinel_profile_hdr *)b->data);
 	sntl_profile_publish(s, b);
 	p->generation++;
 	atomic64_inc(&sntl_stats.profiles);
@@ -437,6 +451,7 @@ static void sntl_steady_scan(struct sntl_session *s)
 	bool thp_young = false;
 	struct sntl_object *o;
 
+	trace_sentinel_scan_begin(s, SNTL_SCAN_STEADY);
 	if (mmap_read_lock_killable(s->mm))
 		return;
 	o = sntl_first_at_or_after(s, st->cursor);
@@ -452,8 +467,11 @@ static void sntl_steady_scan(struct sntl_session *s)
 		};
 		struct rb_node *next;
 
-		if ((end - start) >> PAGE_SHIFT > budget - done)
+		if ((end - start) >> PAGE_SHIFT > budget - done) {
 			lim = start + ((budget - done) << PAGE_SHIFT);
+			trace_sentinel_limit(s, SNTL_LIMIT_SCAN_BUDGET, budget,
+					     done + ((end - start) >> PAGE_SHIFT));
+		}
 		if (sntl_walk_range(s->mm, start, lim, &w))
 			break;
 		done += w.pages;
@@ -479,7 +497,7 @@ static void sntl_steady_scan(struct sntl_session *s)
 	st->scans++;
 	st->last_pages = done;
 	st->max_pages = max(st->max_pages, done);
-	sntl_account_scan(s, done, ns);
+	sntl_account_scan(s, SNTL_SCAN_STEADY, done, young, ns);
 	sntl_nl_scan_event(s, done, young, ns, false);
 }
 

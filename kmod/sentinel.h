@@ -44,6 +44,21 @@ struct sntl_config {
 
 extern struct sntl_config sntl_cfg;
 
+/* Kinds of scan, as the tracepoints name them. */
+enum sntl_scan_kind {
+	SNTL_SCAN_STEP,		/* a profiled step begins: bits cleared */
+	SNTL_SCAN_LAYER,	/* a layer of a profiled step ended */
+	SNTL_SCAN_STEADY,	/* a budgeted steady-mode scan */
+};
+
+/* Limits whose hits the sentinel_limit tracepoint reports. */
+enum sntl_limit {
+	SNTL_LIMIT_SESSIONS,
+	SNTL_LIMIT_OBJECTS,
+	SNTL_LIMIT_PROFILE_ENTRIES,
+	SNTL_LIMIT_SCAN_BUDGET,
+};
+
 /* Module-wide statistics (sysfs stats/). */
 struct sntl_stats {
 	atomic_t sessions;

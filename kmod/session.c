@@ -17,6 +17,7 @@
 #include <linux/string.h>
 
 #include "sentinel.h"
+#include "trace.h"
 
 static LIST_HEAD(sntl_sessions);
 static DEFINE_MUTEX(sntl_sessions_lock);
@@ -71,6 +72,9 @@ struct sntl_session *sntl_session_create(void)
 	if (atomic_read(&sntl_stats.sessions) >=
 	    READ_ONCE(sntl_cfg.max_sessions)) {
 		mutex_unlock(&sntl_sessions_lock);
+		trace_sentinel_limit(NULL, SNTL_LIMIT_SESSIONS,
+				     READ_ONCE(sntl_cfg.max_sessions),
+				     atomic_read(&sntl_stats.sessions) + 1);
 		kfree(s);
 		return ERR_PTR(-EMFILE);
 	}
@@ -83,6 +87,7 @@ struct sntl_session *sntl_session_create(void)
 	atomic64_inc(&sntl_stats.sessions_total);
 	mutex_unlock(&sntl_sessions_lock);
 
+	trace_sentinel_session_open(s);
 	sntl_nl_session_event(SENTINEL_EVT_SESSION_OPEN, s);
 	return s;
 }
@@ -122,6 +127,7 @@ void sntl_session_release(struct sntl_session *s)
 	mutex_unlock(&sntl_sessions_lock);
 
 	sntl_registry_free_all(s);
+	trace_sentinel_session_close(s);
 	sntl_nl_session_event(SENTINEL_EVT_SESSION_CLOSE, s);
 	sntl_session_put(s);
 }
@@ -241,6 +247,7 @@ int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
 		*seq = ++p->marks;
 		p->last_type = m->type;
 		p->last_mark_ns = *now;
+		trace_sentinel_mark(s, m, p->step, *seq, *now);
 	}
 	spin_unlock(&s->mark_lock);
 
