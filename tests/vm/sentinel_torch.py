@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""PyTorch under Sentinel: torchvision's resnet18 and an MLP, 3 training
+"""PyTorch under Sentinel: torchvision's resnet18 and an MLP, 5 training
 steps each, run twice at the same time (2 vCPUs): once plainly and once
-under LD_PRELOAD=libsentinel-preload.so with sentinel.torch attached.  The
-losses must be bitwise identical; the Sentinel run checks what the module
-saw: objects of the right kinds covering every parameter, gradient and
-optimizer-state storage, weights with their layer and resident pages,
-marks and steps in the session's statistics, and, once the module has the
-profiler (SENTINEL_FEAT_PROFILE in <linux/sentinel.h>), a profile in which
-the weight layers touch their weights.  Prints TAP.
+under LD_PRELOAD=libsentinel-preload.so with sentinel.torch attached, with
+sentineld running the sentinel policy at a fast budget of 20% of the
+session's footprint when the module is loaded.  The losses must be
+bitwise identical; the Sentinel run checks what the module saw: objects
+of the right kinds covering every parameter, gradient and optimizer-state
+storage, weights with their layer and resident pages, marks and steps in
+the session's statistics, and, once the module has the profiler
+(SENTINEL_FEAT_PROFILE in <linux/sentinel.h>), a profile in which the
+weight layers touch their weights; and what the daemon did: it planned
+the session from resnet18's profile and migrated its objects.  The
+profile summary (sentinelctl profile) is printed as TAP comments.
 
   sentinel_torch [--models resnet18,mlp] [--require-session]
   sentinel_torch --worker plain|sentinel --models ...    (one run, JSON)
@@ -44,7 +48,8 @@ def tree():
 
 TOP, BUILD = tree()
 PY = "/usr/bin/python3"
-STEPS = 3
+STEPS = 5
+DAEMON_ENV = "SENTINEL_TEST_DAEMON_SOCKET"
 
 
 # ---------------------------------------------------------------- worker
@@ -255,6 +260,63 @@ def check_profile(prof, tracker, session, model, checks, name):
                    % (name, kinds_ok, total)))
 
 
+def daemon_request(sock, req):
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(sock)
+    s.sendall(req.encode() + b"\n")
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    s.close()
+    return out.decode()
+
+
+def check_daemon(session, prof, result, checks, name):
+    """While the session is open: the module's profile as sentinelctl
+    shows it, and the daemon's plan and migrations for this session."""
+    sid = session.stats()["session_id"]
+    ctl = os.path.join(BUILD, "daemon", "sentinelctl")
+    p = subprocess.run([ctl, "profile", str(sid)], capture_output=True,
+                       text=True, timeout=120)
+    result["info"][name + "_profile"] = (p.stdout + p.stderr).splitlines()
+    checks.append((p.returncode == 0 and ("session %d, profile" % sid) in p.stdout,
+                   "%s: sentinelctl profile %d shows the session's profile (exit %d)"
+                   % (name, sid, p.returncode)))
+    try:
+        st = json.loads(daemon_request(os.environ[DAEMON_ENV], "stats"))
+    except (OSError, ValueError) as e:
+        checks.append((False, "%s: the daemon answers its control socket (%s)"
+                       % (name, e)))
+        return
+    ms = [m for m in st.get("migration_sessions", []) if m.get("id") == sid]
+    if not ms:
+        checks.append((False, "%s: the daemon follows session %d" % (name, sid)))
+        return
+    m = ms[0]
+    up = m["total"]["promoted_bytes"] + m["current"]["promoted_bytes"]
+    down = m["total"]["demoted_bytes"] + m["current"]["demoted_bytes"]
+    failed = m["total"]["failed_pages"] + m["current"]["failed_pages"]
+    result["info"][name + "_daemon"] = {
+        k: m[k] for k in ("planned", "placed", "placed_at_step", "budget",
+                          "interval", "plan_moves", "plan_flags", "steps",
+                          "batches", "peak_fast_bytes")}
+    result["info"][name + "_daemon"].update(
+        promoted_bytes=up, demoted_bytes=down, failed_pages=failed)
+    checks.append((m["planned"] and m["placed"] and not m["denied"],
+                   "%s: the daemon planned session %d from its profile and "
+                   "placed it (at step %d, budget %d B, interval %d)"
+                   % (name, sid, m["placed_at_step"], m["budget"], m["interval"])))
+    checks.append((up > 0 and down > 0 and m["batches"] > 0,
+                   "%s: the daemon migrated objects: %d B promoted, %d B demoted "
+                   "in %d batches (%d pages failed)" % (name, up, down, m["batches"],
+                                                        failed)))
+
+
 def sentinel_torch_tensor():
     import torch
     return torch.Tensor
@@ -315,6 +377,8 @@ def worker(mode, names):
                                 else "not set by the module")))
             else:
                 check_profile(prof, tracker, session, model, checks, name)
+            if os.environ.get(DAEMON_ENV) and name == "resnet18":
+                check_daemon(session, prof, result, checks, name)
         result["info"][name] = dict(tracker.counters)
         tracker.detach()
         total_marks += tracker.counters["marks"]
@@ -349,7 +413,7 @@ def worker(mode, names):
 
 # ---------------------------------------------------------------- driver
 
-def spawn(mode, models):
+def spawn(mode, models, daemon_sock=None):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.join(TOP, "python") + \
         (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -357,8 +421,14 @@ def spawn(mode, models):
     env["PYTHONHASHSEED"] = "0"
     env["OMP_NUM_THREADS"] = "1"
     env.pop("LD_PRELOAD", None)
+    env.pop(DAEMON_ENV, None)
+    if mode == "sentinel" and daemon_sock:
+        env[DAEMON_ENV] = daemon_sock
     if mode == "sentinel":
         env["LD_PRELOAD"] = os.path.join(BUILD, "lib", "libsentinel-preload.so")
+        # Activations of these small models are tens of KiB: route them
+        # to the allocator too, so that they are objects of their own.
+        env.setdefault("SENTINEL_PRELOAD_THRESHOLD", "32K")
     return subprocess.Popen([PY, os.path.abspath(__file__), "--worker", mode,
                              "--models", ",".join(models)],
                             env=env, stdout=subprocess.PIPE,
@@ -371,6 +441,31 @@ def collect(proc):
         if line.startswith("RESULT "):
             return json.loads(line[7:]), err
     return None, err
+
+
+def start_daemon():
+    """sentineld on the sentinel policy, 20% budget; (proc, socket, log)."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="sdtorch-")
+    sock, log = os.path.join(d, "ctl.sock"), os.path.join(d, "log")
+    conf = os.path.join(d, "sentineld.conf")
+    with open(conf, "w") as f:
+        f.write("control_socket = %s\npolicy = sentinel\nfast_nodes = 0\n"
+                "slow_nodes = 1\nfast_budget = 20%%\nlog_level = info\n" % sock)
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    logf = open(log, "w")
+    proc = subprocess.Popen([os.path.join(BUILD, "daemon", "sentineld"),
+                             "--foreground", "--log=stderr", "--config", conf],
+                            stdout=logf, stderr=logf, env=env)
+    logf.close()
+    for _ in range(200):
+        try:
+            daemon_request(sock, "ping")
+            return proc, sock, log
+        except OSError:
+            time.sleep(0.05)
+    return proc, None, log
 
 
 def driver(models, require_session):
@@ -388,7 +483,11 @@ def driver(models, require_session):
         print("%sok %d - %s" % ("" if ok else "not ", n, desc))
 
     t0 = time.time()
-    procs = {m: spawn(m, models) for m in ("plain", "sentinel")}
+    daemon = sock = dlog = None
+    if require_session and os.path.exists("/sys/devices/system/node/node1"):
+        daemon, sock, dlog = start_daemon()
+        tap(sock is not None, "sentineld started on the sentinel policy")
+    procs = {m: spawn(m, models, sock) for m in ("plain", "sentinel")}
     res = {}
     for mode, p in procs.items():
         r, err = collect(p)
@@ -398,13 +497,19 @@ def driver(models, require_session):
                 print("#   " + line)
         res[mode] = r
     print("# both runs took %.0f s" % (time.time() - t0))
+    if daemon:
+        daemon.terminate()
+        tap(daemon.wait(timeout=60) == 0, "sentineld stopped cleanly on SIGTERM")
     plain, sent = res["plain"], res["sentinel"]
     tap(plain is not None, "plain run completed")
     tap(sent is not None, "run under the interposer and sentinel.torch completed")
     if plain is None or sent is None:
         print("1..%d" % n)
         return 1
+    prof_lines = sent["info"].pop("resnet18_profile", None)
     print("# sentinel run: %s" % json.dumps(sent["info"], sort_keys=True))
+    for line in prof_lines or []:
+        print("# profile: " + line)
     tap(sent["info"]["preload"], "the interposer was active in the sentinel run")
     if require_session:
         tap(sent["info"]["session"], "the sentinel run had a session with the module")
@@ -421,6 +526,10 @@ def driver(models, require_session):
             (name, STEPS))
     for ok, desc in sent["checks"]:
         tap(ok, desc)
+    if daemon and failed and dlog:
+        with open(dlog) as f:
+            for line in f.readlines()[-60:]:
+                print("# sentineld: " + line.rstrip())
     print("1..%d" % n)
     return 1 if failed else 0
 
