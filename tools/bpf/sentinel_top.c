@@ -870,7 +870,8 @@ static void screen(void)
 		a = s->have_last ? &s->last : &s->cur;
 		printf("%7" PRIu64 " %7d %-15s %6" PRIu64 " %8" PRIu64 " %10s %10s %10s %6" PRIu64
 		       " %8" PRIu64 " %7" PRIu64 " %8.2f%s\n",
-		       s->id, s->tgid, s->comm[0] ? s->comm : "?", s->cur.step, s->objects,
+		       s->id, s->tgid, s->comm[0] ? s->comm : "?",
+		       s->cur.started ? s->cur.step : a->step, s->objects,
 		       human(s->bytes, b1, sizeof(b1)),
 		       human(a->promoted * (uint64_t)page_size, b2, sizeof(b2)),
 		       human(a->demoted * (uint64_t)page_size, b3, sizeof(b3)), a->scans,

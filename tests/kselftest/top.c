@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sentinel-top in the VM: a small layered "training" on libsentinel
+ * objects runs under sentineld with the sentinel policy while
+ * `sentinel-top --json --pid <trainer> --steps N` records every step.
+ * Each step ends quiescent (the daemon has no migration left to do
+ * before the next step begins), and the trainer then reads the daemon's
+ * own accounting of the step from its control socket.  Checked:
+ *
+ * - one record per step, in order, for the trainer's session;
+ * - per step, promoted and demoted bytes equal the daemon's, to the page;
+ * - per step, the pages attributed node to node add up to what the
+ *   kernel's mm_migrate_pages reported for the trainer;
+ * - the daemon did migrate both ways (so that the equalities say
+ *   something);
+ * - the scans and scanned pages of all records equal the growth of the
+ *   module's statistics (stats/scans, stats/scan_pages) over the run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+
+#include "sentinel.h"		/* libsentinel */
+
+#define SENTINELD	DMN_BIN "/sentineld"
+#define NL		8		/* layers */
+#define OBJ		(32 * 1024)	/* bytes per object */
+#define NDBL		(OBJ / 8)
+#define STEPS		8
+
+struct daemon_step {
+	long long step, promoted, demoted;
+};
+
+static char ctl_path[96];
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long long sysfs_stat(const char *name)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/sentinel/stats/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+static int sysfs_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* One request to the daemon's control socket; the reply, to be freed. */
+static char *ctl(const char *req)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 1 << 16;
+	char *buf;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	if (buf && !len) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* The number after "key": from @from on (NULL, -1 when absent). */
+static long long num_after(const char *from, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	if (!from)
+		return -1;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(from, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	if (!strncmp(p, "true", 4))
+		return 1;
+	if (!strncmp(p, "false", 5))
+		return 0;
+	return strtoll(p, NULL, 10);
+}
+
+static const char *first_session(const char *s)
+{
+	return s ? strstr(s, "\"migration_sessions\":[{") : NULL;
+}
+
+/* ---- the trainer (a child process) ---- */
+
+static double *obj(enum sntl_kind kind)
+{
+	double *p = sntl_alloc(OBJ, kind, SNTL_LIFE_PERSISTENT);
+
+	if (p)
+		for (size_t k = 0; k < NDBL; k++)
+			p[k] = (double)((k * 5 + (size_t)kind) % 11) / 11.0;
+	return p;
+}
+
+static void layer(uint32_t id, enum sntl_dir dir, double *x, double *y, double *z)
+{
+	sntl_layer_begin(id, dir);
+	for (int r = 0; r < 4; r++)
+		for (size_t k = 0; k < NDBL; k++)
+			z[k] = 0.5 * z[k] + 0.25 * x[k] + 0.125 * y[k];
+	sleep_ms(10);
+	sntl_layer_end(id, dir);
+}
+
+/*
+ * Wait until the daemon has seen step @step and its migration work has
+ * stopped changing: no work item finished for 400 ms.
+ */
+static void quiesce(long long step)
+{
+	long long items = -2, steps;
+	int stable = 0;
+
+	sleep_ms(100);
+	for (int t = 0; t < 400 && stable < 8; t++) {
+		char *st = ctl("stats");
+		const char *s = first_session(st);
+		long long it = num_after(s, "work_items");
+
+		steps = num_after(s, "steps");
+		if (it == items && steps >= step)
+			stable++;
+		else
+			stable = 0;
+		items = it;
+		free(st);
+		sleep_ms(50);
+	}
+}
+
+static void train(int go_fd, int out_fd)
+{
+	double *w[NL], *a[NL + 1], *g[NL], *o[NL];
+	char c;
+
+	if (read(go_fd, &c, 1) != 1 || sntl_open(NULL))
+		_exit(2);
+	for (int i = 0; i < NL; i++)
+		if (!(w[i] = obj(SNTL_KIND_WEIGHT)) || !(g[i] = obj(SNTL_KIND_GRADIENT)) ||
+		    !(o[i] = obj(SNTL_KIND_OPTIMIZER)))
+			_exit(3);
+	for (int i = 0; i <= NL; i++)
+		if (!(a[i] = obj(SNTL_KIND_ACTIVATION)))
+			_exit(3);
+	for (long long s = 1; s <= STEPS; s++) {
+		struct daemon_step d = { .step = -1 };
+		char *st;
+		const char *cur;
+
+		if (s == 3) {
+			/* the plan, so that the later steps migrate */
+			for (int t = 0; t < 200; t++) {
+				char *p = ctl("stats");
+				bool planned = num_after(first_session(p), "planned") == 1;
+
+				free(p);
+				if (planned)
+					break;
+				sleep_ms(50);
+			}
+		}
+		sntl_step_begin((uint64_t)s);
+		for (int i = 0; i < NL; i++)
+			layer((uint32_t)i, SNTL_DIR_FORWARD, w[i], a[i], a[i + 1]);
+		for (int i = NL - 1; i >= 0; i--)
+			layer((uint32_t)i, SNTL_DIR_BACKWARD, w[i], a[i], g[i]);
+		for (int i = 0; i < NL; i++)
+			layer((uint32_t)i, SNTL_DIR_OPTIMIZER, g[i], o[i], w[i]);
+		sntl_step_end((uint64_t)s);
+		quiesce(s);
+		st = ctl("stats");
+		cur = first_session(st);
+		cur = cur ? strstr(cur, "\"current\":{") : NULL;
+		d.step = num_after(cur, "step");
+		d.promoted = num_after(cur, "promoted_bytes");
+		d.demoted = num_after(cur, "demoted_bytes");
+		free(st);
+		if (write(out_fd, &d, sizeof(d)) != sizeof(d))
+			_exit(4);
+	}
+	sntl_close();
+	_exit(0);
+}
+
+/* ---- helpers of the parent ---- */
+
+static pid_t start_daemon(const char *dir, uint64_t budget)
+{
+	char conf[160], log[160], text[512];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "%s/sentineld.conf", dir);
+	snprintf(log, sizeof(log), "%s/sentineld.log", dir);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/ctl.sock", dir);
+	snprintf(text, sizeof(text),
+		 "control_socket = %s\nlog_level = info\npolicy = sentinel\n"
+		 "fast_nodes = 0\nslow_nodes = 1\nfast_budget = %llu\nverify = off\n",
+		 ctl_path, (unsigned long long)budget);
+	f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		unsetenv("NOTIFY_SOCKET");
+		execl(SENTINELD, "sentineld", "--foreground", "--log=stderr", "--config",
+		      conf, (char *)NULL);
+		_exit(127);
+	}
+	for (int t = 0; t < 200; t++) {
+		char *s = ctl("ping");
+
+		if (s) {
+			free(s);
+			return pid;
+		}
+		sleep_ms(50);
+	}
+	return pid;
+}
+
+/* sentinel-top on @trainer, stdout to @json; returns once it attached. */
+static pid_t start_top(pid_t trainer, const char *json)
+{
+	char pidarg[16], steps[16], line[256];
+	int err[2];
+	pid_t pid;
+	FILE *f;
+
+	if (pipe(err))
+		return -1;
+	snprintf(pidarg, sizeof(pidarg), "%d", trainer);
+	snprintf(steps, sizeof(steps), "%d", STEPS);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(json, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(err[1], 2);
+		close(err[0]);
+		execl(TOP_BIN, "sentinel-top", "--json", "--pid", pidarg, "--steps", steps,
+		      "--duration", "400", (char *)NULL);
+		_exit(127);
+	}
+	close(err[1]);
+	f = fdopen(err[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		fprintf(stderr, "# %s", line);
+		if (strstr(line, "attached")) {
+			/* keep draining its stderr in the background */
+			if (fork() == 0) {
+				while (fgets(line, sizeof(line), f))
+					fprintf(stderr, "# %s", line);
+				_exit(0);
+			}
+			fclose(f);
+			return pid;
+		}
+	}
+	if (f)
+		fclose(f);
+	return -1;
+}
+
+static bool wait_exit(pid_t pid, int secs, int *status)
+{
+	for (int t = 0; t < secs * 20; t++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		sleep_ms(50);
+	}
+	return false;
+}
+
+static void show_log(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f) && n++ < 200)
+		fprintf(stderr, "# log: %s", line);
+	if (f)
+		fclose(f);
+}
+
+FIXTURE(top) {
+	char dir[64];
+	pid_t daemon;
+};
+
+FIXTURE_SETUP(top)
+{
+	self->daemon = -1;
+	if (access("/dev/sentinel", F_OK) ||
+	    access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "needs the module and two NUMA nodes");
+	ASSERT_EQ(0, sysfs_write("profile_warmup_steps", "1"));
+	ASSERT_EQ(0, sysfs_write("profile_steps", "1"));
+	ASSERT_EQ(0, sysfs_write("auto_profile", "1"));
+	ASSERT_EQ(0, sysfs_write("steady_scan_interval", "1"));
+	snprintf(self->dir, sizeof(self->dir), "/tmp/sdtop-%d", getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0755));
+	/* a fast budget of 20% of the footprint */
+	self->daemon = start_daemon(self->dir, (uint64_t)(4 * NL + 1) * OBJ / 5);
+	ASSERT_LT(0, self->daemon);
+}
+
+FIXTURE_TEARDOWN(top)
+{
+	if (self->daemon > 0) {
+		kill(self->daemon, SIGTERM);
+		waitpid(self->daemon, NULL, 0);
+	}
+}
+
+TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
+{
+	struct daemon_step d[STEPS + 1];
+	long long scans0, pages0, scans = 0, pages = 0;
+	long long sum_prom = 0, sum_dem = 0;
+	int go[2], res[2], st, n = 0;
+	char json[128], line[65536], log[160];
+	pid_t trainer, top;
+	FILE *f;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	trainer = fork();
+	ASSERT_LE(0, trainer);
+	if (trainer == 0) {
+		close(go[1]);
+		close(res[0]);
+		train(go[0], res[1]);
+	}
+	close(go[0]);
+	close(res[1]);
+	snprintf(json, sizeof(json), "%s/top.json", self->dir);
+	snprintf(log, sizeof(log), "%s/sentineld.log", self->dir);
+	top = start_top(trainer, json);
+	ASSERT_LT(0, top) {
+		kill(trainer, SIGKILL);
+	}
+	scans0 = sysfs_stat("scans");
+	pages0 = sysfs_stat("scan_pages");
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	for (int s = 1; s <= STEPS; s++)
+		ASSERT_EQ(sizeof(d[s]), read(res[0], &d[s], sizeof(d[s])));
+	ASSERT_TRUE(wait_exit(trainer, 60, &st));
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_TRUE(wait_exit(top, 60, &st)) {
+		kill(top, SIGKILL);
+		waitpid(top, NULL, 0);
+	}
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	scans0 = sysfs_stat("scans") - scans0;
+	pages0 = sysfs_stat("scan_pages") - pages0;
+
+	f = fopen(json, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		long long step = num_after(line, "step");
+		long long prom = num_after(line, "promoted_bytes");
+		long long dem = num_after(line, "demoted_bytes");
+		long long pp = num_after(line, "promoted_pages");
+		long long dp = num_after(line, "demoted_pages");
+		long long op = num_after(line, "other_pages");
+		long long up = num_after(line, "unknown_pages");
+		long long mp = num_after(line, "migrated_pages");
+
+		n++;
+		TH_LOG("step %lld: top promoted %lld demoted %lld (kernel %lld pages), daemon %lld/%lld",
+		       step, prom, dem, mp, n <= STEPS ? d[n].promoted : -1,
+		       n <= STEPS ? d[n].demoted : -1);
+		if (n > STEPS)
+			continue;
+		EXPECT_EQ(n, step);
+		EXPECT_EQ(trainer, num_after(line, "pid"));
+		EXPECT_EQ(d[n].step, step);
+		if ((d[n].promoted > prom || d[n].demoted > dem) &&
+		    mp * 4096 == prom + dem)
+			TH_LOG("step %lld: the daemon counts %lld B more than the kernel migrated "
+			       "for pid %d (pages already on the target node, which move_pages(2) "
+			       "reports with that node as their status?)", step,
+			       d[n].promoted + d[n].demoted - prom - dem, trainer);
+		EXPECT_EQ(d[n].promoted, prom);
+		EXPECT_EQ(d[n].demoted, dem);
+		EXPECT_EQ(mp, pp + dp + op + up);
+		EXPECT_EQ(0, up);
+		sum_prom += prom;
+		sum_dem += dem;
+		scans += num_after(line, "scans");
+		pages += num_after(line, "scan_pages");
+	}
+	fclose(f);
+	EXPECT_EQ(STEPS, n);
+	EXPECT_LT(0, sum_prom);
+	EXPECT_LT(0, sum_dem);
+	EXPECT_LT(0, scans);
+	EXPECT_EQ(scans0, scans);
+	EXPECT_EQ(pages0, pages);
+	TH_LOG("%d records; promoted %lld demoted %lld B; scans %lld (module %lld), pages %lld (module %lld)",
+	       n, sum_prom, sum_dem, scans, scans0, pages, pages0);
+	if (_metadata->exit_code)
+		show_log(log);
+}
+
+TEST_HARNESS_MAIN
