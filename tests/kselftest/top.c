@@ -3,8 +3,8 @@
  * sentinel-top in the VM: a small layered "training" on libsentinel
  * objects runs under sentineld with the sentinel policy while
  * `sentinel-top --json --pid <trainer> --steps N` records every step.
- * Each step ends quiescent (the daemon has no migration left to do
- * before the next step begins), and the trainer then reads the daemon's
+ * Each step ends quiescent (for a second, the daemon finishes no work
+ * and the kernel migrates no page), and the trainer then reads the daemon's
  * own accounting of the step from its control socket.  Checked:
  *
  * - one record per step, in order, for the trainer's session;
@@ -180,27 +180,46 @@ static void layer(uint32_t id, enum sntl_dir dir, double *x, double *y, double *
 	sntl_layer_end(id, dir);
 }
 
+/* pgmigrate_success of /proc/vmstat: pages the kernel migrated so far. */
+static long long vm_migrated(void)
+{
+	char line[128];
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "pgmigrate_success %lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 /*
- * Wait until the daemon has seen step @step and its migration work has
- * stopped changing: no work item finished for 400 ms.
+ * Wait until the daemon has seen step @step and nothing moves any more:
+ * for one second, no work item of the daemon finished, its accounting of
+ * the current step did not change and the kernel migrated no page.
  */
 static void quiesce(long long step)
 {
-	long long items = -2, steps;
+	long long prev[5] = { -2, -2, -2, -2, -2 };
 	int stable = 0;
 
-	sleep_ms(100);
-	for (int t = 0; t < 400 && stable < 8; t++) {
+	sleep_ms(200);
+	for (int t = 0; t < 400 && stable < 20; t++) {
 		char *st = ctl("stats");
 		const char *s = first_session(st);
-		long long it = num_after(s, "work_items");
+		const char *cur = s ? strstr(s, "\"current\":{") : NULL;
+		long long now[5] = {
+			num_after(s, "work_items"), num_after(cur, "promoted_bytes"),
+			num_after(cur, "demoted_bytes"), num_after(cur, "late"), vm_migrated(),
+		};
 
-		steps = num_after(s, "steps");
-		if (it == items && steps >= step)
+		if (!memcmp(now, prev, sizeof(now)) && num_after(s, "steps") >= step)
 			stable++;
 		else
 			stable = 0;
-		items = it;
+		memcpy(prev, now, sizeof(now));
 		free(st);
 		sleep_ms(50);
 	}
