@@ -7,8 +7,14 @@
  *
  *  - Long-lived objects (step-lived and persistent ones, and short-lived
  *    ones too large for the region) get pages of their own: one anonymous
- *    mapping each, registered with the module as one object, unmapped on
- *    free.
+ *    mapping each, registered with the module as one object.  On free the
+ *    mapping goes to a small cache, from which the next allocation of the
+ *    same page count and birth node takes it with its pages still
+ *    present: a training step allocates the same sizes again and again,
+ *    and a fresh mapping costs a page fault and a page clearing per page.
+ *    The cache holds at most MCACHE_SLOTS mappings and MCACHE_BYTES (or
+ *    SENTINEL_ALLOC_CACHE bytes); what is not reused within two step
+ *    begins is unmapped, and sntl_trim() empties it.
  *
  *  - Small short-lived objects are packed into the short-lived region: a
  *    range of address space reserved once and made usable in segments,
@@ -32,6 +38,7 @@
  * mmap and munmap of long-lived objects run outside it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -47,6 +54,9 @@
 #define REGION_ALIGN	(2UL << 20)			/* THP-friendly */
 #define RETAIN_CHUNKS	4	/* free chunks kept resident for reuse */
 #define NO_CHUNK	UINT32_MAX
+
+#define MCACHE_SLOTS	64
+#define MCACHE_BYTES	(64UL << 20)	/* default limit of the mapping cache */
 
 #define PENDING_MAX	1024
 #define REC_SLAB	(64 * 1024)
@@ -128,6 +138,18 @@ static struct {
 	struct chunk ch[REGION_CHUNKS];
 	struct rec *seg[REGION_SEGS];
 
+	/* freed own-page mappings kept for reuse, oldest first */
+	struct mcache {
+		void *addr;
+		size_t len;
+		int32_t node;		/* birth node (mbind), -1: none */
+		uint64_t step;		/* step serial when cached */
+	} mc[MCACHE_SLOTS];
+	uint32_t nmc;
+	size_t mc_bytes, mc_limit;
+	bool mc_init;
+	uint64_t step_serial;
+
 	/* pending module traffic */
 	struct rec *preg[PENDING_MAX];
 	uint32_t npreg;
@@ -163,7 +185,8 @@ static void update_peaks(void)
 {
 	struct sntl_alloc_stats *s = &A.st;
 
-	s->mapped_bytes = s->long_mapped_bytes + (uint64_t)A.nused * CHUNK_SIZE;
+	s->mapped_bytes = s->long_mapped_bytes + (uint64_t)A.nused * CHUNK_SIZE +
+			  A.mc_bytes;
 	s->short_chunks_used = A.nused;
 	s->short_chunks_cached = A.ncached;
 	s->short_chunks_released = A.nreleased;
@@ -219,10 +242,93 @@ static uint64_t assign_oid(uint64_t lid)
 	return oid;
 }
 
+/* ---- the mapping cache (sntl_lock held) ---- */
+
+struct mc_victims {
+	struct mcache v[MCACHE_SLOTS + 1];
+	uint32_t n;
+};
+
+static void mc_setup(void)
+{
+	const char *e;
+
+	if (A.mc_init)
+		return;
+	A.mc_init = true;
+	A.mc_limit = MCACHE_BYTES;
+	e = getenv("SENTINEL_ALLOC_CACHE");
+	if (e && *e >= '0' && *e <= '9') {
+		char *end;
+		unsigned long long n = strtoull(e, &end, 10);
+		const char *units = "KMG", *u = *end ? strchr(units, *end & ~0x20) : NULL;
+
+		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1))))
+			A.mc_limit = (size_t)n << (10 * (u - units + 1));
+		else if (!*end && n <= SIZE_MAX)
+			A.mc_limit = (size_t)n;
+	}
+}
+
+static void mc_remove(uint32_t i, struct mc_victims *out)
+{
+	if (out)
+		out->v[out->n++] = A.mc[i];
+	A.mc_bytes -= A.mc[i].len;
+	memmove(&A.mc[i], &A.mc[i + 1], (A.nmc - i - 1) * sizeof(A.mc[0]));
+	A.nmc--;
+}
+
+/* Keep a freed mapping; what no longer fits goes to @out to be unmapped. */
+static void mc_put(void *addr, size_t len, int32_t node, struct mc_victims *out)
+{
+	mc_setup();
+	if (len > A.mc_limit) {
+		out->v[out->n++] = (struct mcache){ addr, len, node, 0 };
+		return;
+	}
+	while (A.nmc && (A.nmc == MCACHE_SLOTS || A.mc_bytes + len > A.mc_limit))
+		mc_remove(0, out);
+	A.mc[A.nmc++] = (struct mcache){ addr, len, node, A.step_serial };
+	A.mc_bytes += len;
+}
+
+/* A cached mapping of exactly @len bytes born on @node, or NULL. */
+static void *mc_take(size_t len, size_t align, int32_t node)
+{
+	for (uint32_t i = A.nmc; i-- > 0;) {
+		struct mcache *m = &A.mc[i];
+
+		if (m->len == len && m->node == node &&
+		    !((uintptr_t)m->addr & (align - 1))) {
+			void *p = m->addr;
+
+			mc_remove(i, NULL);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void mc_unmap(const struct mc_victims *v)
+{
+	for (uint32_t i = 0; i < v->n; i++)
+		munmap(v->v[i].addr, v->v[i].len);
+}
+
+/* Mappings not reused since the step before last. */
+static void mc_age(struct mc_victims *out)
+{
+	while (A.nmc && A.mc[0].step + 2 <= A.step_serial)
+		mc_remove(0, out);
+}
+
 void sntl__alloc_step(bool begin)
 {
-	if (begin)
+	if (begin) {
 		memset(A.idx[0], 0, sizeof(A.idx[0]));
+		A.step_serial++;
+	}
 	A.in_step = begin;
 }
 
@@ -698,17 +804,30 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 			unsigned int life, bool have_lid, uint64_t lid)
 {
 	size_t len = SNTL_ALIGN_UP(size ? size : 1, sntl_page_size);
+	struct mc_victims old;
+	bool planned, reused;
 	struct rec *r;
 	void *p;
-	int node;
+	int node = -1;
 
-	p = map_pages(len, align);
+	old.n = 0;
+	pthread_mutex_lock(&sntl_lock);
+	if (!have_lid)
+		lid = next_lid(kind, life, size);
+	planned = sntl__placement_locked(lid, &node);
+	mc_setup();
+	mc_age(&old);
+	p = mc_take(len, align > sntl_page_size ? align : sntl_page_size,
+		    planned ? node : -1);
+	reused = p != NULL;
+	pthread_mutex_unlock(&sntl_lock);
+	mc_unmap(&old);
+	if (!p)
+		p = map_pages(len, align);
 	if (!p)
 		return NULL;
 
 	pthread_mutex_lock(&sntl_lock);
-	if (!have_lid)
-		lid = next_lid(kind, life, size);
 	r = rec_get();
 	if (!r)
 		goto fail;
@@ -721,15 +840,17 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	r->life = (uint8_t)life;
 	r->oflags = life == SNTL_LIFE_SHORT ? SENTINEL_OBJ_F_SHORT_LIVED : 0;
 	r->layer = atomic_load_explicit(&sntl_cur_layer, memory_order_relaxed);
-	r->node = -1;
+	r->node = reused && planned ? node : -1;
 	if (sntl_hmap_put(&A.by_oid, r->oid, (uintptr_t)r))
 		goto fail_rec;
 	if (sntl_hmap_put(&A.by_addr, (uintptr_t)p, (uintptr_t)r)) {
 		sntl_hmap_del(&A.by_oid, r->oid);
 		goto fail_rec;
 	}
-	/* Placement at birth: before the first touch. */
-	if (sntl__placement_locked(lid, &node)) {
+	/* Placement at birth: before the first touch (a reused mapping has it). */
+	if (reused && planned) {
+		A.st.placed++;
+	} else if (planned) {
 		if (sntl__bind(p, len, node)) {
 			A.st.placement_failures++;
 		} else {
@@ -816,15 +937,15 @@ void *sntl_alloc(size_t size, enum sntl_kind kind, enum sntl_life life)
 
 int sntl_free(void *ptr)
 {
+	struct mc_victims old;
 	struct rec *r;
 	struct shdr *h;
-	void *unmap = NULL;
-	size_t unmap_len = 0;
 	uint64_t v;
 	int ret = 0;
 
 	if (!ptr)
 		return 0;
+	old.n = 0;
 	if (in_alloc)
 		return SNTL_EINVAL;
 	sntl__init();
@@ -849,8 +970,8 @@ int sntl_free(void *ptr)
 		A.st.requested_bytes -= r->size;
 		A.st.frees++;
 		A.st.live_objects--;
-		unmap = r->addr;
-		unmap_len = r->maplen;
+		mc_age(&old);
+		mc_put(r->addr, r->maplen, r->node, &old);
 		rec_put(r);
 		if (sync_mode())
 			sntl__flush_locked();
@@ -861,8 +982,7 @@ int sntl_free(void *ptr)
 		update_peaks();
 	pthread_mutex_unlock(&sntl_lock);
 
-	if (unmap)
-		munmap(unmap, unmap_len);
+	mc_unmap(&old);
 	return ret;
 }
 
@@ -957,10 +1077,14 @@ int sntl_alloc_stats(struct sntl_alloc_stats *out)
 
 int sntl_trim(void)
 {
+	struct mc_victims old;
 	uint32_t c;
 
 	sntl__init();
+	old.n = 0;
 	pthread_mutex_lock(&sntl_lock);
+	while (A.nmc)
+		mc_remove(0, &old);
 	while ((c = chunk_pop(&A.cached_head)) != NO_CHUNK) {
 		A.ncached--;
 		madvise(chunk_addr(c), CHUNK_SIZE, MADV_DONTNEED);
@@ -978,5 +1102,6 @@ int sntl_trim(void)
 	}
 	update_peaks();
 	pthread_mutex_unlock(&sntl_lock);
+	mc_unmap(&old);
 	return 0;
 }

@@ -310,13 +310,38 @@ static void test_reuse_and_release(void)
 		res += resident_pages((void *)((uintptr_t)big[i] & ~(page - 1)), page);
 	ok(res == 0, "after trim no freed region page is resident (%d)", res);
 
-	/* Long-lived objects are unmapped on free. */
+	/*
+	 * A freed long-lived object's mapping is kept for the next object of
+	 * the same page count, pages present; sntl_trim() unmaps it.
+	 */
 	l = sntl_alloc(8 << 20, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
 	memset(l, 3, 8 << 20);
 	ok(resident_pages(l, 8 << 20) == (int)((8 << 20) / page),
 	   "a touched 8 MiB object is resident");
 	sntl_free(l);
-	ok(resident_pages(l, 8 << 20) == -1, "after free its range is unmapped");
+	{
+		char *other = sntl_alloc((8 << 20) + page, SNTL_KIND_ACTIVATION,
+					 SNTL_LIFE_STEP);
+		char *again = sntl_alloc(8 << 20, SNTL_KIND_GRADIENT, SNTL_LIFE_STEP);
+		struct sntl_alloc_info ai;
+
+		ok(other && other != l, "an object of another page count gets a mapping of its own");
+		ok(again == l && resident_pages(again, 8 << 20) == (int)((8 << 20) / page) &&
+		   sntl_alloc_info(again, &ai) == 0 && ai.kind == SNTL_KIND_GRADIENT &&
+		   ai.size == (size_t)(8 << 20),
+		   "the next 8 MiB object reuses the freed mapping, its pages present");
+		sntl_free(other);
+		sntl_free(again);
+	}
+	sntl_alloc_stats(&st2);
+	ok(st2.mapped_bytes >= (uint64_t)(8 << 20) && st2.long_mapped_bytes == 0,
+	   "cached mappings count as mapped, not as live (%llu mapped)",
+	   (unsigned long long)st2.mapped_bytes);
+	sntl_trim();
+	ok(resident_pages(l, 8 << 20) == -1, "after sntl_trim the freed range is unmapped");
+	sntl_alloc_stats(&st2);
+	ok(st2.mapped_bytes == 0, "nothing mapped after sntl_trim (%llu)",
+	   (unsigned long long)st2.mapped_bytes);
 
 	/* Large short-lived objects get pages of their own, flagged short. */
 	l = sntl_alloc(SNTL_SHORT_MAX + 1, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
