@@ -157,36 +157,77 @@ void mig_classify(const int *status, size_t n, int node, struct mig_status *st)
 
 #define MIG_CALL_MAX 65536	/* pages per system call */
 
+/*
+ * One system call's worth: ask where the pages are, then move those that
+ * are present elsewhere.  Pages already on @node count as such, not as
+ * moved.  On an error of the moving call the pages it got to are still
+ * classified (it fills the status array in order).
+ */
+static int move_chunk(int pid, void **pages, int *status, size_t k, int node,
+		      int *nodes, void **todo, int *tstatus, struct mig_status *st)
+{
+	size_t nt = 0;
+	long r;
+
+	for (size_t i = 0; i < k; i++)
+		status[i] = -EAGAIN;
+	r = syscall(SYS_move_pages, pid, (unsigned long)k, pages, NULL, status, 0);
+	if (r < 0)
+		return -errno;
+	for (size_t i = 0; i < k; i++) {
+		if (status[i] == node) {
+			st->pages++;
+			st->already++;
+		} else if (status[i] < 0) {
+			mig_classify(&status[i], 1, node, st);
+		} else {
+			todo[nt++] = pages[i];
+		}
+	}
+	if (!nt)
+		return 0;
+	for (size_t i = 0; i < nt; i++) {
+		nodes[i] = node;
+		tstatus[i] = -EAGAIN;
+	}
+	r = syscall(SYS_move_pages, pid, (unsigned long)nt, todo, nodes, tstatus,
+		    MPOL_MF_MOVE);
+	/* ENOENT from the call itself: nothing needed moving */
+	if (r < 0 && errno != ENOENT) {
+		int e = errno;
+
+		mig_classify(tstatus, nt, node, st);
+		return -e;
+	}
+	mig_classify(tstatus, nt, node, st);
+	return 0;
+}
+
 int mig_move(int pid, void **pages, int *status, size_t n, int node,
 	     struct mig_status *st)
 {
-	int *nodes;
+	size_t cap = n < MIG_CALL_MAX ? n : MIG_CALL_MAX;
+	int *nodes = malloc(cap * sizeof(*nodes) + 1);
+	int *tstatus = malloc(cap * sizeof(*tstatus) + 1);
+	void **todo = malloc(cap * sizeof(*todo) + 1);
+	int err = 0;
 
-	nodes = malloc((n < MIG_CALL_MAX ? n : MIG_CALL_MAX) * sizeof(*nodes) + 1);
-	if (!nodes)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && i < MIG_CALL_MAX; i++)
-		nodes[i] = node;
-	for (size_t off = 0; off < n;) {
+	if (!nodes || !tstatus || !todo) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t off = 0; off < n && !err;) {
 		size_t k = n - off < MIG_CALL_MAX ? n - off : MIG_CALL_MAX;
-		long r;
 
-		for (size_t i = 0; i < k; i++)
-			status[off + i] = -EAGAIN;
-		r = syscall(SYS_move_pages, pid, (unsigned long)k, pages + off,
-			    nodes, status + off, MPOL_MF_MOVE);
-		/* ENOENT from the call itself: nothing needed moving */
-		if (r < 0 && errno != ENOENT) {
-			int e = errno;
-
-			free(nodes);
-			return -e;
-		}
-		mig_classify(status + off, k, node, st);
+		err = move_chunk(pid, pages + off, status + off, k, node, nodes, todo,
+				 tstatus, st);
 		off += k;
 	}
+out:
 	free(nodes);
-	return 0;
+	free(tstatus);
+	free(todo);
+	return err;
 }
 
 static uint64_t mono_ns(void)

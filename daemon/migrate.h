@@ -90,7 +90,8 @@ void mig_set_free(struct mig_set *s);
 /**
  * struct mig_status - the outcome of move_pages for a batch
  * @pages: pages asked for
- * @moved: now on the target node
+ * @moved: moved to the target node
+ * @already: on the target node before the call (not moved)
  * @absent: not present (never touched, or swapped out): nothing to move
  * @gone: not mapped any more (freed or unmapped object)
  * @nomem: no room on the target node
@@ -98,7 +99,7 @@ void mig_set_free(struct mig_set *s);
  * @other: on another node for another reason
  */
 struct mig_status {
-	uint64_t pages, moved, absent, gone, nomem, busy, other;
+	uint64_t pages, moved, already, absent, gone, nomem, busy, other;
 };
 
 /* Classify @n per-page results of move_pages towards @node into @st (added). */
@@ -106,10 +107,13 @@ void mig_classify(const int *status, size_t n, int node, struct mig_status *st);
 
 /*
  * Move the @n pages at @pages of process @pid to @node (MPOL_MF_MOVE),
- * classifying each page into @st.  @status is scratch of @n ints.
+ * classifying each page into @st: a first call without nodes asks where
+ * each page is, so that pages already on @node count as @already and
+ * only the others are moved.  @status is scratch of @n ints.
  * Returns 0 (also when some pages did not move: see @st), or a negative
  * errno of the call: -ESRCH (process gone), -EPERM/-EACCES (not allowed),
- * -ENODEV/-EINVAL (bad node), -ENOMEM.
+ * -ENODEV/-EINVAL (bad node), -ENOMEM; @st then holds what the calls
+ * before the error, and the failing one up to its error, did.
  */
 int mig_move(int pid, void **pages, int *status, size_t n, int node,
 	     struct mig_status *st);

@@ -47,6 +47,7 @@ struct psess {
 	bool dead;			/* process gone or session closed */
 	bool denied;			/* ptrace rules refuse it */
 	bool eperm_logged;
+	bool enomem_logged;
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -346,6 +347,14 @@ static void note_err(struct psess *ps, int err)
 		log_err("session %" PRIu64 ": move_pages on pid %u: %s: the daemon needs "
 			"CAP_SYS_NICE (and ptrace read access) to move another process's pages",
 			ps->id, ps->pid, strerror(-err));
+	} else if (err == -ENOMEM) {
+		/* The fast node is full: counted per step, said once. */
+		ps->acct.cur.enomem++;
+		if (!ps->enomem_logged) {
+			ps->enomem_logged = true;
+			log_warn("session %" PRIu64 ": move_pages: %s (the target node is full; "
+				 "counted as enomem in the statistics)", ps->id, strerror(-err));
+		}
 	} else if (err) {
 		log_warn("session %" PRIu64 ": move_pages: %s", ps->id, strerror(-err));
 	}
@@ -384,7 +393,8 @@ static void work_run(void *arg)
 			continue;
 		t0 = mono_ns();
 		err = mig_move((int)ps->pid, w->pages + b->first, status, b->n, node, &st);
-		if (!err && st.nomem && b->dir == MIG_TO_FAST && w->nspill) {
+		if ((!err || err == -ENOMEM) && (st.nomem || err) && b->dir == MIG_TO_FAST &&
+		    w->nspill) {
 			/* Fast node full: demote what the plan has slow, retry once. */
 			struct mig_status sp = { 0 }, again = { 0 };
 
@@ -395,16 +405,20 @@ static void work_run(void *arg)
 			if (!err)
 				err = mig_move((int)ps->pid, w->pages + b->first, status, b->n,
 					       node, &again);
-			if (!err) {
-				st.moved += again.moved;
-				st.nomem = again.nomem;
-			}
+			/* The spill's demotions are moves too; the retry's own. */
+			pthread_mutex_lock(&ps->lock);
+			acct_moved(&ps->acct, false, sp.moved * (uint64_t)P.psz, 0);
+			pthread_mutex_unlock(&ps->lock);
+			st.moved += again.moved;
+			st.nomem = again.nomem;
+			st.busy += again.busy;
+			st.other += again.other;
 		}
 		ns = mono_ns() - t0;
 		pthread_mutex_lock(&ps->lock);
-		if (err) {
+		if (err)
 			note_err(ps, err);
-		} else {
+		if (err != -ESRCH && err != -EPERM && err != -EACCES) {
 			uint64_t bytes = st.moved * (uint64_t)P.psz;
 
 			acct_moved(&ps->acct, b->dir == MIG_TO_FAST, bytes, ns);

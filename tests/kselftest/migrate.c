@@ -464,7 +464,25 @@ static bool two_nodes(void)
 
 FIXTURE(mig) {
 	uint64_t reference;
+	char numa_balancing[16];
 };
+
+/* Read or write /proc/sys/kernel/numa_balancing; 0 or -errno. */
+static int numa_balancing(char *buf, size_t len, bool set)
+{
+	int fd = open("/proc/sys/kernel/numa_balancing", set ? O_WRONLY : O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = set ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (!set)
+		buf[n] = '\0';
+	return 0;
+}
 
 FIXTURE_SETUP(mig)
 {
@@ -476,6 +494,10 @@ FIXTURE_SETUP(mig)
 	sysfs_write("profile_steps", "1");
 	sysfs_write("auto_profile", "1");
 	sysfs_write("steady_scan_interval", "1");
+	/* Only the daemon moves pages: not the kernel's NUMA balancing. */
+	self->numa_balancing[0] = '\0';
+	if (!numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
+		ASSERT_EQ(0, numa_balancing("0", 2, true));
 	budget = (uint64_t)(4 * NL + 1) * OBJ / 5;	/* 20% of the footprint */
 	ASSERT_EQ(0, run(&r, false, 0));
 	self->reference = r.checksum;
@@ -485,6 +507,8 @@ FIXTURE_SETUP(mig)
 
 FIXTURE_TEARDOWN(mig)
 {
+	if (self->numa_balancing[0])
+		numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
 }
 
 TEST_F_TIMEOUT(mig, sentinel_policy, 600)
