@@ -92,7 +92,16 @@ bool drift_scan(struct drift *d, uint64_t pages, uint64_t young)
 
 	if (pages < 16)
 		return false;
-	f = (double)(young > pages ? pages : young) / (double)pages;
+	if (young > pages)
+		young = pages;
+	if (d->learn) {
+		d->lpages += pages;
+		d->lyoung += young;
+		if (!--d->learn)
+			d->expected = (double)d->lyoung / (double)d->lpages;
+		return false;
+	}
+	f = (double)young / (double)pages;
 	dev = f > d->expected ? f - d->expected : d->expected - f;
 	if (dev > d->threshold)
 		d->run++;

@@ -66,20 +66,29 @@ uint64_t acct_bw_update(uint64_t bw, uint64_t bytes, uint64_t ns,
 
 /**
  * struct drift - steady-state drift detector
- * @expected: fraction of scanned pages the profile expects touched
+ * @expected: fraction of scanned pages expected touched
  * @threshold: allowed absolute deviation of the observed fraction
  * @need: consecutive deviating scans that make drift
  * @run: consecutive deviating scans seen
+ * @learn: scans still to learn @expected from (0: @expected is set)
+ * @lpages, @lyoung: what the learning scans saw
+ *
+ * The profile tells which objects a step touches, but a steady scan sees
+ * the live objects at a step end, after migrations rewrote page-table
+ * entries: what a steady scan of the profiled workload finds is learnt
+ * from the first @learn scans after the plan is placed.
  */
 struct drift {
 	double expected, threshold;
-	unsigned int need, run;
+	unsigned int need, run, learn;
+	uint64_t lpages, lyoung;
 };
 
 /*
  * A steady scan tested @pages pages and found @young touched.  True when
  * the last @need scans all deviated by more than the threshold.  Scans
- * of fewer than 16 pages say nothing.
+ * of fewer than 16 pages say nothing; while learning, a scan only adds to
+ * what @expected becomes.
  */
 bool drift_scan(struct drift *d, uint64_t pages, uint64_t young);
 

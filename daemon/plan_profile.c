@@ -171,6 +171,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	struct work w;
 	uint32_t nl, ne, nob, nsteps = 0, tmpl = 0, best = 0, nkeys = 0;
 	uint32_t tlen, nacc = 0, ps, fl;
+	uint64_t fast_pages = 0;
 	int ret = -EINVAL;
 
 	memset(&w, 0, sizeof(w));
@@ -258,6 +259,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	if (nob)
 		memcpy(w.ob, blob + h.objects_off, (size_t)nob * sizeof(*w.ob));
 	ret = -EINVAL;
+	fast_pages = 0;
 
 	/* Object records. */
 	for (uint32_t i = 0; i < nob; i++) {
@@ -283,6 +285,8 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 				present = UINT64_MAX;
 			else
 				present += o->node_pages[n];
+			if (opts && (opts->fast_mask >> n & 1) && o->node_pages[n] <= o->pages)
+				fast_pages += o->node_pages[n];
 		}
 		if (present > o->pages) {
 			seterr(err, errlen, "object record %u (id %llu): more pages present than spanned",
@@ -597,6 +601,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	out->nr_steps = nsteps;
 	out->hdr_flags = h.flags;
 	out->nr_records = nob;
+	out->fast_resident_pages = fast_pages;
 	work_free(&w);
 	return 0;
 nomem:

@@ -56,7 +56,7 @@ struct pp_opts {
 	uint32_t flags;
 	const uint64_t *layer_ns;
 	uint32_t nr_layer_ns;
-	uint32_t reserved;
+	uint32_t fast_mask;	/* nodes (< SENTINEL_MAX_NODES) of the fast tier */
 };
 
 /**
@@ -84,6 +84,7 @@ struct pp_profile {
 	uint32_t nr_estimated;
 	uint32_t nr_records;
 	uint32_t reserved;
+	uint64_t fast_resident_pages;	/* on pp_opts.fast_mask nodes at profile end */
 };
 
 /*

@@ -30,12 +30,14 @@
 #include "planner.h"
 #include "policy.h"
 #include "sync.h"
+#include "topology.h"
 
 #define DEFAULT_BW	(1ULL << 30)	/* bytes/s when not measured */
 #define CALIB_BYTES	(4ULL << 20)
 #define BW_MIN_SAMPLE	(256ULL << 10)
 #define DRIFT_THRESHOLD	0.25
 #define DRIFT_SCANS	3
+#define DRIFT_LEARN	2		/* steady scans after placement to learn from */
 #define DRIFT_OBJECTS	0.10
 #define IAL_PERIOD	4		/* steps between ial samples */
 #define IAL_INACTIVE	2		/* samples without access: inactive */
@@ -48,6 +50,7 @@ struct psess {
 	bool denied;			/* ptrace rules refuse it */
 	bool eperm_logged;
 	bool enomem_logged;
+	bool budget_capped;		/* by free fast memory at planning */
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -650,6 +653,9 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	}
 	struct pp_opts po = { .page_size = (uint32_t)P.psz };
 
+	for (unsigned int n = 0; n < SENTINEL_MAX_NODES; n++)
+		if (sd_node_isset(&P.env.topo->fast, n))
+			po.fast_mask |= 1U << n;
 	r = pp_parse(blob, len, &po, &prof, err, sizeof(err));
 	free(blob);
 	if (r) {
@@ -659,6 +665,24 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	for (uint32_t i = 0; i < prof.in.nr_objs; i++)
 		foot += prof.in.objs[i].bytes;
 	pp.fast_budget = session_budget(ps, foot);
+	{
+		/*
+		 * The budget is what the session may use; the fast tier may
+		 * hold less: what the session has there plus what the nodes
+		 * can still give without reclaim.
+		 */
+		uint64_t free_b = topo_free_bytes("", &P.env.topo->fast);
+		uint64_t have = prof.fast_resident_pages * (uint64_t)P.psz;
+
+		if (free_b != UINT64_MAX && have + free_b < pp.fast_budget) {
+			log_info("session %" PRIu64 ": fast budget %" PRIu64 " capped at %" PRIu64
+				 " (the session's %" PRIu64 " B on the fast tier and %" PRIu64
+				 " B free there)", ps->id, pp.fast_budget, have + free_b, have,
+				 free_b);
+			pp.fast_budget = have + free_b;
+			ps->budget_capped = true;
+		}
+	}
 	pp.bw = ps->bw ? ps->bw : P.bw;
 	switch (P.env.cfg->policy) {
 	case SD_POLICY_FIRST_TOUCH:
@@ -698,6 +722,9 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->plan_generation = s->k.profile_generation;
 	ps->drift.expected = expected_young(ps);
 	ps->drift.run = 0;
+	ps->drift.learn = DRIFT_LEARN;
+	ps->drift.lpages = 0;
+	ps->drift.lyoung = 0;
 	free(ps->placed_ids);
 	ps->placed_ids = NULL;
 	ps->nplaced = 0;
@@ -1261,7 +1288,8 @@ void policy_event(const struct snl_event *ev)
 		on_mark(ps, s, ev);
 		break;
 	case SENTINEL_EVT_SCAN:
-		if (P.env.cfg->policy == SD_POLICY_SENTINEL && ps->planned &&
+		/* Scans before the plan is placed describe another placement. */
+		if (P.env.cfg->policy == SD_POLICY_SENTINEL && ps->planned && ps->placed &&
 		    !ev->profiling && drift_scan(&ps->drift, ev->pages, ev->young))
 			reprofile(ps, "steady scans deviate from the profile");
 		break;
@@ -1364,6 +1392,7 @@ void policy_json(struct jbuf *b)
 		jb_u64(b, "plan_generation", ps->plan_generation);
 		jb_u64(b, "placed_at_step", ps->plan_step);
 		jb_u64(b, "budget", ps->budget);
+		jb_bool(b, "budget_capped", ps->budget_capped);
 		jb_u64(b, "interval", ps->sch.interval);
 		jb_u64(b, "planned_peak", ps->sch.planned_peak);
 		jb_u64(b, "plan_moves", ps->sch.nr_moves);

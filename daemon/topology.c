@@ -167,3 +167,91 @@ int topo_resolve(const char *root, const struct sd_config *c,
 		}
 	return 0;
 }
+
+bool topo_parse_memfree(const char *meminfo, uint64_t *bytes)
+{
+	const char *p = meminfo ? strstr(meminfo, "MemFree:") : NULL;
+	unsigned long long kb;
+
+	if (!p || sscanf(p + strlen("MemFree:"), "%llu kB", &kb) != 1)
+		return false;
+	*bytes = (uint64_t)kb * 1024;
+	return true;
+}
+
+bool topo_parse_zone_high(const char *zoneinfo, unsigned int node, uint64_t *pages)
+{
+	const char *line = zoneinfo;
+	bool in_node = false, found = false;
+	uint64_t sum = 0;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		unsigned int n;
+		unsigned long long v;
+
+		if (sscanf(line, "Node %u, zone", &n) == 1) {
+			in_node = n == node;
+			found |= in_node;
+		} else if (in_node && sscanf(line, " high %llu", &v) == 1) {
+			sum += v;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (found)
+		*pages = sum;
+	return found;
+}
+
+/* A whole (small) proc or sysfs file, NUL-terminated; NULL on failure. */
+static char *read_text(const char *root, const char *path, size_t cap)
+{
+	char full[512], *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(full, sizeof(full), "%s%s", root, path) >= (int)sizeof(full))
+		return NULL;
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap);
+	while (buf && len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m)
+{
+	char *zi = read_text(root, "/proc/zoneinfo", 1 << 20);
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t total = 0;
+
+	if (!zi)
+		return UINT64_MAX;
+	for (unsigned int n = 0; n < SD_MAX_NODES; n++) {
+		char path[96], *mi;
+		uint64_t free_b, high;
+		bool ok;
+
+		if (!sd_node_isset(m, n))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", n);
+		mi = read_text(root, path, 8192);
+		ok = mi && topo_parse_memfree(mi, &free_b) &&
+		     topo_parse_zone_high(zi, n, &high);
+		free(mi);
+		if (!ok) {
+			free(zi);
+			return UINT64_MAX;
+		}
+		high *= (uint64_t)psz;
+		total += free_b > high ? free_b - high : 0;
+	}
+	free(zi);
+	return total;
+}

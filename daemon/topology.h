@@ -5,6 +5,9 @@
 #ifndef SENTINELD_TOPOLOGY_H
 #define SENTINELD_TOPOLOGY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "config.h"
 
 struct topology {
@@ -32,5 +35,21 @@ int topo_detect(const char *root, struct topology *t, char *err, size_t errlen);
  */
 int topo_resolve(const char *root, const struct sd_config *c,
 		 struct topology *t, char *err, size_t errlen);
+
+/*
+ * Bytes the page allocator can still hand out on the nodes of @m without
+ * reclaim: per node, MemFree (sys/devices/system/node/nodeN/meminfo)
+ * less the high watermarks of the node's zones (proc/zoneinfo), never
+ * below 0.  UINT64_MAX when a node's figures cannot be read.
+ */
+uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m);
+
+/*
+ * The parsers behind it, on the text of the files: MemFree of a node's
+ * meminfo in bytes (false: not found), and the sum of the high watermarks
+ * of node @node's zones in zoneinfo, in pages (false: node not found).
+ */
+bool topo_parse_memfree(const char *meminfo, uint64_t *bytes);
+bool topo_parse_zone_high(const char *zoneinfo, unsigned int node, uint64_t *pages);
 
 #endif /* SENTINELD_TOPOLOGY_H */

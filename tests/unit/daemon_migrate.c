@@ -155,6 +155,17 @@ static void test_drift(void)
 	ok(drift_scan(&d, 1000, 950), "three in a row: drift");
 	ok(!drift_scan(&d, 1000, 600), "back within threshold resets");
 	is_int((int)d.run, 0, "run reset");
+	{
+		struct drift l = { .expected = 0.1, .threshold = 0.2, .need = 2, .learn = 2 };
+
+		ok(!drift_scan(&l, 1000, 900) && !drift_scan(&l, 1000, 700),
+		   "learning scans never drift");
+		ok(l.expected > 0.799 && l.expected < 0.801, "learnt 0.8 (%.3f)", l.expected);
+		ok(!drift_scan(&l, 1000, 850) && !drift_scan(&l, 1000, 750),
+		   "near what was learnt: no drift");
+		ok(!drift_scan(&l, 1000, 100) && drift_scan(&l, 1000, 200),
+		   "two scans far from it: drift");
+	}
 	ok(!drift_objects(5, 0, 100, 0.1), "5%% unknown: no drift");
 	ok(drift_objects(20, 0, 100, 0.1), "20%% unknown: drift");
 	ok(drift_objects(0, 11, 100, 0.1), "11%% missing: drift");

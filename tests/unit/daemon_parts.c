@@ -414,6 +414,34 @@ static void test_topology(void)
 	ok(topo_detect("/nonexistent-root", &t, err, sizeof(err)) == -1,
 	   "no sysfs: %s", err);
 	{
+		static const char zi[] =
+			"Node 0, zone      DMA\n  pages free     3000\n        min      10\n"
+			"        low      12\n        high     14\n"
+			"Node 0, zone    DMA32\n  pages free     9000\n        high     300\n"
+			"Node 1, zone   Normal\n        high     7\n";
+		struct sd_nodemask m = { { 0 } };
+		uint64_t v = 0;
+
+		ok(topo_parse_zone_high(zi, 0, &v) && v == 314, "node 0: high of DMA + DMA32 (%llu)",
+		   (unsigned long long)v);
+		ok(topo_parse_zone_high(zi, 1, &v) && v == 7, "node 1: one zone");
+		ok(!topo_parse_zone_high(zi, 2, &v), "node 2: not in zoneinfo");
+		ok(topo_parse_memfree("Node 0 MemTotal: 5 kB\nNode 0 MemFree:  2048 kB\n", &v) &&
+		   v == 2048 * 1024, "MemFree in bytes");
+		ok(!topo_parse_memfree("Node 0 MemTotal: 5 kB\n", &v), "no MemFree");
+		mkfile(root, "proc/zoneinfo", zi);
+		mkfile(root, "sys/devices/system/node/node0/meminfo", "Node 0 MemFree:  4096 kB\n");
+		mkfile(root, "sys/devices/system/node/node1/meminfo", "Node 1 MemFree:  4 kB\n");
+		sd_node_set(&m, 0);
+		ok(topo_free_bytes(root, &m) == 4096 * 1024 - 314 * (uint64_t)sysconf(_SC_PAGESIZE),
+		   "free bytes above the high watermarks");
+		sd_node_set(&m, 1);
+		ok(topo_free_bytes(root, &m) == 4096 * 1024 - 314 * (uint64_t)sysconf(_SC_PAGESIZE),
+		   "a node below its watermark adds nothing");
+		sd_node_set(&m, 3);
+		ok(topo_free_bytes(root, &m) == UINT64_MAX, "a node without figures: unknown");
+	}
+	{
 		char cmd[600];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
