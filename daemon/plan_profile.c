@@ -602,6 +602,20 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	out->hdr_flags = h.flags;
 	out->nr_records = nob;
 	out->fast_resident_pages = fast_pages;
+	out->scan_ns = h.scan_ns;
+	out->span_ns = 0;
+	if (nl) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		for (uint32_t i = 0; i < nl; i++) {
+			if (w.ly[i].begin_ns && w.ly[i].begin_ns < lo)
+				lo = w.ly[i].begin_ns;
+			if (w.ly[i].end_ns > hi)
+				hi = w.ly[i].end_ns;
+		}
+		if (lo != UINT64_MAX && hi > lo)
+			out->span_ns = hi - lo;
+	}
 	work_free(&w);
 	return 0;
 nomem:

@@ -85,6 +85,8 @@ struct pp_profile {
 	uint32_t nr_records;
 	uint32_t reserved;
 	uint64_t fast_resident_pages;	/* on pp_opts.fast_mask nodes at profile end */
+	uint64_t scan_ns;		/* the module's profiling scans */
+	uint64_t span_ns;		/* first layer begin to last layer end */
 };
 
 /*

@@ -39,6 +39,7 @@
 #define DRIFT_SCANS	3
 #define DRIFT_LEARN	2		/* steady scans after placement to learn from */
 #define DRIFT_OBJECTS	0.10
+#define CLOSED_KEEP	8		/* closed sessions kept in the statistics */
 #define IAL_PERIOD	4		/* steps between ial samples */
 #define IAL_INACTIVE	2		/* samples without access: inactive */
 
@@ -99,6 +100,8 @@ static struct {
 	long psz;
 	pthread_mutex_t bw_lock;
 	uint64_t bw;			/* daemon-wide estimate */
+	char *closed[CLOSED_KEEP];	/* JSON of the last closed sessions */
+	unsigned int closed_next, nclosed;
 } P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t mono_ns(void)
@@ -167,8 +170,29 @@ static struct psess *ps_find(uint64_t id)
 	return NULL;
 }
 
+static void session_json(struct jbuf *b, struct psess *ps);
+
+/* Keep the final figures of a session that goes away. */
+static void keep_closed(struct psess *ps)
+{
+	struct jbuf b;
+
+	jb_init(&b);
+	session_json(&b, ps);
+	if (b.oom || !b.s) {
+		jb_free(&b);
+		return;
+	}
+	free(P.closed[P.closed_next]);
+	P.closed[P.closed_next] = b.s;	/* the buffer is handed over */
+	P.closed_next = (P.closed_next + 1) % CLOSED_KEEP;
+	if (P.nclosed < CLOSED_KEEP)
+		P.nclosed++;
+}
+
 static void ps_drop(struct psess *ps)
 {
+	keep_closed(ps);
 	for (size_t i = 0; i < P.n; i++)
 		if (P.s[i] == ps) {
 			P.s[i] = P.s[--P.n];
@@ -1364,6 +1388,48 @@ static void step_json(struct jbuf *b, const char *key, const struct acct_step *a
 	jb_obj_end(b);
 }
 
+/* One session's plan, placement and accounting (ps->lock not held). */
+static void session_json(struct jbuf *b, struct psess *ps)
+{
+	jb_obj_begin(b, NULL);
+	jb_u64(b, "id", ps->id);
+	jb_u64(b, "pid", ps->pid);
+	jb_bool(b, "denied", ps->denied);
+	jb_bool(b, "planned", ps->planned);
+	jb_bool(b, "placed", ps->placed);
+	jb_bool(b, "reprofiling", ps->reprofiling);
+	jb_u64(b, "plans", ps->plans);
+	jb_u64(b, "plan_generation", ps->plan_generation);
+	jb_u64(b, "placed_at_step", ps->plan_step);
+	jb_u64(b, "budget", ps->budget);
+	jb_bool(b, "budget_capped", ps->budget_capped);
+	jb_u64(b, "interval", ps->sch.interval);
+	jb_u64(b, "planned_peak", ps->sch.planned_peak);
+	jb_u64(b, "lower_bound", ps->sch.lower_bound);
+	jb_u64(b, "profile_scan_ns", ps->prof.scan_ns);
+	jb_u64(b, "profile_span_ns", ps->prof.span_ns);
+	jb_u64(b, "plan_moves", ps->sch.nr_moves);
+	jb_u64(b, "plan_flags", ps->sch.flags);
+	jb_u64(b, "reprofiles", ps->reprofiles);
+	jb_u64(b, "template_mismatch", ps->template_mismatch);
+	jb_u64(b, "lookahead_max", ps->ahead_max);
+	jb_u64(b, "placement_publishes", ps->publishes);
+	jb_u64(b, "placement_errors", ps->publish_errors);
+	jb_u64(b, "ial_samples", ps->ial_samples);
+	pthread_mutex_lock(&ps->lock);
+	jb_u64(b, "steps", ps->nstep);
+	jb_u64(b, "work_items", ps->items);
+	jb_u64(b, "batches", ps->batches);
+	jb_u64(b, "dropped_work", ps->dropped_work);
+	jb_u64(b, "bw", ps->bw);
+	jb_u64(b, "peak_fast_bytes", ps->acct.peak_fast);
+	step_json(b, "current", &ps->acct.cur);
+	step_json(b, "last", &ps->acct.last);
+	step_json(b, "total", &ps->acct.total);
+	pthread_mutex_unlock(&ps->lock);
+	jb_obj_end(b);
+}
+
 void policy_json(struct jbuf *b)
 {
 	jb_obj_begin(b, "migrator");
@@ -1378,43 +1444,19 @@ void policy_json(struct jbuf *b)
 	pthread_mutex_unlock(&P.bw_lock);
 	jb_obj_end(b);
 	jb_arr_begin(b, "migration_sessions");
-	for (size_t i = 0; i < P.n; i++) {
-		struct psess *ps = P.s[i];
+	for (size_t i = 0; i < P.n; i++)
+		session_json(b, P.s[i]);
+	jb_arr_end(b);
+	/* Sessions that closed, newest last: their final figures. */
+	jb_arr_begin(b, "closed_sessions");
+	for (unsigned int i = 0; i < P.nclosed; i++) {
+		const char *c = P.closed[(P.closed_next + CLOSED_KEEP - P.nclosed + i) % CLOSED_KEEP];
 
-		jb_obj_begin(b, NULL);
-		jb_u64(b, "id", ps->id);
-		jb_u64(b, "pid", ps->pid);
-		jb_bool(b, "denied", ps->denied);
-		jb_bool(b, "planned", ps->planned);
-		jb_bool(b, "placed", ps->placed);
-		jb_bool(b, "reprofiling", ps->reprofiling);
-		jb_u64(b, "plans", ps->plans);
-		jb_u64(b, "plan_generation", ps->plan_generation);
-		jb_u64(b, "placed_at_step", ps->plan_step);
-		jb_u64(b, "budget", ps->budget);
-		jb_bool(b, "budget_capped", ps->budget_capped);
-		jb_u64(b, "interval", ps->sch.interval);
-		jb_u64(b, "planned_peak", ps->sch.planned_peak);
-		jb_u64(b, "plan_moves", ps->sch.nr_moves);
-		jb_u64(b, "plan_flags", ps->sch.flags);
-		jb_u64(b, "reprofiles", ps->reprofiles);
-		jb_u64(b, "template_mismatch", ps->template_mismatch);
-		jb_u64(b, "lookahead_max", ps->ahead_max);
-		jb_u64(b, "placement_publishes", ps->publishes);
-		jb_u64(b, "placement_errors", ps->publish_errors);
-		jb_u64(b, "ial_samples", ps->ial_samples);
-		pthread_mutex_lock(&ps->lock);
-		jb_u64(b, "steps", ps->nstep);
-		jb_u64(b, "work_items", ps->items);
-		jb_u64(b, "batches", ps->batches);
-		jb_u64(b, "dropped_work", ps->dropped_work);
-		jb_u64(b, "bw", ps->bw);
-		jb_u64(b, "peak_fast_bytes", ps->acct.peak_fast);
-		step_json(b, "current", &ps->acct.cur);
-		step_json(b, "last", &ps->acct.last);
-		step_json(b, "total", &ps->acct.total);
-		pthread_mutex_unlock(&ps->lock);
-		jb_obj_end(b);
+		if (c) {
+			jb_raw(b, b->need_comma ? "," : "", b->need_comma ? 1 : 0);
+			jb_raw(b, c, strlen(c));
+			b->need_comma = true;
+		}
 	}
 	jb_arr_end(b);
 }
@@ -1424,4 +1466,9 @@ void policy_shutdown(void)
 	policy_clear();
 	free(P.s);
 	P.s = NULL;
+	for (unsigned int i = 0; i < CLOSED_KEEP; i++) {
+		free(P.closed[i]);
+		P.closed[i] = NULL;
+	}
+	P.nclosed = 0;
 }

@@ -72,7 +72,7 @@ policy_teardown() {
 		printf '{"daemon":'
 		"$ctl" --json --socket /run/sentinel/bench.sock daemon 2>/dev/null || printf null
 		printf ',"module":'
-		"$ctl" --json stats 2>/dev/null || printf null
+		"$ctl" --json --socket /run/sentinel/bench.sock stats 2>/dev/null || printf null
 		printf ',"daemon_cpu_ticks":%s}\n' \
 			"$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat" 2>/dev/null || echo null)"
 	} >"$CASE_DIR/policy.json"
