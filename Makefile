@@ -10,8 +10,8 @@
 #   make demo         the demo (README: the main command)
 #   make vm-shell KVER=6.1|6.12   interactive shell in the test VM
 #   make install      module (into /lib/modules/<release>/updates), daemon,
-#                     unit, config, udev rule, man pages, library (DESTDIR,
-#                     PREFIX honoured)
+#                     unit, config, udev rule, man pages, library,
+#                     sentinel-top (DESTDIR, PREFIX honoured)
 #
 # The module is built against KDIR when given, else against the running
 # kernel's headers when installed, else against each supported test kernel
@@ -87,7 +87,7 @@ demo:
 	@$(MAKE) --no-print-directory -C $(TOP) all
 	@$(TOP)/tools/bench/demo --no-build
 
-install: install-module install-daemon lib-install \
+install: install-module install-daemon lib-install install-bpf \
 	$(if $(wildcard $(TOP)/python/python.mk),install-python) \
 	$(if $(wildcard $(TOP)/lib/preload.mk),install-lib)
 

@@ -45,3 +45,9 @@ $(B)/tests/vm/top: $(TOP)/tests/kselftest/top.c $(B)/lib/libsentinel.a \
 	@mkdir -p $(@D)
 	$(CC) $(KST_CFLAGS) -I$(TOP)/lib/include -DDMN_BIN='"$(DMN_OUT)"' \
 		-DTOP_BIN='"$(SENTINEL_TOP)"' -o $@ $< $(B)/lib/libsentinel.a -lnuma -lm
+
+.PHONY: install-bpf
+install-bpf: $(SENTINEL_TOP)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(SENTINEL_TOP) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(BPF_DIR)/sentinel-top.8 $(DESTDIR)$(MANDIR)/man8/
