@@ -177,6 +177,8 @@ static void keep_closed(struct psess *ps)
 {
 	struct jbuf b;
 
+	if (!ps->nstep && !ps->plans)
+		return;		/* nothing happened (e.g. events after its close) */
 	jb_init(&b);
 	session_json(&b, ps);
 	if (b.oom || !b.s) {
