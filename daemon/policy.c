@@ -28,6 +28,7 @@
 #include "migrate.h"
 #include "plan_profile.h"
 #include "planner.h"
+#include "sim.h"
 #include "policy.h"
 #include "sync.h"
 #include "topology.h"
@@ -36,6 +37,7 @@
 #define CALIB_BYTES	(4ULL << 20)
 #define BW_MIN_SAMPLE	(256ULL << 10)
 #define DRIFT_THRESHOLD	0.25
+#define SIM_SLOW_FACTOR	3.0		/* an all-slow layer against an all-fast one */
 #define DRIFT_SCANS	3
 #define DRIFT_LEARN	2		/* steady scans after placement to learn from */
 #define DRIFT_OBJECTS	0.10
@@ -52,6 +54,7 @@ struct psess {
 	bool eperm_logged;
 	bool enomem_logged;
 	bool budget_capped;		/* by free fast memory at planning */
+	bool static_fallback;		/* the static placement modeled faster */
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -660,6 +663,42 @@ static double expected_young(const struct psess *ps)
 	return pages ? (double)touched / (double)pages : 0;
 }
 
+/*
+ * A migrating plan pays off only when its moves hide under the layers'
+ * compute.  Replay it and the static placement of the same budget over
+ * the profiled step (layers wait for late promotions; a layer's slow
+ * bytes cost SIM_SLOW_FACTOR) and keep the faster; true when the static
+ * one replaced @sch.
+ */
+static bool keep_faster(struct psess *ps, const struct plan_input *in,
+			const struct plan_params *pp, struct plan_schedule *sch)
+{
+	struct sim_params sp = {
+		.bw = pp->bw ? pp->bw : DEFAULT_BW,
+		.slow_factor = SIM_SLOW_FACTOR,
+		.wait_late = 1,
+		.warm_steps = 1,
+	};
+	struct plan_schedule alt = { 0 };
+	struct sim_result a = { 0 }, b = { 0 };
+	char err[256];
+
+	if (plan_static(in, pp, &alt, err, sizeof(err)))
+		return false;
+	if (plan_simulate(in, sch, &sp, &a, NULL) || plan_simulate(in, &alt, &sp, &b, NULL) ||
+	    b.step_ns >= a.step_ns) {
+		plan_free(&alt);
+		return false;
+	}
+	log_info("session %" PRIu64 ": the migrating plan models %" PRIu64 " us a step (%" PRIu64
+		 " us waiting for %u late promotions at %" PRIu64 " B/s), the static placement %"
+		 PRIu64 " us: keeping the static placement", ps->id, a.step_ns / 1000,
+		 a.stall_ns / 1000, a.late, sp.bw, b.step_ns / 1000);
+	plan_free(sch);
+	*sch = alt;
+	return true;
+}
+
 static void make_plan(struct psess *ps, struct sd_session *s)
 {
 	struct pp_profile prof = { 0 };
@@ -691,6 +730,8 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	for (uint32_t i = 0; i < prof.in.nr_objs; i++)
 		foot += prof.in.objs[i].bytes;
 	pp.fast_budget = session_budget(ps, foot);
+	ps->budget_capped = false;
+	ps->static_fallback = false;
 	{
 		/*
 		 * The budget is what the session may use; the fast tier may
@@ -720,6 +761,8 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 		break;
 	default:
 		r = plan_build(&prof.in, &pp, &sch, err, sizeof(err));
+		if (!r && sch.nr_moves)
+			ps->static_fallback = keep_faster(ps, &prof.in, &pp, &sch);
 		break;
 	}
 	if (r) {
@@ -1405,6 +1448,7 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "placed_at_step", ps->plan_step);
 	jb_u64(b, "budget", ps->budget);
 	jb_bool(b, "budget_capped", ps->budget_capped);
+	jb_bool(b, "static_fallback", ps->static_fallback);
 	jb_u64(b, "interval", ps->sch.interval);
 	jb_u64(b, "planned_peak", ps->sch.planned_peak);
 	jb_u64(b, "lower_bound", ps->sch.lower_bound);
