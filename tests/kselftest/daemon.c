@@ -18,6 +18,7 @@
 
 #include "sntl_test.h"
 #include "kselftest_harness.h"
+#include "sntl_daemon.h"
 
 #include "json.h"
 #include "nl.h"
@@ -121,50 +122,6 @@ static void dmn_show_log(struct dmn *d)
 		fclose(f);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* One request on the control socket; the reply (malloc'ed) or NULL. */
-static char *ctl(const char *sock, const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 1 << 16;
-	char *buf;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (!len) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static long json_num(const char *s, const char *key)
 {
 	char pat[64];
@@ -187,7 +144,7 @@ static long json_num(const char *s, const char *key)
 /* A counter of the daemon ("status"), -1 if unreachable. */
 static long dmn_counter(struct dmn *d, const char *key)
 {
-	char *r = ctl(d->sock, "status");
+	char *r = sntl_ctl(d->sock, "status");
 	long v = json_num(r, key);
 
 	free(r);
@@ -200,7 +157,7 @@ static bool dmn_wait(struct dmn *d, const char *key, long want, int ms)
 	for (int t = 0; t < ms; t += 50) {
 		if (dmn_counter(d, key) == want)
 			return true;
-		sleep_ms(50);
+		sntl_sleep_ms(50);
 	}
 	fprintf(stderr, "# %s never became %ld\n", key, want);
 	dmn_show_log(d);
@@ -240,11 +197,11 @@ static bool dmn_converges(struct dmn *d, int ms)
 	for (int t = 0; t < ms && !same; t += 100) {
 		free(a);
 		free(b);
-		a = ctl(d->sock, "canonical");
+		a = sntl_ctl(d->sock, "canonical");
 		b = fresh_canonical();
 		same = a && b && !strcmp(a, b);
 		if (!same)
-			sleep_ms(100);
+			sntl_sleep_ms(100);
 	}
 	if (!same) {
 		fprintf(stderr, "# daemon: %.600s\n# dump:   %.600s\n", a ? a : "(none)",
@@ -536,7 +493,7 @@ TEST(state_follows_events_and_survives_sigkill)
 
 	/* SIGKILL in the middle of a run, restart: same state as a dump. */
 	t = trainer(200, 24, done[1]);
-	sleep_ms(300);
+	sntl_sleep_ms(300);
 	kill(d.pid, SIGKILL);
 	EXPECT_EQ(wait_status(d.pid), 128 + SIGKILL);
 	dmn_start(&d, NULL);	/* the stale socket file is taken over */
@@ -596,7 +553,7 @@ TEST(sighup_reload)
 	ASSERT_TRUE(dmn_wait(&d, "reloads", 1, 10000));
 	EXPECT_EQ(dmn_counter(&d, "reload_failures"), 0);
 	EXPECT_EQ(dmn_counter(&d, "migration_threads"), 4);
-	r = ctl(d.sock, "status");
+	r = sntl_ctl(d.sock, "status");
 	EXPECT_NE(strstr(r, "\"policy\":\"static\""), NULL) TH_LOG("%s", r);
 	free(r);
 
@@ -605,7 +562,7 @@ TEST(sighup_reload)
 	kill(d.pid, SIGHUP);
 	ASSERT_TRUE(dmn_wait(&d, "reloads", 2, 10000));
 	EXPECT_EQ(dmn_counter(&d, "reload_failures"), 1);
-	r = ctl(d.sock, "status");
+	r = sntl_ctl(d.sock, "status");
 	EXPECT_NE(strstr(r, "\"policy\":\"static\""), NULL) TH_LOG("%s", r);
 	free(r);
 	EXPECT_EQ(dmn_stop(&d), 0);

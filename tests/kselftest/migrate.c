@@ -27,26 +27,11 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "sntl_daemon.h"
 
 #include "sentinel.h"		/* libsentinel */
 
 #define SENTINEL_DEVICE "/dev/sentinel"
-
-static int sysfs_write(const char *name, const char *val)
-{
-	char path[256];
-	ssize_t n;
-	int fd, err;
-
-	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
 
 #define SENTINELD DMN_BIN "/sentineld"
 
@@ -75,42 +60,6 @@ static const char *ctl_sock;
 static uint64_t budget;
 
 /* ---- control socket of the daemon ---- */
-
-static char *ctl(const char *sock, const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 1 << 16;
-	char *buf;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (!len) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
 
 /* The number after "key": in the first migration session of @s. */
 static long long sess_num(const char *s, const char *key)
@@ -184,13 +133,6 @@ static int net_alloc(struct net *n)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Residency at a layer begin: the layer's objects, and the whole session. */
 static void sample(struct result *r, const uint64_t *ids, int nids, bool measure)
 {
@@ -231,7 +173,7 @@ static void layer(uint32_t id, enum sntl_dir dir, double *x, double *y, double *
 	for (int rd = 0; rd < ROUNDS; rd++)
 		for (size_t k = 0; k < NDBL; k++)
 			z[k] = 0.5 * z[k] + 0.25 * x[k] + 0.125 * y[k] + 1e-3 * (double)rd;
-	sleep_ms(15);	/* the layer's device time: migrations hide under it */
+	sntl_sleep_ms(30);	/* the layer's device time: migrations hide under it */
 	sntl_layer_end(id, dir);
 }
 
@@ -276,12 +218,12 @@ static void train(int out_fd, int kill_fd, bool daemon)
 			waited = true;
 			/* wait for the plan (the daemon runs async) */
 			for (int t = 0; t < 200 && !planned; t++) {
-				char *st = ctl(ctl_sock, "stats");
+				char *st = sntl_ctl(ctl_sock, "stats");
 
 				planned = sess_num(st, "planned") == 1;
 				free(st);
 				if (!planned)
-					sleep_ms(50);
+					sntl_sleep_ms(50);
 			}
 		}
 		sntl_step_begin(s);
@@ -291,7 +233,7 @@ static void train(int out_fd, int kill_fd, bool daemon)
 			 * the daemon having placed it, not from it being planned.
 			 */
 			for (int t = 0; t < 200; t++) {
-				char *st = ctl(ctl_sock, "stats");
+				char *st = sntl_ctl(ctl_sock, "stats");
 				long long placed = sess_num(st, "placed");
 
 				free(st);
@@ -299,7 +241,7 @@ static void train(int out_fd, int kill_fd, bool daemon)
 					r.placed_step = s;
 					break;
 				}
-				sleep_ms(50);
+				sntl_sleep_ms(50);
 			}
 		}
 		measure = daemon && s >= (r.placed_step == UINT64_MAX ? 3 : r.placed_step) +
@@ -329,8 +271,8 @@ static void train(int out_fd, int kill_fd, bool daemon)
 	if (daemon) {
 		char *st;
 
-		sleep_ms(200);	/* let the last migrations finish */
-		st = ctl(ctl_sock, "stats");
+		sntl_sleep_ms(200);	/* let the last migrations finish */
+		st = sntl_ctl(ctl_sock, "stats");
 		r.promoted = acct_num(st, "promoted_bytes");
 		r.demoted = acct_num(st, "demoted_bytes");
 		r.late = acct_num(st, "late");
@@ -421,20 +363,20 @@ static pid_t dmn_start(struct dmn *d, const char *policy, bool verify)
 	d->pid = pid;
 	ctl_sock = d->sock;
 	for (int t = 0; t < 200; t++) {
-		char *s = ctl(d->sock, "ping");
+		char *s = sntl_ctl(d->sock, "ping");
 
 		if (s) {
 			free(s);
 			return pid;
 		}
-		sleep_ms(50);
+		sntl_sleep_ms(50);
 	}
 	return pid;
 }
 
 static char *dmn_stop(struct dmn *d)
 {
-	char *stats = ctl(d->sock, "stats");
+	char *stats = sntl_ctl(d->sock, "stats");
 
 	if (d->pid > 0) {
 		kill(d->pid, SIGTERM);
@@ -467,37 +409,20 @@ FIXTURE(mig) {
 	char numa_balancing[16];
 };
 
-/* Read or write /proc/sys/kernel/numa_balancing; 0 or -errno. */
-static int numa_balancing(char *buf, size_t len, bool set)
-{
-	int fd = open("/proc/sys/kernel/numa_balancing", set ? O_WRONLY : O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = set ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if (!set)
-		buf[n] = '\0';
-	return 0;
-}
-
 FIXTURE_SETUP(mig)
 {
 	struct result r;
 
 	if (access(SENTINEL_DEVICE, F_OK) || !two_nodes())
 		SKIP(return, "needs the module and two NUMA nodes");
-	ASSERT_EQ(0, sysfs_write("profile_warmup_steps", "1"));
-	sysfs_write("profile_steps", "1");
-	sysfs_write("auto_profile", "1");
-	sysfs_write("steady_scan_interval", "1");
+	ASSERT_EQ(0, sntl_knob("profile_warmup_steps", "1"));
+	sntl_knob("profile_steps", "1");
+	sntl_knob("auto_profile", "1");
+	sntl_knob("steady_scan_interval", "1");
 	/* Only the daemon moves pages: not the kernel's NUMA balancing. */
 	self->numa_balancing[0] = '\0';
-	if (!numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
-		ASSERT_EQ(0, numa_balancing("0", 2, true));
+	if (!sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
+		ASSERT_EQ(0, sntl_numa_balancing("0", 2, true));
 	budget = (uint64_t)(4 * NL + 1) * OBJ / 5;	/* 20% of the footprint */
 	ASSERT_EQ(0, run(&r, false, 0));
 	self->reference = r.checksum;
@@ -508,7 +433,7 @@ FIXTURE_SETUP(mig)
 FIXTURE_TEARDOWN(mig)
 {
 	if (self->numa_balancing[0])
-		numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
+		sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
 }
 
 TEST_F_TIMEOUT(mig, sentinel_policy, 600)

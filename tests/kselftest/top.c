@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "sntl_daemon.h"
 
 #include "sentinel.h"		/* libsentinel */
 
@@ -46,13 +47,6 @@ struct daemon_step {
 };
 
 static char ctl_path[96];
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static long long sysfs_stat(const char *name)
 {
@@ -70,67 +64,6 @@ static long long sysfs_stat(const char *name)
 		return -1;
 	buf[n] = '\0';
 	return strtoll(buf, NULL, 10);
-}
-
-static int sysfs_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* One request to the daemon's control socket; the reply, to be freed. */
-static char *ctl(const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 1 << 16;
-	char *buf;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ctl_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf) {
-		ssize_t n;
-
-		if (len + 1 == cap) {
-			char *nb = realloc(buf, cap *= 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf)
-		buf[len] = '\0';
-	if (buf && !len) {
-		free(buf);
-		buf = NULL;
-	}
-	return buf;
 }
 
 /* The number after "key": from @from on (NULL, -1 when absent). */
@@ -176,7 +109,7 @@ static void layer(uint32_t id, enum sntl_dir dir, double *x, double *y, double *
 	for (int r = 0; r < 4; r++)
 		for (size_t k = 0; k < NDBL; k++)
 			z[k] = 0.5 * z[k] + 0.25 * x[k] + 0.125 * y[k];
-	sleep_ms(10);
+	sntl_sleep_ms(10);
 	sntl_layer_end(id, dir);
 }
 
@@ -205,9 +138,9 @@ static void quiesce(long long step)
 	long long prev[5] = { -2, -2, -2, -2, -2 };
 	int stable = 0;
 
-	sleep_ms(200);
+	sntl_sleep_ms(200);
 	for (int t = 0; t < 400 && stable < 20; t++) {
-		char *st = ctl("stats");
+		char *st = sntl_ctl(ctl_path, "stats");
 		const char *s = first_session(st);
 		const char *cur = s ? strstr(s, "\"current\":{") : NULL;
 		long long now[5] = {
@@ -221,7 +154,7 @@ static void quiesce(long long step)
 			stable = 0;
 		memcpy(prev, now, sizeof(now));
 		free(st);
-		sleep_ms(50);
+		sntl_sleep_ms(50);
 	}
 }
 
@@ -247,13 +180,13 @@ static void train(int go_fd, int out_fd)
 		if (s == 3) {
 			/* the plan, so that the later steps migrate */
 			for (int t = 0; t < 200; t++) {
-				char *p = ctl("stats");
+				char *p = sntl_ctl(ctl_path, "stats");
 				bool planned = num_after(first_session(p), "planned") == 1;
 
 				free(p);
 				if (planned)
 					break;
-				sleep_ms(50);
+				sntl_sleep_ms(50);
 			}
 		}
 		sntl_step_begin((uint64_t)s);
@@ -265,7 +198,7 @@ static void train(int go_fd, int out_fd)
 			layer((uint32_t)i, SNTL_DIR_OPTIMIZER, g[i], o[i], w[i]);
 		sntl_step_end((uint64_t)s);
 		quiesce(s);
-		st = ctl("stats");
+		st = sntl_ctl(ctl_path, "stats");
 		cur = first_session(st);
 		cur = cur ? strstr(cur, "\"current\":{") : NULL;
 		d.step = num_after(cur, "step");
@@ -311,13 +244,13 @@ static pid_t start_daemon(const char *dir, uint64_t budget)
 		_exit(127);
 	}
 	for (int t = 0; t < 200; t++) {
-		char *s = ctl("ping");
+		char *s = sntl_ctl(ctl_path, "ping");
 
 		if (s) {
 			free(s);
 			return pid;
 		}
-		sleep_ms(50);
+		sntl_sleep_ms(50);
 	}
 	return pid;
 }
@@ -370,7 +303,7 @@ static bool wait_exit(pid_t pid, int secs, int *status)
 	for (int t = 0; t < secs * 20; t++) {
 		if (waitpid(pid, status, WNOHANG) == pid)
 			return true;
-		sleep_ms(50);
+		sntl_sleep_ms(50);
 	}
 	return false;
 }
@@ -393,40 +326,23 @@ FIXTURE(top) {
 	char numa_balancing[16];
 };
 
-/* Read or write /proc/sys/kernel/numa_balancing; 0 or -errno. */
-static int numa_balancing(char *buf, size_t len, bool set)
-{
-	int fd = open("/proc/sys/kernel/numa_balancing", set ? O_WRONLY : O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = set ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if (!set)
-		buf[n] = '\0';
-	return 0;
-}
-
 FIXTURE_SETUP(top)
 {
 	self->daemon = -1;
 	if (access("/dev/sentinel", F_OK) ||
 	    access("/sys/devices/system/node/node1", F_OK))
 		SKIP(return, "needs the module and two NUMA nodes");
-	ASSERT_EQ(0, sysfs_write("profile_warmup_steps", "1"));
-	ASSERT_EQ(0, sysfs_write("profile_steps", "1"));
-	ASSERT_EQ(0, sysfs_write("auto_profile", "1"));
-	ASSERT_EQ(0, sysfs_write("steady_scan_interval", "1"));
+	ASSERT_EQ(0, sntl_knob("profile_warmup_steps", "1"));
+	ASSERT_EQ(0, sntl_knob("profile_steps", "1"));
+	ASSERT_EQ(0, sntl_knob("auto_profile", "1"));
+	ASSERT_EQ(0, sntl_knob("steady_scan_interval", "1"));
 	/*
 	 * The kernel's NUMA balancing would move the trainer's pages too
 	 * (towards its CPU's node): the comparison is of the daemon's moves.
 	 */
 	self->numa_balancing[0] = '\0';
-	if (!numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
-		ASSERT_EQ(0, numa_balancing("0", 2, true));
+	if (!sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
+		ASSERT_EQ(0, sntl_numa_balancing("0", 2, true));
 	snprintf(self->dir, sizeof(self->dir), "/tmp/sdtop-%d", getpid());
 	ASSERT_EQ(0, mkdir(self->dir, 0755));
 	/* a fast budget of 20% of the footprint */
@@ -441,7 +357,7 @@ FIXTURE_TEARDOWN(top)
 		waitpid(self->daemon, NULL, 0);
 	}
 	if (self->numa_balancing[0])
-		numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
+		sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
 }
 
 TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)

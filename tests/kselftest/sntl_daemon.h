@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the in-VM suites that run sentineld: its control socket,
+ * the module's sysfs knobs, the kernel's NUMA balancing switch, sleeps.
+ * Header-only, libc only, so that suites on libsentinel can use it.
+ */
+#ifndef SNTL_DAEMON_H
+#define SNTL_DAEMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void sntl_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One request line to the daemon at @sock; the reply (to be freed) or NULL. */
+static inline char *sntl_ctl(const char *sock, const char *req)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 1 << 16;
+	char *buf;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	if (buf && !len) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Write a knob of /sys/kernel/sentinel/; 0 or -errno. */
+static inline int sntl_knob(const char *name, const char *val)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Read (@set false, into @buf of @len) or write (@set true, from @buf)
+ * /proc/sys/kernel/numa_balancing; 0 or -errno.  The suites that compare
+ * the daemon's moves turn it off: it moves a process's pages too.
+ */
+static inline int sntl_numa_balancing(char *buf, size_t len, bool set)
+{
+	int fd = open("/proc/sys/kernel/numa_balancing", set ? O_WRONLY : O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = set ? write(fd, buf, strlen(buf)) : read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (!set)
+		buf[n] = '\0';
+	return 0;
+}
+
+#endif /* SNTL_DAEMON_H */
