@@ -224,7 +224,11 @@ TEST_F_TIMEOUT(stress, threads_and_processes, 120)
 	}
 	EXPECT_EQ(run_process(0, &ops), 0);
 	TH_LOG("%ld operations in the parent's session", ops);
-	EXPECT_GT(ops, 1000);
+	/*
+	 * Proof that the threads ran, not a throughput figure: the debug
+	 * kernel (KASAN, lockdep) under TCG on a busy host managed ~650.
+	 */
+	EXPECT_GT(ops, 250);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -214,7 +214,20 @@ TEST(objects_dump_matches_query)
 	munmap(b, 2 * N * PAGE);
 }
 
-TEST(dump_of_100k_objects_is_complete)
+/* A fixture only for the timeout: minutes on the debug kernel under TCG. */
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
+TEST_F_TIMEOUT(big, dump_of_100k_objects_is_complete, 300)
 {
 	enum { N = 100000 + 4321, BATCH = 65536 };
 	size_t len = (size_t)N * PAGE;
