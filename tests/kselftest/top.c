@@ -332,6 +332,8 @@ FIXTURE_SETUP(top)
 	if (access("/dev/sentinel", F_OK) ||
 	    access("/sys/devices/system/node/node1", F_OK))
 		SKIP(return, "needs the module and two NUMA nodes");
+	if (access("/sys/kernel/btf/vmlinux", F_OK))
+		SKIP(return, "sentinel-top needs the kernel's BTF (CONFIG_DEBUG_INFO_BTF)");
 	ASSERT_EQ(0, sntl_knob("profile_warmup_steps", "1"));
 	ASSERT_EQ(0, sntl_knob("profile_steps", "1"));
 	ASSERT_EQ(0, sntl_knob("auto_profile", "1"));
