@@ -311,10 +311,15 @@ def check_daemon(session, prof, result, checks, name):
                    "%s: the daemon planned session %d from its profile and "
                    "placed it (at step %d, budget %d B, interval %d)"
                    % (name, sid, m["placed_at_step"], m["budget"], m["interval"])))
-    checks.append((up > 0 and down > 0 and m["batches"] > 0,
+    # With a migrating plan both directions move at every boundary; when
+    # the static placement models faster (sentineld keeps it), the moves
+    # are those of the placement.
+    checks.append((up + down > 0 and m["batches"] > 0,
                    "%s: the daemon migrated objects: %d B promoted, %d B demoted "
-                   "in %d batches (%d pages failed)" % (name, up, down, m["batches"],
-                                                        failed)))
+                   "in %d batches (%d pages failed; %s)" %
+                   (name, up, down, m["batches"], failed,
+                    "static placement kept" if m.get("static_fallback")
+                    else "%d boundary moves a step" % m["plan_moves"])))
 
 
 def sentinel_torch_tensor():
