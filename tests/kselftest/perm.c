@@ -35,6 +35,7 @@
 
 #include "sntl_nl.h"
 #include "kselftest_harness.h"
+#include "sntl_daemon.h"
 
 #define OWNER_UID	12345
 #define OTHER_UID	23456
@@ -48,13 +49,6 @@ static int wait_exit(pid_t pid)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static int become(uid_t uid)
@@ -737,50 +731,6 @@ static const char *sentineld_path(void)
 	return path;
 }
 
-static char *ctl(const char *sock, const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 1 << 16;
-	char *buf, *nb;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) != 1) {
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf) {
-		ssize_t n;
-
-		if (len + 1 == cap) {
-			nb = realloc(buf, cap *= 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf)
-		buf[len] = '\0';
-	if (buf && !len) {
-		free(buf);
-		buf = NULL;
-	}
-	return buf;
-}
-
 /*
  * Field @key of the daemon's migration session for @pid in its "stats"
  * reply @s (true 1, false 0, number), -1 when absent.
@@ -918,13 +868,13 @@ static char *wait_planned(const char *sock, struct target *t, int ms)
 	char *st;
 
 	for (; ms > 0; ms -= 200) {
-		st = ctl(sock, "stats");
+		st = sntl_ctl(sock, "stats");
 		if (sess_field(st, t[T_ALLOWED].pid, "plans") >= 1 &&
 		    sess_field(st, t[T_OTHER_UID].pid, "denied") >= 0 &&
 		    sess_field(st, t[T_NOT_DUMPABLE].pid, "denied") >= 0)
 			return st;
 		free(st);
-		sleep_ms(200);
+		sntl_sleep_ms(200);
 	}
 	return NULL;
 }
@@ -968,9 +918,9 @@ TEST_F_TIMEOUT(perm, daemon_leaves_alone_what_ptrace_forbids, 240)
 		_exit(127);
 	}
 	for (ms = 0; ms < 60000 && !st; ms += 100) {
-		st = ctl(sock, "status");
+		st = sntl_ctl(sock, "status");
 		if (!st)
-			sleep_ms(100);
+			sntl_sleep_ms(100);
 	}
 	EXPECT_NE(st, NULL) TH_LOG("sentineld did not answer");
 	free(st);
@@ -984,9 +934,9 @@ TEST_F_TIMEOUT(perm, daemon_leaves_alone_what_ptrace_forbids, 240)
 	}
 	if (st) {
 		/* ... and events arrive in order: the others' are in. */
-		sleep_ms(1000);
+		sntl_sleep_ms(1000);
 		free(st);
-		st = ctl(sock, "stats");
+		st = sntl_ctl(sock, "stats");
 	}
 	for (i = 0; st && i < NR_TARGETS; i++) {
 		EXPECT_EQ(target_ask(&t[i], &oi[i]), 0);
