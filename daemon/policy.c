@@ -699,6 +699,26 @@ static bool keep_faster(struct psess *ps, const struct plan_input *in,
 	return true;
 }
 
+/*
+ * The budget is what the session may use; the fast tier may hold less:
+ * what the session has there (at the profile's end) plus what its nodes
+ * can still give without reclaim.  True when *@budget was lowered.
+ */
+static bool cap_budget(const struct psess *ps, const struct pp_profile *prof,
+		       uint64_t *budget)
+{
+	uint64_t free_b = topo_free_bytes("", &P.env.topo->fast);
+	uint64_t have = prof->fast_resident_pages * (uint64_t)P.psz;
+
+	if (free_b == UINT64_MAX || have + free_b >= *budget)
+		return false;
+	log_info("session %" PRIu64 ": fast budget %" PRIu64 " capped at %" PRIu64
+		 " (the session's %" PRIu64 " B on the fast tier and %" PRIu64
+		 " B free there)", ps->id, *budget, have + free_b, have, free_b);
+	*budget = have + free_b;
+	return true;
+}
+
 static void make_plan(struct psess *ps, struct sd_session *s)
 {
 	struct pp_profile prof = { 0 };
@@ -730,26 +750,8 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	for (uint32_t i = 0; i < prof.in.nr_objs; i++)
 		foot += prof.in.objs[i].bytes;
 	pp.fast_budget = session_budget(ps, foot);
-	ps->budget_capped = false;
 	ps->static_fallback = false;
-	{
-		/*
-		 * The budget is what the session may use; the fast tier may
-		 * hold less: what the session has there plus what the nodes
-		 * can still give without reclaim.
-		 */
-		uint64_t free_b = topo_free_bytes("", &P.env.topo->fast);
-		uint64_t have = prof.fast_resident_pages * (uint64_t)P.psz;
-
-		if (free_b != UINT64_MAX && have + free_b < pp.fast_budget) {
-			log_info("session %" PRIu64 ": fast budget %" PRIu64 " capped at %" PRIu64
-				 " (the session's %" PRIu64 " B on the fast tier and %" PRIu64
-				 " B free there)", ps->id, pp.fast_budget, have + free_b, have,
-				 free_b);
-			pp.fast_budget = have + free_b;
-			ps->budget_capped = true;
-		}
-	}
+	ps->budget_capped = cap_budget(ps, &prof, &pp.fast_budget);
 	pp.bw = ps->bw ? ps->bw : P.bw;
 	switch (P.env.cfg->policy) {
 	case SD_POLICY_FIRST_TOUCH:

@@ -122,30 +122,11 @@ static void dmn_show_log(struct dmn *d)
 		fclose(f);
 }
 
-static long json_num(const char *s, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	if (!s)
-		return -1;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	if (!strncmp(p, "true", 4))
-		return 1;
-	if (!strncmp(p, "false", 5))
-		return 0;
-	return strtol(p, NULL, 10);
-}
-
 /* A counter of the daemon ("status"), -1 if unreachable. */
 static long dmn_counter(struct dmn *d, const char *key)
 {
 	char *r = sntl_ctl(d->sock, "status");
-	long v = json_num(r, key);
+	long v = (long)sntl_json_num(r, key);
 
 	free(r);
 	return v;

@@ -64,21 +64,7 @@ static uint64_t budget;
 /* The number after "key": in the first migration session of @s. */
 static long long sess_num(const char *s, const char *key)
 {
-	char pat[64];
-	const char *p;
-
-	if (!s || !(p = strstr(s, "\"migration_sessions\":[")))
-		return -1;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(p, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	if (!strncmp(p, "true", 4))
-		return 1;
-	if (!strncmp(p, "false", 5))
-		return 0;
-	return strtoll(p, NULL, 10);
+	return sntl_json_num(s ? strstr(s, "\"migration_sessions\":[") : NULL, key);
 }
 
 /* Sum of @key in the "total" and "current" steps of the first session. */

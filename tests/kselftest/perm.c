@@ -129,21 +129,11 @@ static int nl_req(int sk, struct sntl_nl_req *r, int dump, int *nmsg)
 /* The id of the family's "events" multicast group, or -1. */
 static int nl_events_group(int sk)
 {
-	struct sntl_nl_req r;
 	char buf[4096];
 	struct nlattr *a, *g, *e;
-	ssize_t len;
+	ssize_t len = sntl_nl_getfamily(sk, buf, sizeof(buf));
 
-	sntl_nl_start(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
-	r.n.nlmsg_flags = NLM_F_REQUEST;
-	r.g.version = 1;
-	sntl_nl_put(&r, CTRL_ATTR_FAMILY_NAME, SENTINEL_GENL_NAME,
-		    sizeof(SENTINEL_GENL_NAME));
-	if (send(sk, &r, r.n.nlmsg_len, 0) < 0)
-		return -1;
-	len = recv(sk, buf, sizeof(buf), 0);
-	if (len < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) ||
-	    ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+	if (len < 0)
 		return -1;
 #define NEXT(x) ((struct nlattr *)((char *)(x) + NLA_ALIGN((x)->nla_len)))
 #define INSIDE(x, end) ((char *)(x) + NLA_HDRLEN <= (end) && \
@@ -751,12 +741,7 @@ static long sess_field(const char *s, pid_t pid, const char *key)
 	p = strstr(p, pat);
 	if (!p || (end && p > end))
 		return -1;
-	p += strlen(pat);
-	if (!strncmp(p, "true", 4))
-		return 1;
-	if (!strncmp(p, "false", 5))
-		return 0;
-	return strtol(p, NULL, 10);
+	return (long)sntl_json_num(p, key);
 }
 
 static int file_has(const char *path, const char *text)

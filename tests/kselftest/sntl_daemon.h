@@ -71,6 +71,29 @@ static inline char *sntl_ctl(const char *sock, const char *req)
 	return buf;
 }
 
+/*
+ * The number after "@key": in the JSON text @from (true 1, false 0), or
+ * -1 when @from is NULL or has no such key.
+ */
+static inline long long sntl_json_num(const char *from, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	if (!from)
+		return -1;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(from, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	if (!strncmp(p, "true", 4))
+		return 1;
+	if (!strncmp(p, "false", 5))
+		return 0;
+	return strtoll(p, NULL, 10);
+}
+
 /* Write a knob of /sys/kernel/sentinel/; 0 or -errno. */
 static inline int sntl_knob(const char *name, const char *val)
 {

@@ -71,12 +71,13 @@ static inline int sntl_nl_call(int sk, struct sntl_nl_req *r)
 	}
 }
 
-/* The family's id, or -1. */
-static inline int sntl_nl_family(int sk)
+/*
+ * Ask the generic netlink controller about the family; its reply (one
+ * message) in @buf of @cap bytes.  The reply's length, or -1.
+ */
+static inline ssize_t sntl_nl_getfamily(int sk, char *buf, size_t cap)
 {
 	struct sntl_nl_req r;
-	char buf[4096];
-	struct nlattr *a;
 	ssize_t len;
 
 	sntl_nl_start(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
@@ -86,9 +87,21 @@ static inline int sntl_nl_family(int sk)
 		    sizeof(SENTINEL_GENL_NAME));
 	if (send(sk, &r, r.n.nlmsg_len, 0) < 0)
 		return -1;
-	len = recv(sk, buf, sizeof(buf), 0);
+	len = recv(sk, buf, cap, 0);
 	if (len < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) ||
 	    ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+		return -1;
+	return len;
+}
+
+/* The family's id, or -1. */
+static inline int sntl_nl_family(int sk)
+{
+	char buf[4096];
+	struct nlattr *a;
+	ssize_t len = sntl_nl_getfamily(sk, buf, sizeof(buf));
+
+	if (len < 0)
 		return -1;
 	for (a = (struct nlattr *)(buf + NLMSG_LENGTH(GENL_HDRLEN));
 	     (char *)a < buf + len && a->nla_len >= NLA_HDRLEN;

@@ -66,26 +66,6 @@ static long long sysfs_stat(const char *name)
 	return strtoll(buf, NULL, 10);
 }
 
-/* The number after "key": from @from on (NULL, -1 when absent). */
-static long long num_after(const char *from, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	if (!from)
-		return -1;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(from, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	if (!strncmp(p, "true", 4))
-		return 1;
-	if (!strncmp(p, "false", 5))
-		return 0;
-	return strtoll(p, NULL, 10);
-}
-
 static const char *first_session(const char *s)
 {
 	return s ? strstr(s, "\"migration_sessions\":[{") : NULL;
@@ -144,11 +124,11 @@ static void quiesce(long long step)
 		const char *s = first_session(st);
 		const char *cur = s ? strstr(s, "\"current\":{") : NULL;
 		long long now[5] = {
-			num_after(s, "work_items"), num_after(cur, "promoted_bytes"),
-			num_after(cur, "demoted_bytes"), num_after(cur, "late"), vm_migrated(),
+			sntl_json_num(s, "work_items"), sntl_json_num(cur, "promoted_bytes"),
+			sntl_json_num(cur, "demoted_bytes"), sntl_json_num(cur, "late"), vm_migrated(),
 		};
 
-		if (!memcmp(now, prev, sizeof(now)) && num_after(s, "steps") >= step)
+		if (!memcmp(now, prev, sizeof(now)) && sntl_json_num(s, "steps") >= step)
 			stable++;
 		else
 			stable = 0;
@@ -181,7 +161,7 @@ static void train(int go_fd, int out_fd)
 			/* the plan, so that the later steps migrate */
 			for (int t = 0; t < 200; t++) {
 				char *p = sntl_ctl(ctl_path, "stats");
-				bool planned = num_after(first_session(p), "planned") == 1;
+				bool planned = sntl_json_num(first_session(p), "planned") == 1;
 
 				free(p);
 				if (planned)
@@ -201,9 +181,9 @@ static void train(int go_fd, int out_fd)
 		st = sntl_ctl(ctl_path, "stats");
 		cur = first_session(st);
 		cur = cur ? strstr(cur, "\"current\":{") : NULL;
-		d.step = num_after(cur, "step");
-		d.promoted = num_after(cur, "promoted_bytes");
-		d.demoted = num_after(cur, "demoted_bytes");
+		d.step = sntl_json_num(cur, "step");
+		d.promoted = sntl_json_num(cur, "promoted_bytes");
+		d.demoted = sntl_json_num(cur, "demoted_bytes");
 		free(st);
 		if (write(out_fd, &d, sizeof(d)) != sizeof(d))
 			_exit(4);
@@ -407,14 +387,14 @@ TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 	f = fopen(json, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
-		long long step = num_after(line, "step");
-		long long prom = num_after(line, "promoted_bytes");
-		long long dem = num_after(line, "demoted_bytes");
-		long long pp = num_after(line, "promoted_pages");
-		long long dp = num_after(line, "demoted_pages");
-		long long op = num_after(line, "other_pages");
-		long long up = num_after(line, "unknown_pages");
-		long long mp = num_after(line, "migrated_pages");
+		long long step = sntl_json_num(line, "step");
+		long long prom = sntl_json_num(line, "promoted_bytes");
+		long long dem = sntl_json_num(line, "demoted_bytes");
+		long long pp = sntl_json_num(line, "promoted_pages");
+		long long dp = sntl_json_num(line, "demoted_pages");
+		long long op = sntl_json_num(line, "other_pages");
+		long long up = sntl_json_num(line, "unknown_pages");
+		long long mp = sntl_json_num(line, "migrated_pages");
 
 		n++;
 		TH_LOG("step %lld: top promoted %lld demoted %lld (kernel %lld pages), daemon %lld/%lld",
@@ -423,7 +403,7 @@ TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 		if (n > STEPS)
 			continue;
 		EXPECT_EQ(n, step);
-		EXPECT_EQ(trainer, num_after(line, "pid"));
+		EXPECT_EQ(trainer, sntl_json_num(line, "pid"));
 		EXPECT_EQ(d[n].step, step);
 		if ((d[n].promoted > prom || d[n].demoted > dem) &&
 		    mp * 4096 == prom + dem)
@@ -437,8 +417,8 @@ TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 		EXPECT_EQ(0, up);
 		sum_prom += prom;
 		sum_dem += dem;
-		scans += num_after(line, "scans");
-		pages += num_after(line, "scan_pages");
+		scans += sntl_json_num(line, "scans");
+		pages += sntl_json_num(line, "scan_pages");
 	}
 	fclose(f);
 	EXPECT_EQ(STEPS, n);

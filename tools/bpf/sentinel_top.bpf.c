@@ -135,13 +135,34 @@ static __always_inline struct st_event *reserve(__u32 type, int tgid,
 
 /* ---- the module's tracepoints ---- */
 
+/* A record of process @tgid's session, or NULL (not wanted, or no room). */
+static __always_inline struct st_event *begin(__u32 type, int tgid, __u64 session)
+{
+	if (!wanted(tgid))
+		return NULL;
+	return reserve(type, tgid, session);
+}
+
+/* A record with four values, sent at once. */
+static __always_inline int emit(__u32 type, int tgid, __u64 session,
+				__u64 a, __u64 b, __u64 c, __u64 d)
+{
+	struct st_event *e = begin(type, tgid, session);
+
+	if (!e)
+		return 0;
+	e->a = a;
+	e->b = b;
+	e->c = c;
+	e->d = d;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 static __always_inline int session_event(struct st_tp_session *ctx, __u32 type)
 {
-	struct st_event *e;
+	struct st_event *e = begin(type, ctx->tgid, ctx->session);
 
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(type, ctx->tgid, ctx->session);
 	if (!e)
 		return 0;
 	e->a = ctx->registered;
@@ -164,43 +185,25 @@ int on_session_close(struct st_tp_session *ctx)
 	return session_event(ctx, ST_EV_SESSION_CLOSE);
 }
 
-static __always_inline int objects_event(struct st_tp_objects *ctx, __u32 type)
-{
-	struct st_event *e;
-
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(type, ctx->tgid, ctx->session);
-	if (!e)
-		return 0;
-	e->a = ctx->count;
-	e->b = ctx->bytes;
-	e->c = ctx->live_objects;
-	e->d = ctx->live_bytes;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
 SEC("tp/sentinel/sentinel_objects_added")
 int on_objects_added(struct st_tp_objects *ctx)
 {
-	return objects_event(ctx, ST_EV_OBJECTS_ADDED);
+	return emit(ST_EV_OBJECTS_ADDED, ctx->tgid, ctx->session, ctx->count, ctx->bytes,
+		    ctx->live_objects, ctx->live_bytes);
 }
 
 SEC("tp/sentinel/sentinel_objects_removed")
 int on_objects_removed(struct st_tp_objects *ctx)
 {
-	return objects_event(ctx, ST_EV_OBJECTS_REMOVED);
+	return emit(ST_EV_OBJECTS_REMOVED, ctx->tgid, ctx->session, ctx->count, ctx->bytes,
+		    ctx->live_objects, ctx->live_bytes);
 }
 
 SEC("tp/sentinel/sentinel_mark")
 int on_mark(struct st_tp_mark *ctx)
 {
-	struct st_event *e;
+	struct st_event *e = begin(ST_EV_MARK, ctx->tgid, ctx->session);
 
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(ST_EV_MARK, ctx->tgid, ctx->session);
 	if (!e)
 		return 0;
 	e->a = ctx->step;
@@ -215,54 +218,21 @@ int on_mark(struct st_tp_mark *ctx)
 SEC("tp/sentinel/sentinel_scan_end")
 int on_scan_end(struct st_tp_scan_end *ctx)
 {
-	struct st_event *e;
-
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(ST_EV_SCAN_END, ctx->tgid, ctx->session);
-	if (!e)
-		return 0;
-	e->a = ctx->pages;
-	e->b = ctx->young;
-	e->c = ctx->ns;
-	e->d = ctx->kind;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return emit(ST_EV_SCAN_END, ctx->tgid, ctx->session, ctx->pages, ctx->young, ctx->ns,
+		    ctx->kind);
 }
 
 SEC("tp/sentinel/sentinel_profile_ready")
 int on_profile_ready(struct st_tp_profile *ctx)
 {
-	struct st_event *e;
-
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(ST_EV_PROFILE, ctx->tgid, ctx->session);
-	if (!e)
-		return 0;
-	e->a = ctx->generation;
-	e->b = ctx->first_step;
-	e->c = ctx->layers;
-	e->d = ctx->entries;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return emit(ST_EV_PROFILE, ctx->tgid, ctx->session, ctx->generation, ctx->first_step,
+		    ctx->layers, ctx->entries);
 }
 
 SEC("tp/sentinel/sentinel_limit")
 int on_limit(struct st_tp_limit *ctx)
 {
-	struct st_event *e;
-
-	if (!wanted(ctx->tgid))
-		return 0;
-	e = reserve(ST_EV_LIMIT, ctx->tgid, ctx->session);
-	if (!e)
-		return 0;
-	e->a = ctx->limit;
-	e->b = ctx->value;
-	e->c = ctx->wanted;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return emit(ST_EV_LIMIT, ctx->tgid, ctx->session, ctx->limit, ctx->value, ctx->wanted, 0);
 }
 
 /* ---- which process a migration is for ---- */
