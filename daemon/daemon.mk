@@ -79,8 +79,9 @@ $(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
 		-DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
 		$(call DMN_OBJ,$(DMN_COMMON)) $(DMN_PKG_LIBS) -lnuma
 
-# The migrator's in-VM test drives a training through libsentinel.
-$(B)/tests/vm/migrate: $(TOP)/tests/kselftest/migrate.c $(B)/lib/libsentinel.a \
+# The migrator's in-VM tests drive a training through libsentinel.
+$(B)/tests/vm/migrate $(B)/tests/vm/disturb: $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
+		$(B)/lib/libsentinel.a \
 		$(TOP)/lib/include/sentinel.h $(wildcard $(TOP)/tests/kselftest/*.h) \
 		$(SENTINELD)
 	@mkdir -p $(@D)
