@@ -135,18 +135,6 @@ static long long node0_headroom_kb(long long *min_kb)
 	return sum * 4;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* The module has no session and no object left (waits up to @secs). */
 static bool module_idle(int secs)
 {
@@ -501,7 +489,7 @@ static void filler(int fd)
 	char *region;
 	int r;
 
-	write_str("/proc/self/oom_score_adj", "1000");	/* the one to kill, if any */
+	sntl_write_file("/proc/self/oom_score_adj", "1000");	/* the one to kill, if any */
 	region = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (region == MAP_FAILED)

@@ -94,20 +94,43 @@ static inline long long sntl_json_num(const char *from, const char *key)
 	return strtoll(p, NULL, 10);
 }
 
-/* Write a knob of /sys/kernel/sentinel/; 0 or -errno. */
-static inline int sntl_knob(const char *name, const char *val)
+/* Write @val to the file at @path; 0 or -errno. */
+static inline int sntl_write_file(const char *path, const char *val)
 {
-	char path[256];
-	int fd, err = 0;
+	int fd = open(path, O_WRONLY), err = 0;
 
-	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, val, strlen(val)) < 0)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/*
+ * A sentineld configuration at @conf for the test VM (node 0 fast,
+ * node 1 slow): control socket @sock, @policy, @budget bytes; 0 or -1.
+ */
+static inline int sntl_dmn_conf(const char *conf, const char *sock, const char *policy,
+				unsigned long long budget, bool verify)
+{
+	FILE *f = fopen(conf, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "control_socket = %s\nlog_level = info\npolicy = %s\n"
+		"fast_nodes = 0\nslow_nodes = 1\nfast_budget = %llu\nverify = %s\n",
+		sock, policy, budget, verify ? "on" : "off");
+	return fclose(f) ? -1 : 0;
+}
+
+/* Write a knob of /sys/kernel/sentinel/; 0 or -errno. */
+static inline int sntl_knob(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/sentinel/%s", name);
+	return sntl_write_file(path, val);
 }
 
 /*

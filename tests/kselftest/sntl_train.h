@@ -354,8 +354,6 @@ struct dmn {
 
 static pid_t dmn_start(struct dmn *d, const char *policy, bool verify)
 {
-	char text[512];
-	FILE *f;
 	pid_t pid;
 
 	snprintf(d->dir, sizeof(d->dir), "/tmp/sdmig-%s-%d", policy, getpid());
@@ -363,15 +361,8 @@ static pid_t dmn_start(struct dmn *d, const char *policy, bool verify)
 	snprintf(d->conf, sizeof(d->conf), "%s/sentineld.conf", d->dir);
 	snprintf(d->sock, sizeof(d->sock), "%s/ctl.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
-	snprintf(text, sizeof(text),
-		 "control_socket = %s\nlog_level = info\npolicy = %s\n"
-		 "fast_nodes = 0\nslow_nodes = 1\nfast_budget = %llu\nverify = %s\n",
-		 d->sock, policy, (unsigned long long)budget, verify ? "on" : "off");
-	f = fopen(d->conf, "w");
-	if (!f)
+	if (sntl_dmn_conf(d->conf, d->sock, policy, (unsigned long long)budget, verify))
 		return -1;
-	fputs(text, f);
-	fclose(f);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);

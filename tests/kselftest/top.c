@@ -196,22 +196,14 @@ static void train(int go_fd, int out_fd)
 
 static pid_t start_daemon(const char *dir, uint64_t budget)
 {
-	char conf[160], log[160], text[512];
-	FILE *f;
+	char conf[160], log[160];
 	pid_t pid;
 
 	snprintf(conf, sizeof(conf), "%s/sentineld.conf", dir);
 	snprintf(log, sizeof(log), "%s/sentineld.log", dir);
 	snprintf(ctl_path, sizeof(ctl_path), "%s/ctl.sock", dir);
-	snprintf(text, sizeof(text),
-		 "control_socket = %s\nlog_level = info\npolicy = sentinel\n"
-		 "fast_nodes = 0\nslow_nodes = 1\nfast_budget = %llu\nverify = off\n",
-		 ctl_path, (unsigned long long)budget);
-	f = fopen(conf, "w");
-	if (!f)
+	if (sntl_dmn_conf(conf, ctl_path, "sentinel", (unsigned long long)budget, false))
 		return -1;
-	fputs(text, f);
-	fclose(f);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
