@@ -8,20 +8,14 @@
  * Allocates anonymous memory bound to node N (mbind MPOL_BIND), locks it
  * (mlock, so that neither reclaim nor demotion nor NUMA balancing can move
  * it) and repeats until the memory a user allocation can still get on
- * the node is within 64 KiB above BYTES: the free pages above each zone's
- * low watermark and lowmem reserve, plus the pages on the node's per-CPU
- * free lists, which are handed out without a watermark check and go back
- * to the zones later (from /proc/zoneinfo).  Each round runs on the CPU
- * whose lists hold the most, so that its allocations empty them.  Prints
- * one JSON line with what it holds and the node's free memory, writes
- * FILE (when given) with the same line, and then sleeps until SIGTERM or
- * SIGINT; the memory goes back at exit.
+ * the node (free pages above each zone's low watermark and lowmem reserve,
+ * from /proc/zoneinfo) is within 64 KiB above BYTES.  Prints one JSON line with what it holds and the
+ * node's free memory, writes FILE (when given) with the same line, and
+ * then sleeps until SIGTERM or SIGINT; the memory goes back at exit.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +27,6 @@
 
 #define MPOL_BIND_ 2
 #define MIB (1ull << 20)
-#define MAX_CPUS 64
 
 static volatile sig_atomic_t stop;
 
@@ -48,24 +41,20 @@ static void on_signal(int sig)
  * still get without falling back to another node: over the node's zones
  * (/proc/zoneinfo), the free pages above the zone's low watermark plus
  * its lowmem reserve against movable allocations ("protection", index
- * ZONE_MOVABLE), below which the page allocator's fast path moves on to
- * the next node of the zonelist; and the pages on the zones' per-CPU
- * lists ("count" of each "cpu"), which are not counted as free.  The
- * latter per CPU go to @pcp (pages, MAX_CPUS entries), when not NULL.
+ * ZONE_MOVABLE).  Below that, the page allocator's fast path moves on to
+ * the next node of the zonelist.
  */
-static int64_t node_avail(int node, long long *pcp)
+static int64_t node_avail(int node)
 {
-	long long free = 0, low = 0, prot = 0, sum = 0, lists = 0, p[8], v;
+	long long free = 0, low = 0, prot = 0, sum = 0, p[8];
 	char line[512], zone[32];
-	int n, cur = -1, found = 0, k, cpu = -1;
+	int n, cur = -1, found = 0, k;
 	FILE *f = fopen("/proc/zoneinfo", "r");
 
 	if (!f) {
 		fprintf(stderr, "bench-balloon: /proc/zoneinfo: %s\n", strerror(errno));
 		exit(1);
 	}
-	if (pcp)
-		memset(pcp, 0, MAX_CPUS * sizeof(*pcp));
 	while (fgets(line, sizeof(line), f)) {
 		char *q;
 
@@ -74,19 +63,12 @@ static int64_t node_avail(int node, long long *pcp)
 				sum += free - low - prot;
 			cur = n;
 			free = low = prot = 0;
-			cpu = -1;
 		} else if (cur != node) {
 			continue;
 		} else if (sscanf(line, " pages free %lld", &free) == 1) {
 			found = 1;
 		} else if (sscanf(line, " low %lld", &low) == 1) {
 			;
-		} else if (sscanf(line, " cpu: %d", &cpu) == 1) {
-			;
-		} else if (cpu >= 0 && sscanf(line, " count: %lld", &v) == 1) {
-			lists += v;
-			if (pcp && cpu < MAX_CPUS)
-				pcp[cpu] += v;
 		} else if ((q = strstr(line, "protection: ("))) {
 			q += strlen("protection: (");
 			for (k = 0; k < 8 && *q; k++) {
@@ -106,23 +88,7 @@ static int64_t node_avail(int node, long long *pcp)
 		fprintf(stderr, "bench-balloon: node %d has no zone in /proc/zoneinfo\n", node);
 		exit(1);
 	}
-	return (int64_t)(sum + lists) * 4096;
-}
-
-/* Run on the allowed CPU whose per-CPU lists hold most of the node's pages. */
-static void to_fullest_cpu(const long long *pcp, const cpu_set_t *allowed)
-{
-	int best = -1;
-	cpu_set_t one;
-
-	for (int c = 0; c < MAX_CPUS; c++)
-		if (CPU_ISSET(c, allowed) && (best < 0 || pcp[c] > pcp[best]))
-			best = c;
-	if (best < 0)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(best, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	return (int64_t)sum * 4096;
 }
 
 static uint64_t parse_size(const char *s)
@@ -163,9 +129,7 @@ int main(int argc, char **argv)
 	const char *ready = NULL;
 	uint64_t leave = UINT64_MAX, held = 0;
 	int node = 0, c, rounds = 0, stuck = 0, settled = 0;
-	long long pcp[MAX_CPUS];
 	int64_t before, now;
-	cpu_set_t allowed;
 	char out[256];
 
 	while ((c = getopt_long(argc, argv, "n:l:r:h", opts, NULL)) != -1) {
@@ -184,11 +148,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
-	/* Every CPU, whatever the caller's mask: each may hold pages of the node. */
-	CPU_ZERO(&allowed);
-	for (int cpu = 0; cpu < MAX_CPUS && cpu < sysconf(_SC_NPROCESSORS_ONLN); cpu++)
-		CPU_SET(cpu, &allowed);
-	before = now = node_avail(node, pcp);
+	before = now = node_avail(node);
 again:
 	/* Take what is above the target in shrinking chunks: free memory
 	 * also moves by itself (page cache, the kernel), so re-read it. */
@@ -198,7 +158,6 @@ again:
 		size_t len;
 		void *p;
 
-		to_fullest_cpu(pcp, &allowed);
 		if (want > 256 * MIB)
 			want = 256 * MIB;
 		else if (want > 2 * MIB)
@@ -223,7 +182,7 @@ again:
 		{
 			int64_t was = now;
 
-			now = node_avail(node, pcp);
+			now = node_avail(node);
 			if (now >= was && ++stuck > 50) {
 				fprintf(stderr, "bench-balloon: node %d's free memory does not go down\n", node);
 				return 1;
@@ -234,7 +193,7 @@ again:
 		/* Pages come back from per-CPU lists and the like for a
 		 * moment after the last allocation: look again. */
 		usleep(300000);
-		now = node_avail(node, pcp);
+		now = node_avail(node);
 		if (now > (int64_t)(leave + 64 * 1024))
 			goto again;
 	}
