@@ -13,11 +13,12 @@
  *   attempt is refused with EWOULDBLOCK, the results are unchanged; once
  *   the trainer is gone the module unloads under the running daemon,
  *   loads again, and the daemon places the next training as before;
- * - the fast node filled up by another process in the middle of a step
- *   (it moves its own pages to node 0 until move_pages refuses them, and
- *   goes on taking what frees up there, so that the daemon's prefetches
- *   fail with ENOMEM): they do, the results are bitwise those of an
- *   undisturbed run, and no process is OOM-killed.
+ * - the fast node filled up by another process in the middle of a step,
+ *   while the trainer waits there (it moves its own pages to node 0
+ *   until move_pages refuses them, and goes on taking what frees up
+ *   there, so that the daemon's prefetches fail with ENOMEM): they do,
+ *   the results are bitwise those of an undisturbed run, and no process
+ *   is OOM-killed.
  *
  * The guest log is checked by the VM runner.
  */
@@ -533,7 +534,12 @@ static int fill_mid_step(char point, pid_t child, void *arg)
 	int p[2];
 
 	if (point == 'm') {
-		/* the bulk while the trainer waits; the rest races its prefetches */
+		/*
+		 * The trainer waits in the middle of its step while node 0
+		 * fills under the daemon's prefetches for the next layers; the
+		 * filler then goes on beside the rest of the training, however
+		 * fast the kernel fills.
+		 */
 		if (pipe(p))
 			return -1;
 		f->pid = fork();
@@ -544,10 +550,10 @@ static int fill_mid_step(char point, pid_t child, void *arg)
 		close(p[1]);
 		f->fd = p[0];
 		f->got_bulk = f->pid > 0 && fill_read(f, &f->bulk, 300);
-		return f->got_bulk ? 0 : -1;
+		f->got_full = f->got_bulk && fill_read(f, &f->full, 300);
+		return f->got_full ? 0 : -1;
 	}
 	if (point == 'e' && f->pid > 0) {
-		f->got_full = fill_read(f, &f->full, 60);
 		kill(f->pid, SIGKILL);
 		waitpid(f->pid, NULL, 0);
 		f->pid = -1;
