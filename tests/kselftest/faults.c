@@ -10,21 +10,10 @@
 #include <sys/wait.h>
 
 #include "sntl_test.h"
+#include "sntl_daemon.h"
 #include "kselftest_harness.h"
 
 #define DBG "/sys/kernel/debug/"
-
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* Make the calling task fail allocations with probability @pct. */
 static int inject(const char *attr, int pct)
@@ -33,26 +22,26 @@ static int inject(const char *attr, int pct)
 
 	snprintf(path, sizeof(path), DBG "%s/probability", attr);
 	snprintf(val, sizeof(val), "%d", pct);
-	if (put(path, val))
+	if (sntl_write_file(path, val))
 		return -1;
 	snprintf(path, sizeof(path), DBG "%s/interval", attr);
-	put(path, "1");
+	sntl_write_file(path, "1");
 	snprintf(path, sizeof(path), DBG "%s/times", attr);
-	put(path, "-1");
+	sntl_write_file(path, "-1");
 	snprintf(path, sizeof(path), DBG "%s/task-filter", attr);
-	put(path, "Y");
+	sntl_write_file(path, "Y");
 	snprintf(path, sizeof(path), DBG "%s/verbose", attr);
-	put(path, "0");
+	sntl_write_file(path, "0");
 	if (!strcmp(attr, "fail_page_alloc")) {
 		snprintf(path, sizeof(path), DBG "%s/ignore-gfp-wait", attr);
-		put(path, "N");
+		sntl_write_file(path, "N");
 		snprintf(path, sizeof(path), DBG "%s/min-order", attr);
-		put(path, "0");
+		sntl_write_file(path, "0");
 	} else {
 		snprintf(path, sizeof(path), DBG "%s/ignore-gfp-wait", attr);
-		put(path, "N");
+		sntl_write_file(path, "N");
 	}
-	return put("/proc/self/make-it-fail", pct ? "1" : "0");
+	return sntl_write_file("/proc/self/make-it-fail", pct ? "1" : "0");
 }
 
 static int have_injection(void)
@@ -158,8 +147,8 @@ FIXTURE_SETUP(inj)
 
 FIXTURE_TEARDOWN(inj)
 {
-	put(DBG "failslab/probability", "0");
-	put(DBG "fail_page_alloc/probability", "0");
+	sntl_write_file(DBG "failslab/probability", "0");
+	sntl_write_file(DBG "fail_page_alloc/probability", "0");
 }
 
 static void run(struct __test_metadata *_metadata, const char *attr,

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "sntl_test.h"
+#include "sntl_daemon.h"
 #include "kselftest_harness.h"
 
 #define HUGE (2UL << 20)
@@ -89,18 +90,6 @@ prof_object(const struct sentinel_profile_hdr *h, uint64_t id)
 	return NULL;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void layer(int fd, uint32_t id, int dir, int begin)
 {
 	sntl_mark(fd, begin ? SENTINEL_MARK_LAYER_BEGIN :
@@ -117,7 +106,7 @@ FIXTURE_SETUP(prof)
 	unsigned long node1 = 1UL << 1;
 
 	/* NUMA balancing turns PTEs into PROT_NONE hints behind our back. */
-	write_file("/proc/sys/kernel/numa_balancing", "0");
+	sntl_write_file("/proc/sys/kernel/numa_balancing", "0");
 	ASSERT_EQ(sntl_sysfs_write("tlb_flush", "1"), 0);
 	self->fd = sntl_open();
 	ASSERT_GE(self->fd, 0);
@@ -150,7 +139,7 @@ FIXTURE_TEARDOWN(prof)
 	munmap(self->b, 32 * PAGE);
 	munmap(self->raw, 2 * HUGE);
 	munmap(self->d, 16 * PAGE);
-	write_file("/proc/sys/kernel/numa_balancing", "1");
+	sntl_write_file("/proc/sys/kernel/numa_balancing", "1");
 }
 
 /* The profile of a scripted step matches what each layer touched. */
