@@ -24,6 +24,7 @@ policy = $DAEMON_POLICY
 migration_threads = 1
 log_level = info
 control_socket = /run/sentinel/bench.sock
+verify = ${BENCH_VERIFY:-on}
 CONF
 }
 policy_available() {
@@ -44,6 +45,7 @@ policy_settings() {
 	echo "policy=$DAEMON_POLICY"
 	echo "daemon=sentineld --foreground, pinned to vCPU 0"
 	echo "migration_threads=1"
+	echo "verify=${BENCH_VERIFY:-on} (the prefetch hit ratio)"
 	echo "profile_warmup_steps=1 (sysfs)"
 	echo "fast_nodes=0 slow_nodes=1 fast_budget=the run's budget"
 }
