@@ -22,7 +22,7 @@ int main(void)
 	char err[256];
 	uint64_t v;
 
-	TAP_PLAN(33);
+	TAP_PLAN(38);
 
 	ok(lab_parse_size("4096", &v) == 0 && v == 4096, "decimal");
 	ok(lab_parse_size("0x1000", &v) == 0 && v == 4096, "hex");
@@ -90,5 +90,21 @@ int main(void)
 	   "bad vCPU lists rejected");
 	ok(parse(&c, err, "node0=0-1G", "vcpus=1-x", NULL) < 0 && strstr(err, "vCPU list"),
 	   "bad vcpus argument: %s", err);
+	ok(parse(&c, err, "node0=0-1G", NULL, NULL) == 0 && !c.delay_on && c.delay[1] == 0,
+	   "delay mode off by default");
+	ok(parse(&c, err, "node0=0-1G", "delay0=356.4", "delay1=1342") == 0 && c.delay_on &&
+		   c.delay[0] == 356.4 && c.delay[1] == 1342,
+	   "delay0, delay1 in instructions per miss");
+	ok(parse(&c, err, "node0=0-1G", "delay1=0", NULL) == 0 && !c.delay_on,
+	   "delay 0 is off");
+	ok(parse(&c, err, "node0=0-1G", "delay8=10", NULL) < 0 && strstr(err, "delay0 to delay7"),
+	   "delay8 rejected: %s", err);
+	ok(parse(&c, err, "node0=0-1G", "delay1=-1", NULL) < 0 &&
+		   parse(&c, err, "node0=0-1G", "delay1=", NULL) < 0 &&
+		   parse(&c, err, "node0=0-1G", "delay1=2x", NULL) < 0 &&
+		   parse(&c, err, "node0=0-1G", "delay1=1e7", NULL) < 0 &&
+		   parse(&c, err, "node0=0-1G", "delay1=nan", NULL) < 0 &&
+		   strstr(err, "0 to 1000000"),
+	   "bad delays rejected: %s", err);
 	return tap_done();
 }

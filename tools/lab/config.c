@@ -224,6 +224,28 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 				cfg->cache.ways = (uint32_t)x;
 			else
 				cfg->cache.line = (uint32_t)x;
+		} else if (klen > 5 && !strncmp(a, "delay", 5)) {
+			char *end;
+			long n = strtol(a + 5, &end, 10);
+			double f;
+
+			if (end != eq || n < 0 || n >= LAB_MAX_NODES) {
+				snprintf(err, len,
+					 "argument '%s': delay name must be delay0 to delay%d",
+					 a, LAB_MAX_NODES - 1);
+				return -1;
+			}
+			errno = 0;
+			f = strtod(v, &end);
+			if (!*v || *end || errno || !(f >= 0 && f <= 1e6)) {
+				snprintf(err, len,
+					 "argument '%s': expected instructions per miss, 0 to 1000000",
+					 a);
+				return -1;
+			}
+			cfg->delay[n] = f;
+			if (f > 0)
+				cfg->delay_on = true;
 		} else if (klen > 4 && !strncmp(a, "node", 4)) {
 			char *end;
 			long n = strtol(a + 4, &end, 10);
@@ -281,7 +303,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 			}
 		} else {
 			snprintf(err, len,
-				 "unknown argument '%.*s' (known: nodeN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace)",
+				 "unknown argument '%.*s' (known: nodeN, delayN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace)",
 				 (int)klen, a);
 			return -1;
 		}

@@ -46,6 +46,10 @@ struct lab_config {
 	bool cold_start;   /* invalidate the cache at every start marker */
 	uint64_t trace;	   /* record the first N accesses (debugging) */
 	uint64_t vcpus;	   /* bit i: count vCPU i (vCPUs >= 64: always) */
+	/* Delay mode: a miss on node i that no stream hides costs delay[i]
+	 * instructions' worth of wall time (0: none). */
+	double delay[LAB_MAX_NODES];
+	bool delay_on;	   /* some delay[i] > 0 */
 };
 
 /*

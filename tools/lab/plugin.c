@@ -16,6 +16,12 @@
  * gate the counting: QEMU 7.2 can leave a vCPU pointing at the memory
  * callback list of an access that faulted, and a second code flush would
  * free that list under it.
+ *
+ * In delay mode (delayN=F arguments) every counted miss on node N that no
+ * stream hides also spins the vCPU for F instructions' worth of wall
+ * time, at the emulator's speed measured on that vCPU (delay.h), as a
+ * wall-clock cross-check of the cost model.  Each record carries the
+ * host's clock (wall_ns).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -23,10 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache.h"
 #include "config.h"
 #include "counters.h"
+#include "delay.h"
 #include "marker.h"
 #include "qemu_api.h"
 
@@ -34,11 +42,15 @@ LAB_EXPORT int qemu_plugin_version = 1;
 
 /* Lowest kernel-half address on x86-64 (canonical upper half). */
 #define KERNEL_HALF 0xffff800000000000ull
+/* Delay mode: no single access spins longer than this. */
+#define DELAY_CAP_NS 10000000ull
 
 struct vcpu {
 	struct lab_counters c;	  /* insns: own thread; rest under cache_lock */
 	struct lab_streams streams;
 	struct lab_value_acc value;
+	struct lab_delay_est delay; /* own thread only */
+	uint64_t spun_ns;	  /* delay mode: time spun, own thread writes */
 } __attribute__((aligned(64)));
 
 static qemu_plugin_id_t plugin_id;
@@ -83,6 +95,14 @@ static inline void add(uint64_t *p, uint64_t n)
 	__atomic_store_n(p, rd(p) + n, __ATOMIC_RELAXED);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- execution-time callbacks ------------------------------------- */
 
 static inline bool is_active(void)
@@ -117,6 +137,27 @@ static void trace_access(uint64_t idx, unsigned int vcpu, uint64_t vaddr,
 	pthread_mutex_unlock(&out_lock);
 }
 
+/*
+ * Delay mode, at every counted access of vCPU @v: measure the emulator's
+ * speed, then spin for @cost instructions' worth of time (the access's
+ * misses).  The spin is not counted as the emulator's time.
+ */
+static void delay(struct vcpu *v, double cost)
+{
+	uint64_t insns = rd(&v->c.insns), t = now_ns(), spin, end;
+
+	lab_delay_observe(&v->delay, t, insns);
+	spin = lab_delay_take(&v->delay, cost, DELAY_CAP_NS);
+	if (!spin)
+		return;
+	end = t + spin;
+	do
+		t = now_ns();
+	while (t < end);
+	add(&v->spun_ns, spin);
+	lab_delay_spun(&v->delay, t, insns);
+}
+
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		   uint64_t vaddr, void *udata)
 {
@@ -125,6 +166,7 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	unsigned int shift = cache.line_shift;
 	uint64_t pa, first, last, line;
 	uint64_t trace = 0;
+	double cost = 0;
 	struct vcpu *v;
 
 	(void)udata;
@@ -167,12 +209,16 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		v->c.miss[node]++;
 		if (lab_streams_miss(&v->streams, line))
 			v->c.seq[node]++;
+		else if (node < LAB_MAX_NODES)
+			cost += cfg.delay[node];
 		if (r.writeback)
 			v->c.wb[lab_nodes_find(&cfg.nodes, r.wb_addr)]++;
 	}
 	if (traced < cfg.trace)
 		trace = ++traced;
 	pthread_mutex_unlock(&cache_lock);
+	if (cfg.delay_on)
+		delay(v, cost);
 	if (trace)
 		trace_access(trace - 1, vcpu, vaddr, pa, lab_nodes_find(&cfg.nodes, pa),
 			     store);
@@ -220,8 +266,14 @@ static void write_record(const char *kind, int vcpu, uint32_t value,
 	pthread_mutex_unlock(&cache_lock);
 	if (!out)
 		return;
-	fprintf(out, "{\"seq\":%" PRIu64 ",\"kind\":\"%s\",\"vcpu\":%d", seq,
-		kind, vcpu);
+	fprintf(out, "{\"seq\":%" PRIu64 ",\"kind\":\"%s\",\"vcpu\":%d,\"wall_ns\":%" PRIu64,
+		seq, kind, vcpu, now_ns());
+	if (cfg.delay_on) {
+		fputs(",\"spun_ns\":[", out);
+		for (unsigned int i = 0; i < nvcpus; i++)
+			fprintf(out, "%s%" PRIu64, i ? "," : "", rd(&vcpus[i].spun_ns));
+		fputc(']', out);
+	}
 	if (has_value)
 		fprintf(out, ",\"value\":%" PRIu32, value);
 	fprintf(out, ",\"on\":%s,\"cpus\":[", on ? "true" : "false");
@@ -375,6 +427,9 @@ static void write_header(void)
 		fprintf(out, "%s{\"node\":%d,\"lo\":%" PRIu64 ",\"hi\":%" PRIu64 "}",
 			i ? "," : "", cfg.nodes.r[i].node, cfg.nodes.r[i].lo,
 			cfg.nodes.r[i].hi);
+	fputs("],\"delay\":[", out);
+	for (int i = 0; i < cfg.nodes.nnodes; i++)
+		fprintf(out, "%s%g", i ? "," : "", cfg.delay[i]);
 	fputs("]}\n", out);
 	fflush(out);
 }

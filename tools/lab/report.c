@@ -36,6 +36,8 @@ struct rec {
 	uint32_t value;
 	int vcpu;
 	bool on;
+	bool has_wall;
+	uint64_t wall_ns;	   /* host clock at the record (delay mode's cross-check) */
 	struct lab_counters *cpus; /* nvcpus entries */
 };
 
@@ -163,6 +165,8 @@ static void load(const char *file)
 			r->value = (uint32_t)json_u64(j, "value", 0);
 			r->vcpu = (int)vc->num;
 			r->on = on->b;
+			r->has_wall = json_get(j, "wall_ns") != NULL;
+			r->wall_ns = json_u64(j, "wall_ns", 0);
 			r->cpus = calloc(nvcpus, sizeof(*r->cpus));
 			if (!r->cpus)
 				die("out of memory");
@@ -375,6 +379,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)a->seq, a->kind);
 			if (a->has_value)
 				printf("\"value\":%u,", a->value);
+			if (a->has_wall && b->has_wall && b->wall_ns >= a->wall_ns)
+				printf("\"wall_ns\":%llu,", (unsigned long long)(b->wall_ns - a->wall_ns));
 			printf("\"vcpu\":%d,\"end_seq\":%llu,\"time_ns\":%.3f,\"critical_vcpu\":%d,\"vcpus\":[",
 			       a->vcpu, (unsigned long long)b->seq, ns, crit);
 			for (unsigned int v = 0; v < nvcpus; v++) {
