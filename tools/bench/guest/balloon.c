@@ -201,7 +201,15 @@ static int drain_lists(struct balloon *b)
 		perror("bench-balloon: sched_getcpu");
 		return 1;
 	}
-	node_scan(b->node, cpu, &left);
+	/*
+	 * Not when the node is at its low watermark already: the pages
+	 * would come through the allocator's slow path, which wakes
+	 * kswapd to reclaim the node up to its high watermark.
+	 */
+	if (node_scan(b->node, cpu, &left) < 64 * 1024) {
+		b->pcp_left = left;
+		return 0;
+	}
 	for (i = 0; i < 16 && left > 2 && left < was; i++) {
 		was = left;
 		if (take(b, (size_t)(left - 2) * 4096))
@@ -230,9 +238,15 @@ again:
 		int64_t was = b->now;
 		size_t len;
 
+		/*
+		 * Halving steps near the target: an allocation can also move
+		 * up to a few dozen pages from the free lists to this CPU's
+		 * per-CPU list, and a step that lands below the target cannot
+		 * be taken back.
+		 */
 		if (want > 256 * MIB)
 			want = 256 * MIB;
-		else if (want > 2 * MIB)
+		else if (want > 128 * 1024)
 			want = want / 2;
 		len = (want + 4095) & ~4095ull;
 		if (take(b, len))
