@@ -142,6 +142,21 @@ static uint64_t parse_size(const char *s)
 	return v;
 }
 
+/* A whole decimal number in [lo, hi], or exit 2 naming the option. */
+static int parse_int(const char *s, const char *opt, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "bench-balloon: bad %s '%s' (%ld to %ld)\n", opt, s, lo, hi);
+		exit(2);
+	}
+	return (int)v;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: bench-balloon [--node N] --leave BYTES [--ready FILE] [--then-cpu C]\n"
@@ -302,6 +317,20 @@ static int report(const struct balloon *b, const char *ready)
 	return 0;
 }
 
+/* Run on CPU @cpu only.  Returns 0, or 1 after printing why not. */
+static int pin(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		fprintf(stderr, "bench-balloon: CPU %d: %s\n", cpu, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * A fill on each CPU the balloon may run on, in turn (the highest last),
  * so that every CPU's lists are emptied; then to CPU @then (if >= 0).
@@ -309,29 +338,10 @@ static int report(const struct balloon *b, const char *ready)
  */
 static int fill_all(struct balloon *b, const cpu_set_t *cpus, int then)
 {
-	cpu_set_t one;
-
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, cpus))
-			continue;
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one)) {
-			fprintf(stderr, "bench-balloon: CPU %d: %s\n", cpu, strerror(errno));
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, cpus) && (pin(cpu) || fill(b)))
 			return 1;
-		}
-		if (fill(b))
-			return 1;
-	}
-	if (then < 0)
-		return 0;
-	CPU_ZERO(&one);
-	CPU_SET(then, &one);
-	if (sched_setaffinity(0, sizeof(one), &one)) {
-		fprintf(stderr, "bench-balloon: CPU %d: %s\n", then, strerror(errno));
-		return 1;
-	}
-	return 0;
+	return then >= 0 ? pin(then) : 0;
 }
 
 int main(int argc, char **argv)
@@ -353,16 +363,15 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "n:l:r:c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': b.node = atoi(optarg); break;
+		case 'n': b.node = parse_int(optarg, "--node", 0, 63); break;
 		case 'l': b.leave = parse_size(optarg); break;
 		case 'r': ready = optarg; break;
-		case 'c': then_cpu = atoi(optarg); break;
+		case 'c': then_cpu = parse_int(optarg, "--then-cpu", 0, CPU_SETSIZE - 1); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (b.leave == UINT64_MAX || b.node < 0 || b.node >= 64 ||
-	    then_cpu < -1 || then_cpu >= CPU_SETSIZE || optind != argc) {
+	if (b.leave == UINT64_MAX || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
