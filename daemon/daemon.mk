@@ -67,10 +67,10 @@ $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_
 		$(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting) $(DMN_PKG_LIBS)
 
 # ---- in-VM tests: libnl and the daemon's client code ----
-# tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these two
+# tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these
 # need libnl and the daemon's objects, so they get their own (static
 # pattern) rule, which takes precedence over the pattern rule.
-DMN_VM_TESTS := $(B)/tests/vm/netlink $(B)/tests/vm/daemon
+DMN_VM_TESTS := $(B)/tests/vm/netlink $(B)/tests/vm/daemon $(B)/tests/vm/races
 $(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
 		$(wildcard $(TOP)/tests/kselftest/*.h) $(DMN_HDRS) \
 		$(call DMN_OBJ,$(DMN_COMMON)) $(SENTINELD) $(SENTINELCTL)

@@ -28,7 +28,7 @@ static int sntl_arg_in(void *karg, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (*usize < min_size)
 		return -EINVAL;
-	if (*usize > PAGE_SIZE)
+	if (*usize > SENTINEL_MAX_ARG_SIZE)
 		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, uarg, *usize);
 }
@@ -74,11 +74,11 @@ static long sntl_ioc_register(struct sntl_session *s, void __user *uarg)
 			  &usize);
 	if (ret)
 		return ret;
-	if (r.flags || r.reserved)
-		return -EINVAL;
 	/* Fail on an unwritable argument before changing anything. */
 	if (put_user(r.count, &ur->err_index))
 		return -EFAULT;
+	if (r.flags || r.reserved)
+		return -EINVAL;
 	ret = sntl_register(s, u64_to_user_ptr(r.objs), r.count, r.obj_size,
 			    &err_index);
 	if (put_user(err_index, &ur->err_index))
@@ -97,10 +97,10 @@ static long sntl_ioc_unregister(struct sntl_session *s, void __user *uarg)
 			  &usize);
 	if (ret)
 		return ret;
-	if (u.flags & ~SENTINEL_UNREG_ALL)
-		return -EINVAL;
 	if (put_user(u.count, &uu->err_index))
 		return -EFAULT;
+	if (u.flags & ~SENTINEL_UNREG_ALL)
+		return -EINVAL;
 	if (u.flags & SENTINEL_UNREG_ALL) {
 		if (u.count || u.ids)
 			return -EINVAL;
@@ -170,7 +170,9 @@ static long sntl_ioc_stats(struct sntl_session *s, void __user *uarg)
 		return ret;
 	if (st.flags)
 		return -EINVAL;
-	sntl_session_stats(s, &st);
+	ret = sntl_session_stats(s, &st);
+	if (ret)
+		return ret;
 	return sntl_arg_out(uarg, &st, sizeof(st), usize);
 }
 
@@ -255,60 +257,61 @@ static long sntl_ioc_get_placement(struct sntl_session *s, void __user *uarg)
 	return ret;
 }
 
+static long sntl_dispatch(struct sntl_session *s, unsigned int cmd,
+			  void __user *uarg)
+{
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(SENTINEL_IOC_REGISTER):
+		return sntl_ioc_register(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_UNREGISTER):
+		return sntl_ioc_unregister(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_MARK):
+		return sntl_ioc_mark(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_QUERY):
+		return sntl_ioc_query(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_STATS):
+		return sntl_ioc_stats(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_PROFILE_CTL):
+		return sntl_ioc_profile_ctl(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_PROFILE_READ):
+		return sntl_ioc_profile_read(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_GET_PLACEMENT):
+		return sntl_ioc_get_placement(s, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* A buffer-size probe answered ENOSPC is the protocol, not a failure. */
+static bool sntl_is_failure(unsigned int cmd, long ret)
+{
+	if (ret >= 0)
+		return false;
+	return !(ret == -ENOSPC &&
+		 (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_PROFILE_READ) ||
+		  _IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_GET_PLACEMENT)));
+}
+
 static long sntl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct sntl_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	bool own = current->mm == s->mm;
 	long ret;
 
 	if (_IOC_TYPE(cmd) != SENTINEL_IOC_MAGIC)
-		return -ENOTTY;
-
-	if (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_VERSION)) {
+		ret = -ENOTTY;
+	else if (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_VERSION))
 		ret = sntl_ioc_version(uarg);
-		goto out;
-	}
-	/* Only the address space the session describes may use it. */
-	if (current->mm != s->mm) {
+	else if (!own)	/* only the session's address space may use it */
 		ret = -EPERM;
-		goto out;
-	}
+	else
+		ret = sntl_dispatch(s, cmd, uarg);
 
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(SENTINEL_IOC_REGISTER):
-		ret = sntl_ioc_register(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_UNREGISTER):
-		ret = sntl_ioc_unregister(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_MARK):
-		ret = sntl_ioc_mark(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_QUERY):
-		ret = sntl_ioc_query(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_STATS):
-		ret = sntl_ioc_stats(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_PROFILE_CTL):
-		ret = sntl_ioc_profile_ctl(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_PROFILE_READ):
-		ret = sntl_ioc_profile_read(s, uarg);
-		break;
-	case _IOC_NR(SENTINEL_IOC_GET_PLACEMENT):
-		ret = sntl_ioc_get_placement(s, uarg);
-		break;
-	default:
-		return -ENOTTY;
-	}
-out:
-	/* A buffer-size probe answered ENOSPC is the protocol, not a failure. */
-	if (ret < 0 &&
-	    !(ret == -ENOSPC &&
-	      (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_PROFILE_READ) ||
-	       _IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_GET_PLACEMENT)))) {
-		atomic64_inc(&s->errors);
+	if (sntl_is_failure(cmd, ret)) {
+		/* Another process's refusals are not the owner's errors. */
+		if (own)
+			atomic64_inc(&s->errors);
 		atomic64_inc(&sntl_stats.errors);
 	}
 	return ret;

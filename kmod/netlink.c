@@ -177,7 +177,7 @@ static int sntl_nl_fill_session(struct sk_buff *skb, struct sntl_session *s,
 			  SENTINEL_CMD_GET_SESSION);
 	if (!hdr)
 		return -EMSGSIZE;
-	sntl_session_stats(s, &st);
+	sntl_session_peek(s, &st);
 	if (sntl_nl_put_session_id(skb, s) ||
 	    sntl_put_u64(skb, SENTINEL_A_OBJECTS, st.objects) ||
 	    sntl_put_u64(skb, SENTINEL_A_BYTES, st.bytes) ||
@@ -230,15 +230,17 @@ static int sntl_nl_dump_sessions(struct sk_buff *skb,
 	struct sntl_session *s;
 
 	while ((s = sntl_session_next(cb->args[0]))) {
+		u64 id = s->id;
 		int ret = sntl_nl_fill_session(skb, s,
 					       NETLINK_CB(cb->skb).portid,
 					       cb->nlh->nlmsg_seq,
 					       NLM_F_MULTI);
 
+		/* Possibly the last reference: @s is not touched after it. */
 		sntl_session_put(s);
 		if (ret)
 			break;
-		cb->args[0] = s->id;
+		cb->args[0] = id;
 	}
 	return skb->len;
 }
@@ -491,6 +493,11 @@ static int sntl_nl_set_placement(struct sk_buff *skb, struct genl_info *info)
 			       "SENTINEL_A_COUNT and SENTINEL_A_OFFSET required");
 		return -EINVAL;
 	}
+	if (!data && nla_get_u32(info->attrs[SENTINEL_A_COUNT])) {
+		NL_SET_ERR_MSG(info->extack,
+			       "SENTINEL_A_PLACEMENT required unless SENTINEL_A_COUNT is 0");
+		return -EINVAL;
+	}
 	if (data) {
 		if (nla_len(data) % sizeof(struct sentinel_placement)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, data,
@@ -573,6 +580,12 @@ static struct genl_family sntl_genl_family __ro_after_init = {
 	.version = SENTINEL_GENL_VERSION,
 	.maxattr = SENTINEL_A_MAX,
 	.module = THIS_MODULE,
+	/*
+	 * No genetlink-wide lock around our commands: a dump that waits
+	 * never holds up another family (or the controller's lookups).
+	 * Every command takes the module's own locks.
+	 */
+	.parallel_ops = true,
 	.ops = sntl_genl_ops,
 	.n_ops = ARRAY_SIZE(sntl_genl_ops),
 	.mcgrps = sntl_mcgrps,

@@ -20,9 +20,9 @@
 #include "sentinel.h"
 #include "trace.h"
 
-/* Entries copied from userspace per round, bounded by one page. */
-#define SNTL_CHUNK_OBJS		(PAGE_SIZE / sizeof(struct sentinel_obj))
+/* Ids copied from userspace per call of copy_from_user(). */
 #define SNTL_CHUNK_IDS		(PAGE_SIZE / sizeof(u64))
+/* Objects described per round of a query, between the lock and the copy. */
 #define SNTL_CHUNK_INFOS	16
 
 static struct kmem_cache *sntl_obj_cache;
@@ -148,56 +148,29 @@ static void sntl_free_batch(struct sntl_session *s, struct sntl_object *head,
 }
 
 /*
- * Validate and insert one copied chunk.  Entries are linked into the trees
- * and onto *@head as they pass; on error *@err_at is the failing index.
+ * Validate and insert @n entries already copied from userspace.  Entries
+ * are linked into the trees and onto *@head as they pass; on error *@err_at
+ * is the failing index.  Session lock held; touches no user memory.
  */
-static int sntl_register_chunk(struct sntl_session *s,
-			       const struct sentinel_obj *objs, u32 n,
-			       struct sntl_object **head, u32 *err_at,
-			       u64 *bytes)
+static int sntl_insert_objs(struct sntl_session *s,
+			    const struct sentinel_obj *objs, u32 n,
+			    struct sntl_object **head, u32 *err_at,
+			    u64 *bytes)
 {
-	int ret = 0;
 	u32 i;
-
-	for (i = 0; i < n; i++) {
-		ret = sntl_check_obj(&objs[i]);
-		if (ret)
-			goto fail;
-	}
-
-	if (mmap_read_lock_killable(s->mm)) {
-		i = 0;
-		ret = -EINTR;
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
-		if (!sntl_range_mapped(s->mm, objs[i].addr,
-				       objs[i].addr + objs[i].len)) {
-			ret = -ENOMEM;
-			break;
-		}
-	}
-	mmap_read_unlock(s->mm);
-	if (ret)
-		goto fail;
 
 	for (i = 0; i < n; i++) {
 		const struct sentinel_obj *u = &objs[i];
 		struct sntl_object *o;
 
-		if (sntl_find_id(s, u->id)) {
-			ret = -EEXIST;
-			goto fail;
-		}
-		if (sntl_find_overlap(s, u->addr, u->addr + u->len)) {
-			ret = -EBUSY;
-			goto fail;
-		}
+		*err_at = i;
+		if (sntl_find_id(s, u->id))
+			return -EEXIST;
+		if (sntl_find_overlap(s, u->addr, u->addr + u->len))
+			return -EBUSY;
 		o = kmem_cache_alloc(sntl_obj_cache, GFP_KERNEL_ACCOUNT);
-		if (!o) {
-			ret = -ENOMEM;
-			goto fail;
-		}
+		if (!o)
+			return -ENOMEM;
 		o->id = u->id;
 		o->start = u->addr;
 		o->end = u->addr + u->len;
@@ -208,11 +181,61 @@ static int sntl_register_chunk(struct sntl_session *s,
 		o->batch_next = *head;
 		*head = o;
 		*bytes += u->len;
+		if (!(i & 1023) && fatal_signal_pending(current))
+			return -EINTR;
 	}
 	return 0;
+}
+
+/*
+ * Copy a batch of @count entries of @obj_size bytes in and check each one,
+ * with no session lock held: a fault on the user array (userfaultfd, a
+ * slow file) then stalls only the caller.  *@err_at is the failing index.
+ */
+static struct sentinel_obj *sntl_copy_objs(struct sntl_session *s,
+					   const void __user *objs, u32 count,
+					   u32 obj_size, u32 *err_at)
+{
+	struct sentinel_obj *buf;
+	int ret = 0;
+	u32 i;
+
+	buf = kvmalloc_array(count, sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < count && !ret; i++) {
+		*err_at = i;
+		ret = copy_struct_from_user(&buf[i], sizeof(buf[i]),
+					    objs + (size_t)i * obj_size,
+					    obj_size);
+		if (!ret)
+			ret = sntl_check_obj(&buf[i]);
+		if (!ret && !(i & 1023) && fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	if (ret)
+		goto fail;
+
+	if (mmap_read_lock_killable(s->mm)) {
+		*err_at = count;
+		ret = -EINTR;
+		goto fail;
+	}
+	for (i = 0; i < count; i++) {
+		*err_at = i;
+		if (!sntl_range_mapped(s->mm, buf[i].addr,
+				       buf[i].addr + buf[i].len)) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	mmap_read_unlock(s->mm);
+	if (ret)
+		goto fail;
+	return buf;
 fail:
-	*err_at = i;
-	return ret;
+	kvfree(buf);
+	return ERR_PTR(ret);
 }
 
 /**
@@ -223,6 +246,8 @@ fail:
  * @obj_size: caller's sizeof(struct sentinel_obj)
  * @err_index: set to the index of the failing entry, or @count
  *
+ * The whole batch is copied in before the session lock is taken.
+ *
  * Return: 0 or a negative errno as documented in the uapi header.
  */
 int sntl_register(struct sntl_session *s, const void __user *objs,
@@ -231,25 +256,26 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	struct sntl_object *head = NULL;
 	struct sentinel_obj *buf;
 	u64 bytes = 0, gen;
-	u32 done = 0, max;
+	u32 max, at = 0;
 	int ret;
 
 	*err_index = count;
 	if (!count || obj_size < SENTINEL_OBJ_SIZE_V0)
 		return -EINVAL;
-	if (count > SENTINEL_MAX_BATCH || obj_size > PAGE_SIZE)
+	if (count > SENTINEL_MAX_BATCH || obj_size > SENTINEL_MAX_ARG_SIZE)
 		return -E2BIG;
+	if (!mmget_not_zero(s->mm))
+		return -ESRCH;
 
-	buf = kmalloc_array(SNTL_CHUNK_OBJS, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	if (!mmget_not_zero(s->mm)) {
-		ret = -ESRCH;
-		goto out_free;
+	buf = sntl_copy_objs(s, objs, count, obj_size, &at);
+	if (IS_ERR(buf)) {
+		ret = PTR_ERR(buf);
+		*err_index = at;
+		goto out_mmput;
 	}
 	if (mutex_lock_killable(&s->lock)) {
 		ret = -EINTR;
-		goto out_mmput;
+		goto out_free;
 	}
 	if (s->dead) {
 		ret = -ESRCH;
@@ -265,31 +291,11 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 		goto out_unlock;
 	}
 
-	while (done < count) {
-		u32 n = min_t(u32, count - done, SNTL_CHUNK_OBJS);
-		u32 i, at = 0;
-
-		for (i = 0; i < n; i++) {
-			const void __user *src = objs +
-				(size_t)(done + i) * obj_size;
-
-			ret = copy_struct_from_user(&buf[i], sizeof(buf[i]),
-						    src, obj_size);
-			if (ret) {
-				*err_index = done + i;
-				goto out_rollback;
-			}
-		}
-		ret = sntl_register_chunk(s, buf, n, &head, &at, &bytes);
-		if (ret) {
-			*err_index = done + at;
-			goto out_rollback;
-		}
-		done += n;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto out_rollback;
-		}
+	ret = sntl_insert_objs(s, buf, count, &head, &at, &bytes);
+	if (ret) {
+		*err_index = ret == -EINTR ? count : at;
+		sntl_free_batch(s, head, true);
+		goto out_unlock;
 	}
 
 	s->nr_objects += count;
@@ -298,21 +304,16 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	gen = ++s->generation;
 	atomic64_add(count, &sntl_stats.objects);
 	atomic64_add(bytes, &sntl_stats.bytes);
-	*err_index = count;
 	/* Under the lock, so that events leave in generation order. */
 	trace_sentinel_objects_added(s, count, bytes, gen);
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen);
-	ret = 0;
-	goto out_unlock;
 
-out_rollback:
-	sntl_free_batch(s, head, true);
 out_unlock:
 	mutex_unlock(&s->lock);
+out_free:
+	kvfree(buf);
 out_mmput:
 	mmput(s->mm);
-out_free:
-	kfree(buf);
 	return ret;
 }
 
@@ -332,16 +333,18 @@ static void sntl_account_removed(struct sntl_session *s, u64 nr, u64 bytes)
  * @count: 1..SENTINEL_MAX_BATCH
  * @err_index: set to the index of the failing id, or @count
  *
+ * The ids are copied in before the session lock is taken.
+ *
  * Return: 0, -ENOENT for an id that is not live (or repeated), -EFAULT,
- * -EINVAL, -E2BIG, -EINTR.
+ * -EINVAL, -E2BIG, -ENOMEM, -EINTR.
  */
 int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 		    u32 count, u32 *err_index)
 {
 	struct sntl_object *head = NULL, *o;
 	u64 bytes = 0, gen, *buf;
-	u32 done = 0;
 	int ret = 0;
+	u32 i;
 
 	*err_index = count;
 	if (!count)
@@ -349,35 +352,34 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 	if (count > SENTINEL_MAX_BATCH)
 		return -E2BIG;
 
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	buf = kvmalloc_array(count, sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
+	for (i = 0; i < count; i += SNTL_CHUNK_IDS) {
+		u32 n = min_t(u32, count - i, SNTL_CHUNK_IDS);
+
+		if (copy_from_user(buf + i, ids + i, n * sizeof(u64))) {
+			*err_index = i;
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
 	if (mutex_lock_killable(&s->lock)) {
-		kfree(buf);
-		return -EINTR;
+		ret = -EINTR;
+		goto out_free;
 	}
 
-	while (done < count) {
-		u32 n = min_t(u32, count - done, SNTL_CHUNK_IDS), i;
-
-		if (copy_from_user(buf, ids + done, n * sizeof(u64))) {
-			ret = -EFAULT;
-			*err_index = done;
+	for (i = 0; i < count; i++) {
+		o = sntl_find_id(s, buf[i]);
+		if (!o) {
+			*err_index = i;
+			ret = -ENOENT;
 			goto out_restore;
 		}
-		for (i = 0; i < n; i++) {
-			o = sntl_find_id(s, buf[i]);
-			if (!o) {
-				ret = -ENOENT;
-				*err_index = done + i;
-				goto out_restore;
-			}
-			sntl_unlink(s, o);
-			o->batch_next = head;
-			head = o;
-			bytes += o->end - o->start;
-		}
-		done += n;
+		sntl_unlink(s, o);
+		o->batch_next = head;
+		head = o;
+		bytes += o->end - o->start;
 	}
 
 	sntl_account_removed(s, count, bytes);
@@ -389,14 +391,14 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 		sntl_prof_departed(s, o);
 	mutex_unlock(&s->lock);
 	sntl_free_batch(s, head, false);
-	kfree(buf);
-	return 0;
+	goto out_free;
 
 out_restore:
 	for (o = head; o; o = o->batch_next)
 		sntl_link(s, o);
 	mutex_unlock(&s->lock);
-	kfree(buf);
+out_free:
+	kvfree(buf);
 	return ret;
 }
 
@@ -509,7 +511,10 @@ void sntl_fill_info(const struct sntl_object *o,
 	info->steady_touched = o->steady_touched;
 }
 
-/* Walk the page tables of @n objects whose info is already filled. */
+/*
+ * Walk the page tables of @n objects whose info is already filled.  Needs
+ * no session lock: it reads only @infos and the page tables of @s->mm.
+ */
 static int sntl_fill_residency(struct sntl_session *s,
 			       struct sentinel_obj_info *infos, u32 n,
 			       bool mm_alive)
@@ -533,9 +538,12 @@ static int sntl_fill_residency(struct sntl_session *s,
 		info->present_pages = w.present;
 		info->thp_pages = w.thp;
 		info->unmapped_pages = w.unmapped;
+		info->skipped_pages = w.skipped;
 		memcpy(info->node_pages, w.node, sizeof(w.node));
 		if (w.unmapped)
 			info->state |= SENTINEL_OBJ_STATE_UNMAPPED;
+		if (w.skipped)
+			info->state |= SENTINEL_OBJ_STATE_NOT_COUNTED;
 	}
 	mmap_read_unlock(s->mm);
 	return ret;
@@ -544,9 +552,8 @@ static int sntl_fill_residency(struct sntl_session *s,
 static int sntl_copy_infos(void __user *out, u32 at, u32 info_size,
 			   const struct sentinel_obj_info *infos, u32 n)
 {
-	u32 i;
-
 	size_t len = min_t(size_t, info_size, sizeof(*infos));
+	u32 i;
 
 	for (i = 0; i < n; i++) {
 		void __user *dst = out + (size_t)(at + i) * info_size;
@@ -579,6 +586,58 @@ static struct sntl_object *sntl_next_by_id(struct sntl_session *s, u64 cursor,
 	return best;
 }
 
+/*
+ * Describe up to @max objects in id order after *@cursor (from the first
+ * with !@after) into @infos; *@cursor becomes the last id described.
+ */
+static int sntl_describe_locked(struct sntl_session *s, u64 *cursor,
+				bool after, struct sentinel_obj_info *infos,
+				u32 max, u32 *n)
+{
+	u32 i;
+
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	for (i = 0; i < max; i++) {
+		struct sntl_object *o = sntl_next_by_id(s, *cursor, after);
+
+		if (!o)
+			break;
+		sntl_fill_info(o, &infos[i]);
+		*cursor = o->id;
+		after = true;
+	}
+	mutex_unlock(&s->lock);
+	*n = i;
+	return 0;
+}
+
+/*
+ * Describe the objects named by @ids[0..@n) into @infos.  *@err_at is the
+ * index of an id that is not live.
+ */
+static int sntl_describe_ids(struct sntl_session *s, const u64 *ids, u32 n,
+			     struct sentinel_obj_info *infos, u32 *err_at)
+{
+	int ret = 0;
+	u32 i;
+
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	for (i = 0; i < n; i++) {
+		struct sntl_object *o = sntl_find_id(s, ids[i]);
+
+		if (!o) {
+			*err_at = i;
+			ret = -ENOENT;
+			break;
+		}
+		sntl_fill_info(o, &infos[i]);
+	}
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 /**
  * sntl_describe() - describe the next objects in id order
  * @s: the session
@@ -590,6 +649,9 @@ static struct sntl_object *sntl_next_by_id(struct sntl_session *s, u64 cursor,
  * @max: its capacity
  * @n: set to the number of objects described; less than @max at the end
  *
+ * The session lock is held only while the registry is read; the page
+ * tables are walked after it is released.
+ *
  * Return: 0, -EINTR.
  */
 int sntl_describe(struct sntl_session *s, u64 *cursor, bool after,
@@ -597,31 +659,51 @@ int sntl_describe(struct sntl_session *s, u64 *cursor, bool after,
 		  u32 *n)
 {
 	bool mm_alive = residency && mmget_not_zero(s->mm);
-	int ret = 0;
-	u32 i;
+	u64 next = *cursor;
+	u32 got;
+	int ret;
 
 	*n = 0;
-	if (mutex_lock_killable(&s->lock)) {
-		ret = -EINTR;
-		goto out;
+	ret = sntl_describe_locked(s, &next, after, infos, max, &got);
+	if (!ret && residency)
+		ret = sntl_fill_residency(s, infos, got, mm_alive);
+	if (!ret) {
+		*cursor = next;
+		*n = got;
 	}
-	for (i = 0; i < max; i++) {
-		struct sntl_object *o = sntl_next_by_id(s, *cursor, after);
-
-		if (!o)
-			break;
-		sntl_fill_info(o, &infos[i]);
-		*cursor = o->id;
-		after = true;
-	}
-	if (residency)
-		ret = sntl_fill_residency(s, infos, i, mm_alive);
-	mutex_unlock(&s->lock);
-	if (!ret)
-		*n = i;
-out:
 	if (mm_alive)
 		mmput(s->mm);
+	return ret;
+}
+
+/* One round of a query: at most SNTL_CHUNK_INFOS objects. */
+static int sntl_query_round(struct sntl_session *s, struct sentinel_query *q,
+			    u64 *cursor, bool *after, bool mm_alive,
+			    struct sentinel_obj_info *infos, u64 *ids,
+			    u32 *got, u32 *err_at)
+{
+	const u64 __user *uids = u64_to_user_ptr(q->ids);
+	u32 n = min_t(u32, q->count - q->returned, SNTL_CHUNK_INFOS);
+	int ret;
+
+	*got = 0;
+	*err_at = 0;
+	if (q->flags & SENTINEL_QUERY_ALL) {
+		ret = sntl_describe_locked(s, cursor, *after, infos, n, got);
+		if (!ret && *got)
+			*after = true;
+	} else {
+		if (copy_from_user(ids, uids + q->returned, n * sizeof(u64)))
+			return -EFAULT;
+		ret = sntl_describe_ids(s, ids, n, infos, err_at);
+		if (!ret)
+			*got = n;
+	}
+	if (!ret && (q->flags & SENTINEL_QUERY_RESIDENCY))
+		ret = sntl_fill_residency(s, infos, *got, mm_alive);
+	if (!ret)
+		ret = sntl_copy_infos(u64_to_user_ptr(q->out), q->returned,
+				      q->info_size, infos, *got);
 	return ret;
 }
 
@@ -632,27 +714,30 @@ out:
  *	err_index are updated
  * @info_size: caller's sizeof(struct sentinel_obj_info)
  *
+ * Works in rounds of SNTL_CHUNK_INFOS objects: read the ids, describe the
+ * objects under the session lock, walk their page tables and copy the
+ * answers out with the lock released, so that a fault on the caller's
+ * arrays never holds a lock anyone else waits for.  A query is therefore
+ * not a snapshot: a registration may land between rounds.
+ *
  * Return: 0 or a negative errno as documented in the uapi header.
  */
 int sntl_query(struct sntl_session *s, struct sentinel_query *q,
 	       u32 info_size)
 {
 	const bool all = q->flags & SENTINEL_QUERY_ALL;
-	const bool res = q->flags & SENTINEL_QUERY_RESIDENCY;
-	void __user *out = u64_to_user_ptr(q->out);
-	const u64 __user *ids = u64_to_user_ptr(q->ids);
 	bool after = q->flags & SENTINEL_QUERY_CURSOR;
 	struct sentinel_obj_info *infos;
+	u64 cursor = q->cursor, *ids;
 	bool mm_alive = false;
-	u64 cursor = q->cursor;
+	u32 got, at;
 	int ret = 0;
-	u32 i = 0;
 
 	q->returned = 0;
 	q->err_index = q->count;
 	if (info_size < SENTINEL_OBJ_INFO_SIZE_V0)
 		return -EINVAL;
-	if (info_size > PAGE_SIZE || q->count > SENTINEL_MAX_BATCH)
+	if (info_size > SENTINEL_MAX_ARG_SIZE || q->count > SENTINEL_MAX_BATCH)
 		return -E2BIG;
 	if (all && q->ids)
 		return -EINVAL;
@@ -662,63 +747,35 @@ int sntl_query(struct sntl_session *s, struct sentinel_query *q,
 		return 0;
 
 	infos = kmalloc_array(SNTL_CHUNK_INFOS, sizeof(*infos), GFP_KERNEL);
-	if (!infos)
-		return -ENOMEM;
-	if (res)
-		mm_alive = mmget_not_zero(s->mm);
-	if (mutex_lock_killable(&s->lock)) {
-		ret = -EINTR;
-		goto out;
+	ids = kmalloc_array(SNTL_CHUNK_INFOS, sizeof(*ids), GFP_KERNEL);
+	if (!infos || !ids) {
+		ret = -ENOMEM;
+		goto out_free;
 	}
+	if (q->flags & SENTINEL_QUERY_RESIDENCY)
+		mm_alive = mmget_not_zero(s->mm);
 
 	while (q->returned < q->count) {
-		u32 n = min_t(u32, q->count - q->returned, SNTL_CHUNK_INFOS);
-
-		for (i = 0; i < n; i++) {
-			struct sntl_object *o;
-			u64 id;
-
-			if (all) {
-				o = sntl_next_by_id(s, cursor, after);
-				if (!o)
-					break;
-				cursor = o->id;
-				after = true;
-			} else {
-				if (get_user(id, ids + q->returned + i)) {
-					ret = -EFAULT;
-					goto fail;
-				}
-				o = sntl_find_id(s, id);
-				if (!o) {
-					ret = -ENOENT;
-					goto fail;
-				}
-			}
-			sntl_fill_info(o, &infos[i]);
-		}
-		if (res) {
-			ret = sntl_fill_residency(s, infos, i, mm_alive);
-			if (ret)
-				goto fail;
-		}
-		ret = sntl_copy_infos(out, q->returned, info_size, infos, i);
-		if (ret)
-			goto fail;
-		q->returned += i;
-		if (i < n)
+		ret = sntl_query_round(s, q, &cursor, &after, mm_alive, infos,
+				       ids, &got, &at);
+		if (ret) {
+			q->err_index = q->returned + at;
 			break;
+		}
+		q->returned += got;
+		if (got < SNTL_CHUNK_INFOS)
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 	}
-	q->cursor = cursor;
-	mutex_unlock(&s->lock);
-	goto out;
-
-fail:
-	q->err_index = q->returned + i;
-	mutex_unlock(&s->lock);
-out:
+	if (!ret)
+		q->cursor = cursor;
 	if (mm_alive)
 		mmput(s->mm);
+out_free:
+	kfree(ids);
 	kfree(infos);
 	return ret;
 }

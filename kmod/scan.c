@@ -329,6 +329,8 @@ static void sntl_prof_layer_end(struct sntl_session *s,
 	u32 first = p->nr_entries;
 	u64 t0 = ktime_get_ns(), pages, young, ns;
 
+	/* Marks of several threads reach the lock out of time order. */
+	now = max(now, p->prev_mark_ns);
 	trace_sentinel_scan_begin(s, SNTL_SCAN_LAYER);
 	if (sntl_scan_all(s, true, &pages, &young))
 		return;
@@ -546,7 +548,7 @@ void sntl_scan_on_mark(struct sntl_session *s, const struct sentinel_mark *m,
 		break;
 	case SENTINEL_MARK_LAYER_BEGIN:
 		if (p->state == SENTINEL_PROFILE_STATE_RUNNING)
-			p->prev_mark_ns = now;
+			p->prev_mark_ns = max(now, p->prev_mark_ns);
 		break;
 	case SENTINEL_MARK_LAYER_END:
 		if (p->state == SENTINEL_PROFILE_STATE_RUNNING && step)

@@ -36,7 +36,7 @@ struct sntl_config {
 
 #define SNTL_MAX_SESSIONS_LIMIT		65536
 #define SNTL_MAX_OBJECTS_LIMIT		(16U << 20)
-#define SNTL_MAX_WARMUP_LIMIT		1000000
+#define SNTL_MAX_WARMUP_LIMIT		SENTINEL_MAX_WARMUP
 #define SNTL_MIN_PROFILE_ENTRIES	1024
 #define SNTL_MAX_PROFILE_ENTRIES	(64U << 20)
 #define SNTL_MAX_SCAN_INTERVAL		1000000
@@ -294,8 +294,10 @@ struct sntl_session *sntl_session_next(u64 after);
 void sntl_session_put(struct sntl_session *s);
 int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
 		      u64 *seq, u64 *now);
-void sntl_session_stats(struct sntl_session *s,
-			struct sentinel_session_stats *st);
+int sntl_session_stats(struct sntl_session *s,
+		       struct sentinel_session_stats *st);
+void sntl_session_peek(struct sntl_session *s,
+		       struct sentinel_session_stats *st);
 
 /* registry.c */
 int sntl_registry_init(void);

@@ -214,8 +214,9 @@ int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
 	if (m->flags || !sntl_mark_valid(m))
 		return -EINVAL;
 
-	*now = ktime_get_ns();
 	spin_lock(&s->mark_lock);
+	/* Under the lock: sequence numbers and times agree. */
+	*now = ktime_get_ns();
 	switch (m->type) {
 	case SENTINEL_MARK_STEP_BEGIN:
 		if (p->steps && m->step <= p->step) {
@@ -256,17 +257,56 @@ int sntl_session_mark(struct sntl_session *s, const struct sentinel_mark *m,
 	return ret;
 }
 
+static void sntl_session_phase(struct sntl_session *s,
+			       struct sentinel_session_stats *st)
+{
+	spin_lock(&s->mark_lock);
+	st->marks = s->phase.marks;
+	st->steps = s->phase.steps;
+	st->last_step = s->phase.step;
+	st->unterminated_steps = s->phase.unterminated_steps;
+	st->outside_layer_marks = s->phase.outside_layer_marks;
+	spin_unlock(&s->mark_lock);
+}
+
+/**
+ * sntl_session_peek() - read a session's counters without its mutex
+ * @s: the session
+ * @st: output: session_id, objects, bytes, registered, unregistered,
+ *	profile state and generation and the phase counters
+ *
+ * For netlink, which must never wait for a session's mutex: each counter
+ * is read once, so the set may straddle a registry batch (the session's
+ * generation tells).
+ */
+void sntl_session_peek(struct sntl_session *s,
+		       struct sentinel_session_stats *st)
+{
+	st->session_id = s->id;
+	st->objects = READ_ONCE(s->nr_objects);
+	st->bytes = READ_ONCE(s->bytes);
+	st->registered = READ_ONCE(s->registered);
+	st->unregistered = READ_ONCE(s->unregistered);
+	st->profile_generation = READ_ONCE(s->prof.generation);
+	st->profile_state = READ_ONCE(s->prof.state);
+	sntl_session_phase(s, st);
+	st->errors = atomic64_read(&s->errors);
+}
+
 /**
  * sntl_session_stats() - fill a session's statistics
  * @s: the session
  * @st: output; the size and flags fields are left alone
+ *
+ * Return: 0, or -EINTR when a fatal signal arrived while waiting.
  */
-void sntl_session_stats(struct sntl_session *s,
-			struct sentinel_session_stats *st)
+int sntl_session_stats(struct sntl_session *s,
+		       struct sentinel_session_stats *st)
 {
 	st->session_id = s->id;
 
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
 	st->objects = s->nr_objects;
 	st->bytes = s->bytes;
 	st->registered = s->registered;
@@ -282,13 +322,7 @@ void sntl_session_stats(struct sntl_session *s,
 	st->steady_passes = s->steady.passes;
 	mutex_unlock(&s->lock);
 
-	spin_lock(&s->mark_lock);
-	st->marks = s->phase.marks;
-	st->steps = s->phase.steps;
-	st->last_step = s->phase.step;
-	st->unterminated_steps = s->phase.unterminated_steps;
-	st->outside_layer_marks = s->phase.outside_layer_marks;
-	spin_unlock(&s->mark_lock);
-
+	sntl_session_phase(s, st);
 	st->errors = atomic64_read(&s->errors);
+	return 0;
 }

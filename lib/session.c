@@ -22,8 +22,13 @@ pthread_rwlock_t sntl_dev_lock = PTHREAD_RWLOCK_INITIALIZER;
 struct sntl_session sntl_sess = { .state = SESS_CLOSED, .fd = -1 };
 size_t sntl_page_size = 4096;
 
-/* The public structures mirror the uapi ones where they are passed on. */
-_Static_assert(sizeof(struct sntl_obj_info) == sizeof(struct sentinel_obj_info),
+/*
+ * The public structures mirror the uapi ones where they are passed on;
+ * sntl_obj_info is the uapi structure up to steady_touched, passed with
+ * its own size (the module writes no further).
+ */
+_Static_assert(sizeof(struct sntl_obj_info) ==
+	       offsetof(struct sentinel_obj_info, skipped_pages),
 	       "sntl_obj_info layout");
 _Static_assert(offsetof(struct sntl_obj_info, node_pages) ==
 	       offsetof(struct sentinel_obj_info, node_pages),

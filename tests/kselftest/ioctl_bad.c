@@ -4,6 +4,8 @@
  * and leaves the registry as it was.  Built for 64-bit and for 32-bit
  * callers (ioctl_bad_m32).
  */
+#include <sys/wait.h>
+
 #include "sntl_test.h"
 #include "kselftest_harness.h"
 
@@ -385,6 +387,138 @@ TEST_F(dev, stats_bad)
 	ASSERT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_STATS, &st), 0);
 	EXPECT_GT(st.errors, 0);
 	EXPECT_GT(st.session_id, 0);
+}
+
+/* A struct-level EINVAL is not tied to an entry: err_index is count. */
+TEST_F(dev, err_index_of_header_errors)
+{
+	struct sentinel_obj o[2] = {
+		sntl_obj(self->buf, PAGE, 1, 0),
+		sntl_obj(self->buf + PAGE, PAGE, 2, 0),
+	};
+	struct sentinel_register r = {
+		.size = sizeof(r), .flags = 1, .count = 2,
+		.obj_size = sizeof(o[0]), .objs = (uintptr_t)o,
+		.err_index = 77,
+	};
+	uint64_t ids[3] = { 1000, 1000, 1000 };
+	struct sentinel_unregister u = {
+		.size = sizeof(u), .flags = 1U << 9, .count = 3,
+		.ids = (uintptr_t)ids, .err_index = 77,
+	};
+
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_REGISTER, &r), -EINVAL);
+	EXPECT_EQ(r.err_index, 2);
+	r.flags = 0;
+	r.reserved = 1;
+	r.err_index = 77;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_REGISTER, &r), -EINVAL);
+	EXPECT_EQ(r.err_index, 2);
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_UNREGISTER, &u), -EINVAL);
+	EXPECT_EQ(u.err_index, 3);
+	/* An id repeated in the batch is tied to its second occurrence. */
+	u.flags = 0;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_UNREGISTER, &u), -ENOENT);
+	EXPECT_EQ(u.err_index, 1);
+}
+
+/* Sizes above SENTINEL_MAX_ARG_SIZE are E2BIG even with a zero tail. */
+TEST_F(dev, argument_size_limit)
+{
+	static union {
+		struct sentinel_version v;
+		struct sentinel_session_stats st;
+		struct sentinel_register r;
+		char bytes[2 * SENTINEL_MAX_ARG_SIZE];
+	} a;
+	struct sentinel_obj o = sntl_obj(self->buf, PAGE, 1, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.v.size = SENTINEL_MAX_ARG_SIZE;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_VERSION, &a), 0);
+	EXPECT_EQ(a.v.major, SENTINEL_VERSION_MAJOR);
+	memset(&a, 0, sizeof(a));
+	a.v.size = SENTINEL_MAX_ARG_SIZE + 1;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_VERSION, &a), -E2BIG);
+	memset(&a, 0, sizeof(a));
+	a.st.size = sizeof(a);
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_STATS, &a), -E2BIG);
+
+	memset(&a, 0, sizeof(a));
+	a.r.size = sizeof(a);
+	a.r.count = 1;
+	a.r.obj_size = sizeof(o);
+	a.r.objs = (uintptr_t)&o;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_REGISTER, &a), -E2BIG);
+	/* The same for the size of an array's element. */
+	a.r.size = sizeof(a.r);
+	a.r.objs = (uintptr_t)a.bytes + SENTINEL_MAX_ARG_SIZE;
+	memcpy(a.bytes + SENTINEL_MAX_ARG_SIZE, &o, sizeof(o));
+	a.r.obj_size = SENTINEL_MAX_ARG_SIZE + 8;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_REGISTER, &a), -E2BIG);
+}
+
+TEST_F(dev, profile_warmup_limit)
+{
+	struct sentinel_profile_ctl c = {
+		.size = sizeof(c), .op = SENTINEL_PROFILE_OP_START,
+		.warmup = SENTINEL_MAX_WARMUP + 1, .steps = 1,
+	};
+
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_PROFILE_CTL, &c), -EINVAL);
+	c.warmup = SENTINEL_MAX_WARMUP;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_PROFILE_CTL, &c), 0);
+	EXPECT_EQ(c.state, SENTINEL_PROFILE_STATE_WARMUP);
+	c.op = SENTINEL_PROFILE_OP_STOP;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_PROFILE_CTL, &c), 0);
+}
+
+static long module_errors(void)
+{
+	return sntl_sysfs_read("stats/errors");
+}
+
+/*
+ * The session's errors count its own failed commands, unknown ones
+ * included; another process's EPERM refusals count only module-wide.
+ */
+TEST_F(dev, errors_count_the_owners_failures)
+{
+	struct sentinel_session_stats st;
+	long mod_before;
+	uint64_t before;
+	char arg[64] = { 0 };
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(sntl_stats(self->fd, &st), 0);
+	before = st.errors;
+	mod_before = module_errors();
+	ASSERT_GE(mod_before, 0);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct sentinel_session_stats cst;
+		int i;
+
+		for (i = 0; i < 5; i++)
+			if (sntl_stats(self->fd, &cst) != -EPERM)
+				_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(sntl_stats(self->fd, &st), 0);
+	EXPECT_EQ(st.errors, before);
+	EXPECT_GE(module_errors(), mod_before + 5);
+
+	EXPECT_EQ(sntl_ioctl(self->fd, TCGETS, arg), -ENOTTY);
+	EXPECT_EQ(sntl_ioctl(self->fd, _IOWR(SENTINEL_IOC_MAGIC, 0x7f,
+					     struct sentinel_version), arg),
+		  -ENOTTY);
+	ASSERT_EQ(sntl_stats(self->fd, &st), 0);
+	EXPECT_EQ(st.errors, before + 2);
 }
 
 TEST_HARNESS_MAIN

@@ -512,10 +512,20 @@ TEST(malformed_requests)
 	put_attr(buf, &off, SENTINEL_A_SESSION_ID, big, 16);
 	EXPECT_REFUSED(c, SENTINEL_CMD_GET_SESSION, false, buf, off, -EINVAL, 1);
 
+	/* A u32 of eight bytes, and of two. */
+	off = 0;
+	put_attr(buf, &off, SENTINEL_A_SESSION_ID, &sid, 8);
+	put_attr(buf, &off, SENTINEL_A_WARMUP, &u64, 8);
+	EXPECT_REFUSED(c, SENTINEL_CMD_PROFILE_START, false, buf, off, -EINVAL, 1);
+	off = 0;
+	put_attr(buf, &off, SENTINEL_A_SESSION_ID, &sid, 8);
+	put_attr(buf, &off, SENTINEL_A_WARMUP, &u32, 2);
+	EXPECT_REFUSED(c, SENTINEL_CMD_PROFILE_START, false, buf, off, -EINVAL, 1);
+
 	/*
 	 * A flag with a payload: the kernel's generic policy check answers
-	 * ERANGE ("Attribute failed policy validation") for NLA_FLAG, not
-	 * the EINVAL the uapi text promises for wrong lengths.
+	 * ERANGE ("Attribute failed policy validation") for NLA_FLAG, as
+	 * the uapi header says.
 	 */
 	off = 0;
 	put_attr(buf, &off, SENTINEL_A_SESSION_ID, &sid, 8);

@@ -118,6 +118,9 @@ TEST_F(pl, bad_uploads_leave_the_map)
 			 good, 1), -E2BIG);
 	EXPECT_EQ(upload(self->sk, self->family, nosuch, 1, 0, good, 1),
 		  -ENOENT);
+	/* Entries announced but no SENTINEL_A_PLACEMENT attribute. */
+	EXPECT_EQ(upload(self->sk, self->family, self->session, 2, 0, good, 0),
+		  -EINVAL);
 	/* A payload that is not whole entries; a missing count. */
 	sntl_nl_start(&r, self->family, SENTINEL_CMD_SET_PLACEMENT);
 	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &self->session, 8);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The object registry: registration, paged queries, residency per node
- * (4 KiB pages, THP, node 1, after move_pages), munmap after register,
+ * (4 KiB pages, THP, node 1, after move_pages, hugetlb not counted),
+ * munmap after register,
  * marks and statistics, limits, and 1,000,000 objects without a leak.
  */
 #include <numa.h>
@@ -388,6 +389,83 @@ TEST_F_TIMEOUT(big, million_objects, 600)
 	}
 	free(objs);
 	munmap(b, n * PAGE);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* Query @id with residency into @v0 as a caller of the first version. */
+static int query_v0(int fd, uint64_t id, struct sentinel_obj_info *v0)
+{
+	struct sentinel_query q = {
+		.size = sizeof(q), .flags = SENTINEL_QUERY_RESIDENCY,
+		.count = 1, .info_size = SENTINEL_OBJ_INFO_SIZE_V0,
+		.ids = (uintptr_t)&id, .out = (uintptr_t)v0,
+	};
+
+	memset(v0, 0xa5, 2 * sizeof(*v0));
+	return sntl_ioctl(fd, SENTINEL_IOC_QUERY, &q);
+}
+
+/* hugetlb pages are not walked: "not counted", never "not present". */
+TEST_F(reg, residency_hugetlb_not_counted)
+{
+	static const char nr[] = "/proc/sys/vm/nr_hugepages";
+	const size_t huge = 2UL << 20;
+	struct sentinel_obj_info info, v0[2];
+	long was = read_long(nr);
+	uint64_t id = 1;
+	char *b;
+
+	if (was < 0 || write_long(nr, was + 1))
+		SKIP(return, "no hugetlb pool (%s)", nr);
+	b = mmap(NULL, huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (b == MAP_FAILED) {
+		write_long(nr, was);
+		SKIP(return, "no hugetlb page: %s", strerror(errno));
+	}
+	memset(b, 1, huge);
+	ASSERT_EQ(sntl_register1(self->fd, b, huge, 1), 0);
+	ASSERT_EQ(sntl_query1(self->fd, 1, 1, &info), 0);
+	EXPECT_EQ(info.pages, 512);
+	EXPECT_EQ(info.skipped_pages, 512);
+	EXPECT_EQ(info.present_pages, 0);
+	EXPECT_EQ(info.unmapped_pages, 0);
+	EXPECT_TRUE(info.state & SENTINEL_OBJ_STATE_NOT_COUNTED);
+	EXPECT_FALSE(info.state & SENTINEL_OBJ_STATE_UNMAPPED);
+
+	/* A caller's older, smaller info structure still gets its part. */
+	ASSERT_EQ(query_v0(self->fd, 1, v0), 0);
+	EXPECT_TRUE(v0[0].state & SENTINEL_OBJ_STATE_NOT_COUNTED);
+	/* Nothing written past the caller's size. */
+	EXPECT_EQ(((unsigned char *)v0)[SENTINEL_OBJ_INFO_SIZE_V0], 0xa5);
+	ASSERT_EQ(sntl_unregister_n(self->fd, &id, 1, NULL), 0);
+	munmap(b, huge);
+	EXPECT_EQ(write_long(nr, was), 0);
 }
 
 TEST_HARNESS_MAIN

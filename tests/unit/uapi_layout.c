@@ -17,7 +17,7 @@ CHECK(sizeof(struct sentinel_obj) == SENTINEL_OBJ_SIZE_V0);
 CHECK(sizeof(struct sentinel_register) == SENTINEL_REGISTER_SIZE_V0);
 CHECK(sizeof(struct sentinel_unregister) == SENTINEL_UNREGISTER_SIZE_V0);
 CHECK(sizeof(struct sentinel_mark) == SENTINEL_MARK_SIZE_V0);
-CHECK(sizeof(struct sentinel_obj_info) == 152);	/* V0 + steady */
+CHECK(sizeof(struct sentinel_obj_info) == 160);	/* V0 + steady + skipped */
 CHECK(SENTINEL_OBJ_INFO_SIZE_V0 == 136);
 CHECK(sizeof(struct sentinel_query) == SENTINEL_QUERY_SIZE_V0);
 CHECK(sizeof(struct sentinel_session_stats) == 168);	/* V0 + scans */
@@ -69,6 +69,7 @@ static const struct field fields[] = {
 	F(sentinel_session_stats, steady_passes, 160),
 	F(sentinel_obj_info, steady_scans, 136),
 	F(sentinel_obj_info, steady_touched, 144),
+	F(sentinel_obj_info, skipped_pages, 152),
 	F(sentinel_profile_ctl, generation, 24),
 	F(sentinel_profile_read, buf, 8),
 	F(sentinel_profile_read, needed, 20),

@@ -26,18 +26,27 @@
  * caller sets size to sizeof() the structure it was compiled with.  A
  * size below the structure's first published version (SENTINEL_*_SIZE_V0)
  * is EINVAL; a size above what the module knows is accepted when the extra
- * bytes are all zero, else E2BIG; fields beyond the caller's size read as
+ * bytes are all zero, else E2BIG; a size above SENTINEL_MAX_ARG_SIZE (4096)
+ * is E2BIG whatever the bytes; fields beyond the caller's size read as
  * zero and are not written back.  The size encoded in the command number
  * is ignored: the size field rules.
  * Unknown bits in flags and non-zero reserved fields are EINVAL.  Arrays
  * passed by pointer carry their own element size (obj_size, info_size)
- * with the same rules.  Pointers are __u64 and every structure has the
- * same layout for 32-bit and 64-bit callers (no implicit padding, 64-bit
- * fields 8-byte aligned), so 32-bit processes use the same numbers.
+ * with the same rules, SENTINEL_MAX_ARG_SIZE included.  Pointers are
+ * __u64 and every structure has the same layout for 32-bit and 64-bit
+ * callers (no implicit padding, 64-bit fields 8-byte aligned), so 32-bit
+ * processes use the same numbers.
  *
  * Errors common to all commands: EFAULT for a bad pointer, ENOTTY for an
  * unknown command, EINTR when a fatal signal arrives while waiting for a
  * lock (no partial effect is left behind).
+ *
+ * Stalls.  The module copies a command's arrays in before it takes any
+ * lock that another path (another thread's command, the scanner, netlink,
+ * sysfs) may wait for, and copies answers out after releasing it.  A
+ * page fault on the caller's memory that does not resolve (userfaultfd, a
+ * slow file) therefore stalls only the calling thread; the session's other
+ * commands, the netlink family and every other session go on.
  *
  * SENTINEL_IOC_VERSION (struct sentinel_version, read/write)
  *   Out: major, minor (SENTINEL_VERSION_*), the feature bits the module
@@ -49,7 +58,11 @@
  *   Registers count objects, an array of struct sentinel_obj at objs, of
  *   obj_size bytes each, in one all-or-nothing batch: on any error no
  *   object of the batch is registered and err_index is the index of the
- *   offending entry (count when the error is not tied to an entry).
+ *   offending entry (count when the error is not tied to an entry, such
+ *   as a bad flags or reserved field of struct sentinel_register).
+ *   err_index is written whenever the argument's own size is valid and it
+ *   is writable; an argument refused for its size or an unwritable
+ *   argument (EFAULT) leaves it alone.
  *   Per object:
  *     addr, len   the byte range [addr, addr + len); len > 0.  addr and
  *                 len must be multiples of the page size unless
@@ -77,7 +90,8 @@
  *   Unregisters count objects named by the __u64 ids at ids, all or
  *   nothing; err_index as above.  With SENTINEL_UNREG_ALL (count and ids
  *   0) every object of the session goes.  Errors: ENOENT (no live object
- *   with that id, also an id repeated in the batch), E2BIG, EINVAL.
+ *   with that id, also an id repeated in the batch), E2BIG (count >
+ *   SENTINEL_MAX_BATCH), EINVAL (count 0, unknown flag), ENOMEM.
  *
  * SENTINEL_IOC_MARK (struct sentinel_mark, write)
  *   A phase mark: SENTINEL_MARK_STEP_BEGIN / STEP_END with the step
@@ -101,11 +115,21 @@
  *   returned says how many were written and cursor is set to the last id
  *   returned; returned < count means the end was reached.  With
  *   SENTINEL_QUERY_RESIDENCY the module walks the page tables of each
- *   object and fills the page counts; otherwise they are zero.  count is
- *   at most SENTINEL_MAX_BATCH (E2BIG).
+ *   object and fills the page counts; otherwise they are zero.  Pages in
+ *   mappings the walk does not count (hugetlb, VM_IO and VM_PFNMAP
+ *   mappings) are reported in skipped_pages with
+ *   SENTINEL_OBJ_STATE_NOT_COUNTED set: they are in neither present_pages
+ *   nor unmapped_pages, which says "not counted", not "not present".
+ *   count is at most SENTINEL_MAX_BATCH (E2BIG).  Objects are described
+ *   in rounds of a few entries, each under the session lock, so a query
+ *   racing a registration or an unregistration of the same session may
+ *   see it between two rounds; each entry describes one live object.
  *
  * SENTINEL_IOC_STATS (struct sentinel_session_stats, read/write)
- *   The session's counters.
+ *   The session's counters.  errors counts the commands issued by the
+ *   session's own address space that failed, unknown commands (ENOTTY)
+ *   included; a command refused with EPERM to another process holding the
+ *   file is counted only module-wide (stats/errors in sysfs).
  *
  * Staleness.  The module never touches registered memory, only the page
  * tables that map it, under the mmap lock, and only while the address
@@ -145,7 +169,10 @@
  *   SENTINEL_PROFILE_OP_STOP disarms it and drops a profile in progress;
  *   SENTINEL_PROFILE_OP_STATUS only reports.  Out: state
  *   (SENTINEL_PROFILE_STATE_*), generation (increments when a profile
- *   completes).  Errors: EINVAL (unknown op, steps out of range).
+ *   completes).  Errors: EINVAL (unknown op, steps out of range, warmup
+ *   above SENTINEL_MAX_WARMUP).  Layer records of a profile never end
+ *   before they begin, also when several threads mark the session: a
+ *   mark applied after a later-stamped one is dated at that one's time.
  *
  * SENTINEL_IOC_PROFILE_READ (struct sentinel_profile_read, read/write)
  *   Copies the last complete profile into buf (buf_len bytes): a struct
@@ -184,8 +211,9 @@
  * group SENTINEL_GENL_MCGRP_EVENTS.  Every command, and joining the
  * group, requires CAP_NET_ADMIN (EPERM).  Attributes are validated by a
  * strict policy per command: unknown attributes and wrong types are
- * EINVAL, a wrong length for the type ERANGE (the kernel's policy
- * checks), a missing required attribute or an unknown session EINVAL or
+ * EINVAL, and so is a wrong length for a fixed-size type (u8, u32, u64);
+ * a flag with a payload is ERANGE (the kernel's policy checks); a missing
+ * required attribute or an unknown session EINVAL or
  * ENOENT, each with an extended ack message (on 6.1, errors found when a
  * dump starts carry no message: that kernel drops it).  Unknown commands
  * are EOPNOTSUPP.
@@ -214,7 +242,8 @@
  *   (entries of the whole map, at most max_objects_per_session),
  *   SENTINEL_A_OFFSET (index of this message's first entry) and
  *   SENTINEL_A_PLACEMENT (binary, struct sentinel_placement entries, at
- *   most SENTINEL_PLACEMENT_CHUNK per message).  A map is sent in order,
+ *   most SENTINEL_PLACEMENT_CHUNK per message; required unless COUNT is
+ *   0, which publishes an empty map: EINVAL with extack when missing).  A map is sent in order,
  *   offset 0 first (which starts a new map and drops an unfinished one);
  *   the map is published when its last entry arrives.  Ids must strictly
  *   increase across the whole map, nodes be below MAX_NUMNODES, flags 0.
@@ -234,6 +263,11 @@
  * allocated or delivered is counted (SENTINEL_A_STATS_DROPPED); a
  * listener that sees ENOBUFS on its socket, or a gap in GENERATION or
  * SEQ, resynchronises with the dumps: no state exists only in events.
+ *
+ * The family runs its commands in parallel (it takes no genetlink-wide
+ * lock), and its dumps wait for no per-session lock: a session message
+ * is a lock-free reading of the session's counters, which may fall
+ * between two batches of a busy session (GENERATION tells).
  */
 #ifndef _UAPI_LINUX_SENTINEL_H
 #define _UAPI_LINUX_SENTINEL_H
@@ -243,8 +277,8 @@
 #include <linux/types.h>
 
 #define SENTINEL_VERSION_MAJOR 0
-#define SENTINEL_VERSION_MINOR 1
-#define SENTINEL_VERSION_STRING "0.1"
+#define SENTINEL_VERSION_MINOR 2
+#define SENTINEL_VERSION_STRING "0.2"
 
 #define SENTINEL_DEVICE "/dev/sentinel"
 
@@ -260,6 +294,8 @@
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
 #define SENTINEL_LAYER_NONE	0xffffffffU
+#define SENTINEL_MAX_ARG_SIZE	4096	/* command and array element sizes */
+#define SENTINEL_MAX_WARMUP	1000000	/* warm-up steps before a profile */
 
 /* Object kinds. */
 enum sentinel_kind {
@@ -281,6 +317,7 @@ enum sentinel_kind {
 /* sentinel_obj_info.state */
 #define SENTINEL_OBJ_STATE_UNMAPPED	_BITUL(0) /* some page has no VMA */
 #define SENTINEL_OBJ_STATE_MM_GONE	_BITUL(1) /* address space exited */
+#define SENTINEL_OBJ_STATE_NOT_COUNTED	_BITUL(2) /* some page not counted */
 
 /**
  * struct sentinel_version - SENTINEL_IOC_VERSION
@@ -410,6 +447,8 @@ struct sentinel_mark {
  *	also counts pages of any higher node
  * @steady_scans: steady-mode scans that covered the object (all its pages)
  * @steady_touched: pages found touched by those scans, summed
+ * @skipped_pages: pages in mappings the walk does not count (hugetlb,
+ *	VM_IO, VM_PFNMAP): neither present nor unmapped (since minor 2)
  */
 struct sentinel_obj_info {
 	__u64 addr;
@@ -427,6 +466,7 @@ struct sentinel_obj_info {
 	__u64 node_pages[SENTINEL_MAX_NODES];
 	__u64 steady_scans;
 	__u64 steady_touched;
+	__u64 skipped_pages;
 };
 
 #define SENTINEL_QUERY_ALL		_BITUL(0)
@@ -471,8 +511,9 @@ struct sentinel_query {
  * @last_step: out, number of the last step begun
  * @unterminated_steps: out, steps closed by the next STEP_BEGIN
  * @outside_layer_marks: out, layer marks outside a step
- * @errors: out, commands of this session that failed (ENOSPC answers to
- *	the size probes of PROFILE_READ and GET_PLACEMENT excepted)
+ * @errors: out, commands of the session's own address space that failed,
+ *	ENOTTY included (ENOSPC answers to the size probes of PROFILE_READ
+ *	and GET_PLACEMENT excepted)
  * @profile_generation: out, profiles completed
  * @profile_state: out, enum sentinel_profile_state
  * @reserved: out, 0
@@ -559,7 +600,8 @@ enum sentinel_profile_state {
  * @size: sizeof(struct sentinel_profile_ctl)
  * @flags: must be 0
  * @op: enum sentinel_profile_op
- * @warmup: steps to skip before profiling (START)
+ * @warmup: steps to skip before profiling, at most SENTINEL_MAX_WARMUP
+ *	(START)
  * @steps: steps to profile, 1..SENTINEL_MAX_PROFILE_STEPS (START)
  * @state: out, enum sentinel_profile_state
  * @generation: out, number of profiles completed by the session
