@@ -671,6 +671,9 @@ int snl_dump_objects(struct snl *c, uint64_t session, bool residency,
 	};
 	int err;
 
+	/* Each one walks the page tables of every object of the session. */
+	if (residency)
+		c->residency_dumps++;
 	err = snl_request(c, c->family, SENTINEL_CMD_GET_OBJECTS,
 			  SENTINEL_GENL_VERSION, true, put_objects, &r,
 			  objects_cb, &x);

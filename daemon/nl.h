@@ -28,6 +28,7 @@ struct snl {
 	uint32_t version;	/* family version */
 	uint32_t events_grp;	/* multicast group id of "events", 0 if none */
 	bool dump_intr;		/* the last dump saw NLM_F_DUMP_INTR */
+	uint64_t residency_dumps;	/* object dumps with residency since open */
 	char extack[256];	/* message of the last error, "" if none */
 	int extack_miss;	/* missing attribute type, -1 if none */
 	unsigned char *rbuf;

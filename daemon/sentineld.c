@@ -68,6 +68,8 @@ struct counters {
 	uint64_t events, bad_events, ignored_events, gaps, overflows, resyncs,
 		 resync_failures, object_dumps, module_appeared, module_gone,
 		 reloads, reload_failures;
+	/* of the request sockets closed so far (D.cmd counts its own) */
+	uint64_t residency_dumps;
 };
 
 static struct daemon {
@@ -199,6 +201,7 @@ static void disconnect(const char *why)
 		return;
 	ep_del(D.ev.fd);
 	snl_close(&D.ev);
+	D.n.residency_dumps += D.cmd.residency_dumps;
 	snl_close(&D.cmd);
 	policy_clear();
 	state_clear(&D.state);
@@ -546,6 +549,8 @@ static void daemon_json(struct jbuf *b)
 	jb_u64(b, "resyncs", D.n.resyncs);
 	jb_u64(b, "resync_failures", D.n.resync_failures);
 	jb_u64(b, "object_dumps", D.n.object_dumps);
+	/* Page-table walks for residency (verify mode): none when it is off. */
+	jb_u64(b, "residency_dumps", D.n.residency_dumps + D.cmd.residency_dumps);
 	jb_u64(b, "module_appeared", D.n.module_appeared);
 	jb_u64(b, "module_gone", D.n.module_gone);
 	jb_u64(b, "reloads", D.n.reloads);
