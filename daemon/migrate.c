@@ -230,6 +230,39 @@ out:
 	return err;
 }
 
+/*
+ * The kernel's own verdict, as move_pages(2) would give it (mm/migrate.c,
+ * 6.1 and 6.12 alike): kernel_move_pages() checks the flags (none here),
+ * then find_mm_struct() looks the pid up (ESRCH when there is no such
+ * process), checks ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS)
+ * (EPERM) and security_task_movememory() (an LSM's error), and takes the
+ * task's mm (EINVAL when it has none: a zombie or an exiting process).
+ * Only then are the pages looked at; without nodes the call only reports
+ * where they are (do_pages_stat()), and for zero pages it does nothing
+ * and returns 0.  The check uses the caller's real uid and gid and its
+ * capabilities (CAP_SYS_PTRACE lifts the same-uid, dumpable and
+ * capability-subset rules), no file system permission, so it needs
+ * neither CAP_DAC_OVERRIDE nor anything under /proc/PID, which the
+ * owner's mode bits guard (pagemap is 0400).  CAP_SYS_NICE is checked
+ * only for MPOL_MF_MOVE_ALL, which the migrator does not use.
+ */
+int mig_may_move(int pid)
+{
+	if (pid <= 0)
+		return -ESRCH;
+	if (!syscall(SYS_move_pages, pid, 0UL, NULL, NULL, NULL, 0))
+		return 0;
+	switch (errno) {
+	case ESRCH:
+	case EINVAL:
+		return -ESRCH;
+	case EACCES:
+		return -EPERM;
+	default:
+		return -errno;
+	}
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

@@ -119,6 +119,15 @@ int mig_move(int pid, void **pages, int *status, size_t n, int node,
 	     struct mig_status *st);
 
 /*
+ * May this process move the pages of process @pid?  Asks the kernel
+ * with move_pages(2) for zero pages: 0 when it may, -EPERM when the
+ * kernel refuses (the ptrace read rules, or a security module), -ESRCH
+ * when the process is gone (or has no memory left, a zombie).  Nothing
+ * of the target is read or moved.
+ */
+int mig_may_move(int pid);
+
+/*
  * Bandwidth calibration: time move_pages of a private buffer of @bytes
  * between @from and @to, both ways.  Returns bytes/s, or 0 when it could
  * not be measured (one node, no memory on a node, no permission).

@@ -14,7 +14,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -209,28 +208,6 @@ static void ps_drop(struct psess *ps)
 	ps_put(ps);
 }
 
-/*
- * May the daemon act on @pid?  move_pages(2) on another process checks
- * ptrace_may_access(PTRACE_MODE_READ_REALCREDS); opening
- * /proc/PID/pagemap checks the same mode (with the file system
- * credentials, equal to the real ones for the daemon), so a successful
- * open is the kernel's own verdict, without reading any of the target's
- * memory (process_vm_readv would need the stricter ATTACH mode, and
- * /proc/PID/status is readable by anyone).
- */
-static int ptrace_probe(uint32_t pid)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/pagemap", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 static struct psess *ps_get(struct sd_session *s)
 {
 	struct psess *ps = ps_find(s->k.id), **v;
@@ -255,7 +232,13 @@ static struct psess *ps_get(struct sd_session *s)
 	pthread_mutex_init(&ps->lock, NULL);
 	pthread_cond_init(&ps->turn, NULL);
 	ps->drift = (struct drift){ .threshold = DRIFT_THRESHOLD, .need = DRIFT_SCANS };
-	err = ps->pid ? ptrace_probe(ps->pid) : -ESRCH;
+	/*
+	 * The kernel's verdict on move_pages(2) for this pid, asked once:
+	 * the ptrace read rules (PTRACE_MODE_READ_REALCREDS) and the
+	 * security modules, with no file of the target opened (see
+	 * mig_may_move()).
+	 */
+	err = mig_may_move((int)ps->pid);
 	if (err == -EACCES || err == -EPERM) {
 		ps->denied = true;
 		log_warn("session %" PRIu64 ": not allowed to inspect pid %u (ptrace rules): "
@@ -376,8 +359,8 @@ static void note_err(struct psess *ps, int err)
 		ps->dead = true;
 	} else if ((err == -EPERM || err == -EACCES) && !ps->eperm_logged) {
 		ps->eperm_logged = true;
-		log_err("session %" PRIu64 ": move_pages on pid %u: %s: the daemon needs "
-			"CAP_SYS_NICE (and ptrace read access) to move another process's pages",
+		log_err("session %" PRIu64 ": move_pages on pid %u: %s: the kernel refuses "
+			"(ptrace read access to the process, or a security module)",
 			ps->id, ps->pid, strerror(-err));
 	} else if (err == -ENOMEM) {
 		/* The fast node is full: counted per step, said once. */

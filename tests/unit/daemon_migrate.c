@@ -3,12 +3,15 @@
  * The pure parts of the migrator: units of objects sharing pages and
  * object-aligned batches, the per-page verdicts of move_pages, the
  * accounting arithmetic and bandwidth estimate, drift detection and the
- * ial classifier.
+ * ial classifier; and the kernel's verdict on moving a process's pages.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "daemon_tap.h"
 #include "accounting.h"
@@ -199,6 +202,40 @@ static void test_ial(void)
 	ok(!r[0].want && !r[2].want, "regions unused for 2 samples become inactive");
 }
 
+/* mig_may_move(): move_pages(2) for zero pages. */
+static void test_may_move(void)
+{
+	siginfo_t si;
+	pid_t pid;
+	int st;
+
+	is_int(mig_may_move(getpid()), 0, "may move its own pages");
+	is_int(mig_may_move(0), -ESRCH, "pid 0 is no process");
+	/* An exited child not yet reaped has no memory: gone. */
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	ok(pid > 0 && !waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT),
+	   "a child exits");
+	is_int(mig_may_move(pid), -ESRCH, "a zombie is gone");
+	waitpid(pid, &st, 0);
+	if (geteuid() != 0) {
+		ok(true, "another uid may not move root's pages # SKIP not root");
+		return;
+	}
+	/* Another uid, without capabilities: the ptrace rules refuse. */
+	pid = fork();
+	if (pid == 0) {
+		pid_t parent = getppid();
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(mig_may_move(parent) == -EPERM ? 0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
+	   "another uid may not move root's pages (EPERM)");
+}
+
 int main(void)
 {
 	test_units();
@@ -207,5 +244,6 @@ int main(void)
 	test_acct();
 	test_drift();
 	test_ial();
+	test_may_move();
 	return tap_end();
 }
