@@ -772,6 +772,28 @@ int snl_profile_stop(struct snl *c, uint64_t session)
 			   SENTINEL_GENL_VERSION, false, put_profile, &r, NULL, NULL);
 }
 
+struct ack_req {
+	uint64_t session, seq;
+};
+
+static int put_ack(struct nl_msg *m, const void *arg)
+{
+	const struct ack_req *r = arg;
+
+	if (nla_put_u64(m, SENTINEL_A_SESSION_ID, r->session) < 0 ||
+	    nla_put_u64(m, SENTINEL_A_SEQ, r->seq) < 0)
+		return -1;
+	return 0;
+}
+
+int snl_ack_mark(struct snl *c, uint64_t session, uint64_t seq)
+{
+	struct ack_req r = { session, seq };
+
+	return snl_request(c, c->family, SENTINEL_CMD_ACK_MARK,
+			   SENTINEL_GENL_VERSION, false, put_ack, &r, NULL, NULL);
+}
+
 struct placement_req {
 	uint64_t session;
 	uint32_t total, offset, n;

@@ -121,6 +121,12 @@ int snl_get_profile(struct snl *c, uint64_t session, void **buf, size_t *len);
 /* @warmup, @steps: negative for "not given" (module defaults). */
 int snl_profile_start(struct snl *c, uint64_t session, long warmup, long steps);
 int snl_profile_stop(struct snl *c, uint64_t session);
+/*
+ * Acknowledge the session's marks up to @seq: the moves they call for are
+ * complete (SENTINEL_CMD_ACK_MARK).  The first makes @c the session's
+ * acknowledger until @c is closed.
+ */
+int snl_ack_mark(struct snl *c, uint64_t session, uint64_t seq);
 
 /*
  * Publish a placement map (@n entries sorted by id) in chunks of

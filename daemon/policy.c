@@ -86,6 +86,16 @@ struct psess {
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
 	uint64_t next_ticket, serving;
+	/*
+	 * Synchronous marks: the work items still to run, with the boundary
+	 * each serves (absolute position); a LAYER_BEGIN mark is acknowledged
+	 * once every item of its boundary or an earlier one has run.
+	 */
+	struct due { uint64_t abs, ticket; } *due;
+	size_t ndue, capdue;
+	bool acking;			/* the session's marks are acknowledged */
+	uint64_t ack_seq, ack_ticket;	/* pending: seq once ticket is served */
+	uint64_t acks, ack_errors;
 	uint64_t nstep;			/* STEP_BEGINs seen */
 	int pos;			/* template layer begun, -1 at step begin */
 	struct acct acct;
@@ -104,7 +114,12 @@ static struct {
 	uint64_t bw;			/* daemon-wide estimate */
 	char *closed[CLOSED_KEEP];	/* JSON of the last closed sessions */
 	unsigned int closed_next, nclosed;
-} P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER };
+	/* The socket that acknowledges marks (workers share it). */
+	pthread_mutex_t ack_lock;
+	struct snl ack;
+	bool ack_open;
+} P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER,
+	.ack_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t mono_ns(void)
 {
@@ -159,6 +174,7 @@ static void ps_put(struct psess *ps)
 	free(ps->placed_ids);
 	free(ps->ial);
 	free(ps->mv_issued);
+	free(ps->due);
 	pthread_mutex_destroy(&ps->lock);
 	pthread_cond_destroy(&ps->turn);
 	free(ps);
@@ -375,10 +391,103 @@ static void note_err(struct psess *ps, int err)
 	}
 }
 
+/* ---- synchronous marks ---- */
+
+/*
+ * Acknowledge @ps's marks up to @seq on the daemon's acknowledging socket
+ * (opened at the first use; its closing releases the sessions).
+ */
+static void ack_send(struct psess *ps, uint64_t seq)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&P.ack_lock);
+	if (!P.ack_open)
+		err = snl_open(&P.ack);
+	P.ack_open = !err;
+	if (!err)
+		err = snl_ack_mark(&P.ack, ps->id, seq);
+	pthread_mutex_unlock(&P.ack_lock);
+	pthread_mutex_lock(&ps->lock);
+	if (err && err != -ENOENT) {
+		if (!ps->ack_errors++)
+			log_warn("session %" PRIu64 ": cannot acknowledge marks: %s",
+				 ps->id, strerror(-err));
+	} else if (!err) {
+		ps->acks++;
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+static void ack_close(void)
+{
+	pthread_mutex_lock(&P.ack_lock);
+	if (P.ack_open)
+		snl_close(&P.ack);
+	P.ack_open = false;
+	pthread_mutex_unlock(&P.ack_lock);
+}
+
+/* Remember that work item @ticket serves boundary @abs.  Lock held. */
+static void due_add(struct psess *ps, uint64_t abs, uint64_t ticket)
+{
+	if (ps->ndue == ps->capdue) {
+		size_t cap = ps->capdue ? 2 * ps->capdue : 16;
+		struct due *v = realloc(ps->due, cap * sizeof(*v));
+
+		if (!v)
+			return;		/* its mark is then acknowledged early */
+		ps->due = v;
+		ps->capdue = cap;
+	}
+	ps->due[ps->ndue++] = (struct due){ abs, ticket };
+}
+
+/*
+ * The last item still to run that serves boundary @abs or an earlier one,
+ * or 0 when none does (tickets start at 1).  Lock held.
+ */
+static uint64_t due_upto(struct psess *ps, uint64_t abs)
+{
+	uint64_t t = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < ps->ndue; i++) {
+		if (ps->due[i].ticket < ps->serving)
+			continue;	/* has run: forget it */
+		if (ps->due[i].abs <= abs && ps->due[i].ticket + 1 > t)
+			t = ps->due[i].ticket + 1;
+		ps->due[k++] = ps->due[i];
+	}
+	ps->ndue = k;
+	return t;
+}
+
+/*
+ * A LAYER_BEGIN mark (@seq) of template layer @abs: acknowledge it now,
+ * or once the moves of its boundary and the earlier ones have run.
+ */
+static void ack_layer(struct psess *ps, uint64_t abs, uint64_t seq)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&ps->lock);
+	ps->acking = true;
+	t = due_upto(ps, abs);
+	if (t) {
+		ps->ack_seq = seq;
+		ps->ack_ticket = t - 1;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	if (!t)
+		ack_send(ps, seq);
+}
+
 static void work_run(void *arg)
 {
 	struct work *w = arg;
 	struct psess *ps = w->ps;
+	uint64_t ack;
 	int *status = malloc((w->npages > w->nspill ? w->npages : w->nspill) * sizeof(int) + 1);
 
 	pthread_mutex_lock(&ps->lock);
@@ -453,7 +562,12 @@ static void work_run(void *arg)
 	ps->items++;
 	ps->serving++;
 	pthread_cond_broadcast(&ps->turn);
+	ack = ps->ack_seq && ps->ack_ticket < ps->serving ? ps->ack_seq : 0;
+	if (ack)
+		ps->ack_seq = 0;
 	pthread_mutex_unlock(&ps->lock);
+	if (ack)
+		ack_send(ps, ack);
 	pthread_mutex_lock(&P.bw_lock);
 	P.bw = ps->bw;
 	pthread_mutex_unlock(&P.bw_lock);
@@ -553,6 +667,8 @@ static void submit(struct psess *ps, const struct sd_session *s, const uint8_t *
 	__atomic_add_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_lock(&ps->lock);
 	w->ticket = ps->next_ticket++;
+	due_add(ps, nstep * ps->prof.in.nr_layers + (uint64_t)(boundary > 0 ? boundary : 0),
+		w->ticket);
 	pthread_mutex_unlock(&ps->lock);
 	if (wq_submit(P.env.wq, work_run, w)) {
 		/* The ticket must still be served. */
@@ -1274,19 +1390,26 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 		pos = ++ps->pos;
 		pthread_mutex_unlock(&ps->lock);
 		if (!ps->planned || !ps->placed)
-			break;
+			goto ack_now;
 		if ((uint32_t)pos >= in->nr_layers || in->layers[pos].layer != ev->layer ||
 		    in->layers[pos].direction != ev->direction) {
 			ps->template_mismatch++;
 			if (sentinel && ps->template_mismatch % 16 == 1)
 				reprofile(ps, "layer sequence differs from the profile");
-			break;
+			goto ack_now;
 		}
 		if (sentinel)
 			pump(ps, s);
 		/* Measured after the moves are queued: they must not wait for it. */
 		if (P.env.cfg->verify)
 			verify_layer(ps, pos);
+		if (sentinel)
+			ack_layer(ps, ps->nstep * in->nr_layers + (uint64_t)pos, ev->seq);
+		break;
+ack_now:
+		/* Once acknowledged, a session's layers never wait in vain. */
+		if (ps->acking)
+			ack_send(ps, ev->seq);
 		break;
 	}
 	case SENTINEL_MARK_LAYER_END: {
@@ -1391,6 +1514,7 @@ void policy_clear(void)
 {
 	while (P.n)
 		ps_drop(P.s[0]);
+	ack_close();
 }
 
 static void step_json(struct jbuf *b, const char *key, const struct acct_step *a)
@@ -1452,6 +1576,8 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "work_items", ps->items);
 	jb_u64(b, "batches", ps->batches);
 	jb_u64(b, "dropped_work", ps->dropped_work);
+	jb_u64(b, "mark_acks", ps->acks);
+	jb_u64(b, "mark_ack_errors", ps->ack_errors);
 	jb_u64(b, "bw", ps->bw);
 	jb_u64(b, "peak_fast_bytes", ps->acct.peak_fast);
 	step_json(b, "current", &ps->acct.cur);

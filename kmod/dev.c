@@ -59,7 +59,7 @@ static long sntl_ioc_version(void __user *uarg)
 	v.features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
 		     SENTINEL_FEAT_RESIDENCY | SENTINEL_FEAT_PROFILE |
 		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK |
-		     SENTINEL_FEAT_PLACEMENT;
+		     SENTINEL_FEAT_PLACEMENT | SENTINEL_FEAT_SYNC;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 
@@ -257,6 +257,22 @@ static long sntl_ioc_get_placement(struct sntl_session *s, void __user *uarg)
 	return ret;
 }
 
+static long sntl_ioc_wait(struct sntl_session *s, void __user *uarg)
+{
+	struct sentinel_wait w;
+	u32 usize;
+	int ret, ret2;
+
+	ret = sntl_arg_in(&w, sizeof(w), SENTINEL_WAIT_SIZE_V0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (w.flags || w.reserved)
+		return -EINVAL;
+	ret = sntl_session_wait(s, w.seq, w.timeout_ms, &w.acked);
+	ret2 = sntl_arg_out(uarg, &w, sizeof(w), usize);
+	return ret2 ? ret2 : ret;
+}
+
 static long sntl_dispatch(struct sntl_session *s, unsigned int cmd,
 			  void __user *uarg)
 {
@@ -277,16 +293,23 @@ static long sntl_dispatch(struct sntl_session *s, unsigned int cmd,
 		return sntl_ioc_profile_read(s, uarg);
 	case _IOC_NR(SENTINEL_IOC_GET_PLACEMENT):
 		return sntl_ioc_get_placement(s, uarg);
+	case _IOC_NR(SENTINEL_IOC_WAIT):
+		return sntl_ioc_wait(s, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
-/* A buffer-size probe answered ENOSPC is the protocol, not a failure. */
+/*
+ * A buffer-size probe answered ENOSPC is the protocol, not a failure; so
+ * are a wait's answers that no daemon acknowledges or that it is late.
+ */
 static bool sntl_is_failure(unsigned int cmd, long ret)
 {
 	if (ret >= 0)
 		return false;
+	if (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_WAIT))
+		return ret != -ENOTCONN && ret != -ETIMEDOUT;
 	return !(ret == -ENOSPC &&
 		 (_IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_PROFILE_READ) ||
 		  _IOC_NR(cmd) == _IOC_NR(SENTINEL_IOC_GET_PLACEMENT)));

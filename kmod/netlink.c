@@ -57,6 +57,11 @@ static const struct nla_policy sntl_profile_policy[SENTINEL_A_MAX + 1] = {
 	[SENTINEL_A_STEPS] = { .type = NLA_U64 },
 };
 
+static const struct nla_policy sntl_ack_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+	[SENTINEL_A_SEQ] = { .type = NLA_U64 },
+};
+
 static const struct nla_policy sntl_placement_policy[SENTINEL_A_MAX + 1] = {
 	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
 	[SENTINEL_A_COUNT] = { .type = NLA_U32 },
@@ -520,6 +525,30 @@ static int sntl_nl_set_placement(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+static int sntl_nl_ack_mark(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *seq = info->attrs[SENTINEL_A_SEQ];
+	struct sntl_session *s;
+	int ret;
+
+	if (!seq) {
+		NL_SET_ERR_MSG(info->extack, "SENTINEL_A_SEQ required");
+		return -EINVAL;
+	}
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = sntl_session_ack(s, info->snd_portid, nla_get_u64(seq));
+	if (ret == -EINVAL)
+		NL_SET_ERR_MSG_ATTR(info->extack, seq,
+				    "acknowledgment of a mark not made yet");
+	else if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "another socket acknowledges this session");
+	sntl_session_put(s);
+	return ret;
+}
+
 static const struct genl_ops sntl_genl_ops[] = {
 	{
 		.cmd = SENTINEL_CMD_GET_STATUS,
@@ -570,6 +599,13 @@ static const struct genl_ops sntl_genl_ops[] = {
 		.cmd = SENTINEL_CMD_SET_PLACEMENT,
 		.doit = sntl_nl_set_placement,
 		.policy = sntl_placement_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_ACK_MARK,
+		.doit = sntl_nl_ack_mark,
+		.policy = sntl_ack_policy,
 		.maxattr = SENTINEL_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
@@ -749,6 +785,22 @@ void sntl_nl_scan_event(struct sntl_session *s, u64 pages, u64 young,
 	sntl_nl_event_send(skb, hdr, err);
 }
 
+/* A generic netlink socket closed: it acknowledges no session any more. */
+static int sntl_nl_released(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    net_eq(n->net, &init_net))
+		sntl_session_release_acks(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block sntl_nl_notifier = {
+	.notifier_call = sntl_nl_released,
+};
+
 /**
  * sntl_netlink_init() - register the generic netlink family
  *
@@ -756,7 +808,14 @@ void sntl_nl_scan_event(struct sntl_session *s, u64 pages, u64 young,
  */
 int sntl_netlink_init(void)
 {
-	return genl_register_family(&sntl_genl_family);
+	int ret = netlink_register_notifier(&sntl_nl_notifier);
+
+	if (ret)
+		return ret;
+	ret = genl_register_family(&sntl_genl_family);
+	if (ret)
+		netlink_unregister_notifier(&sntl_nl_notifier);
+	return ret;
 }
 
 /**
@@ -765,4 +824,5 @@ int sntl_netlink_init(void)
 void sntl_netlink_exit(void)
 {
 	genl_unregister_family(&sntl_genl_family);
+	netlink_unregister_notifier(&sntl_nl_notifier);
 }

@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <linux/sentinel.h>
@@ -240,8 +241,12 @@ struct sntl_steady {
  * @profile: the last complete profile, or NULL; under @profile_lock
  * @placement: the published placement map, or NULL; under @profile_lock
  * @profile_lock: protects @profile and @placement
- * @mark_lock: protects @phase; marks never take @lock
+ * @mark_lock: protects @phase, @ack_portid and @acked; marks never take
+ *	@lock
  * @phase: step and layer state
+ * @ack_portid: netlink port of the session's acknowledger, 0: none
+ * @acked: highest mark sequence number acknowledged
+ * @ack_wq: SENTINEL_IOC_WAIT callers
  * @errors: failed commands
  */
 struct sntl_session {
@@ -276,8 +281,11 @@ struct sntl_session {
 	struct sntl_profile_blob *profile;
 	struct sntl_placement_map *placement;
 
-	spinlock_t mark_lock;		/* phase state only */
+	spinlock_t mark_lock;		/* phase and acknowledgment state */
 	struct sntl_phase phase;
+	u32 ack_portid;
+	u64 acked;
+	wait_queue_head_t ack_wq;
 
 	atomic64_t errors;
 };
@@ -298,6 +306,10 @@ int sntl_session_stats(struct sntl_session *s,
 		       struct sentinel_session_stats *st);
 void sntl_session_peek(struct sntl_session *s,
 		       struct sentinel_session_stats *st);
+int sntl_session_ack(struct sntl_session *s, u32 portid, u64 seq);
+int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
+		      u64 *acked);
+void sntl_session_release_acks(u32 portid);
 
 /* registry.c */
 int sntl_registry_init(void);

@@ -62,6 +62,7 @@ struct sntl_session *sntl_session_create(void)
 	mutex_init(&s->lock);
 	spin_lock_init(&s->mark_lock);
 	spin_lock_init(&s->profile_lock);
+	init_waitqueue_head(&s->ack_wq);
 	s->by_id = RB_ROOT;
 	s->by_addr = RB_ROOT;
 	s->tgid = task_tgid_nr(current);
@@ -127,6 +128,10 @@ void sntl_session_release(struct sntl_session *s)
 	mutex_unlock(&sntl_sessions_lock);
 
 	sntl_registry_free_all(s);
+	spin_lock(&s->mark_lock);
+	s->ack_portid = 0;
+	spin_unlock(&s->mark_lock);
+	wake_up_all(&s->ack_wq);
 	trace_sentinel_session_close(s);
 	sntl_nl_session_event(SENTINEL_EVT_SESSION_CLOSE, s);
 	sntl_session_put(s);
@@ -325,4 +330,113 @@ int sntl_session_stats(struct sntl_session *s,
 	sntl_session_phase(s, st);
 	st->errors = atomic64_read(&s->errors);
 	return 0;
+}
+
+/**
+ * sntl_session_ack() - acknowledge a session's marks up to @seq
+ * @s: the session
+ * @portid: netlink port of the acknowledger
+ * @seq: the highest mark acknowledged
+ *
+ * The first acknowledgment makes @portid the session's acknowledger;
+ * sntl_session_release_acks() ends that when the port closes.
+ *
+ * Return: 0, -EINVAL for a mark not made yet, -EBUSY when another port
+ * acknowledges the session.
+ */
+int sntl_session_ack(struct sntl_session *s, u32 portid, u64 seq)
+{
+	int ret = 0;
+
+	spin_lock(&s->mark_lock);
+	if (seq > s->phase.marks)
+		ret = -EINVAL;
+	else if (s->ack_portid && s->ack_portid != portid)
+		ret = -EBUSY;
+	if (!ret) {
+		s->ack_portid = portid;
+		s->acked = max(s->acked, seq);
+	}
+	spin_unlock(&s->mark_lock);
+	if (!ret)
+		wake_up_all(&s->ack_wq);
+	return ret;
+}
+
+/* Whether a waiter for @target may stop: acknowledged, or nobody to. */
+static bool sntl_ack_done(struct sntl_session *s, u64 target, u64 *acked,
+			  bool *orphan)
+{
+	bool done;
+
+	spin_lock(&s->mark_lock);
+	*acked = s->acked;
+	*orphan = !s->ack_portid;
+	done = *acked >= target || *orphan;
+	spin_unlock(&s->mark_lock);
+	return done;
+}
+
+/**
+ * sntl_session_wait() - wait for the acknowledgment of a mark
+ * @s: the session
+ * @seq: the mark's sequence number, 0 for the latest mark
+ * @timeout_ms: longest wait; 0 only reports
+ * @acked: set to the highest mark acknowledged
+ *
+ * Return: 0 when the mark is acknowledged, -ENOTCONN when no port
+ * acknowledges the session, -ETIMEDOUT, -EINVAL for a mark not made yet,
+ * -EINTR on a fatal signal.
+ */
+int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
+		      u64 *acked)
+{
+	bool orphan;
+	long left;
+
+	spin_lock(&s->mark_lock);
+	if (seq > s->phase.marks) {
+		*acked = s->acked;
+		spin_unlock(&s->mark_lock);
+		return -EINVAL;
+	}
+	if (!seq)
+		seq = s->phase.marks;
+	spin_unlock(&s->mark_lock);
+
+	left = wait_event_killable_timeout(s->ack_wq,
+					   sntl_ack_done(s, seq, acked, &orphan),
+					   msecs_to_jiffies(timeout_ms));
+	if (left < 0)
+		return -EINTR;
+	sntl_ack_done(s, seq, acked, &orphan);
+	if (*acked >= seq)
+		return 0;
+	return orphan ? -ENOTCONN : -ETIMEDOUT;
+}
+
+/**
+ * sntl_session_release_acks() - a netlink port closed
+ * @portid: the port
+ *
+ * Sessions it acknowledged have no acknowledger any more; their waiters
+ * return -ENOTCONN.
+ */
+void sntl_session_release_acks(u32 portid)
+{
+	struct sntl_session *s;
+
+	mutex_lock(&sntl_sessions_lock);
+	list_for_each_entry(s, &sntl_sessions, list) {
+		bool mine;
+
+		spin_lock(&s->mark_lock);
+		mine = portid && s->ack_portid == portid;
+		if (mine)
+			s->ack_portid = 0;
+		spin_unlock(&s->mark_lock);
+		if (mine)
+			wake_up_all(&s->ack_wq);
+	}
+	mutex_unlock(&sntl_sessions_lock);
 }

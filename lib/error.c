@@ -28,6 +28,8 @@ static const char *const sntl_errstr[] = {
 	[-SNTL_ENOTSUP] = "not supported by this Sentinel module",
 	[-SNTL_EBUSY] = "a Sentinel session is already open in this process",
 	[-SNTL_ESYS] = "unexpected system error",
+	[-SNTL_ENODAEMON] = "no policy daemon migrates for this session",
+	[-SNTL_ETIMEDOUT] = "timed out waiting for the policy daemon's migrations",
 };
 
 const char *sntl_strerror(int err)
@@ -74,6 +76,10 @@ int sntl__map_errno(unsigned long cmd, int err)
 		return SNTL_EGONE;
 	case EINTR:
 		return SNTL_EINTR;
+	case ENOTCONN:
+		return SNTL_ENODAEMON;
+	case ETIMEDOUT:
+		return SNTL_ETIMEDOUT;
 	case ENOTTY:
 	case EOPNOTSUPP:
 		return SNTL_ENOTSUP;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -196,6 +197,8 @@ static int do_open_locked(void)
 	return 0;
 }
 
+static void wait_setup(uint32_t flags);
+
 int sntl_open(const struct sntl_open_opts *opts)
 {
 	const char *path = NULL;
@@ -211,8 +214,10 @@ int sntl_open(const struct sntl_open_opts *opts)
 				  sizeof(opts->device))
 			path = opts->device;
 	}
-	if (flags & ~(SNTL_OPEN_FOLLOW_FORK | SNTL_OPEN_SYNC))
+	if (flags & ~(SNTL_OPEN_FOLLOW_FORK | SNTL_OPEN_SYNC |
+		      SNTL_OPEN_WAIT_MOVES))
 		return SNTL_EINVAL;
+	wait_setup(flags);
 	if (!path)
 		path = getenv("SENTINEL_DEVICE");
 	if (!path || !*path)
@@ -344,6 +349,91 @@ int sntl__dev_ioctl(unsigned long cmd, void *arg)
 	int ret = sntl_sess.be.ioctl(sntl_sess.be.ctx, sntl_sess.fd, cmd, arg);
 
 	return ret ? sntl__map_errno(cmd, -ret) : 0;
+}
+
+/* ---- waiting for the daemon's moves ---- */
+
+#define WAIT_TIMEOUT_MS	10000
+
+static struct {
+	_Atomic bool on;		/* layer begins wait */
+	uint32_t timeout_ms;
+	_Atomic uint64_t waits, done, no_daemon, timeouts, wait_ns;
+} W = { .timeout_ms = WAIT_TIMEOUT_MS };
+
+/* Decimal milliseconds from $SENTINEL_WAIT_TIMEOUT_MS, else the default. */
+static uint32_t wait_timeout_env(void)
+{
+	const char *e = getenv("SENTINEL_WAIT_TIMEOUT_MS");
+	unsigned long long v;
+	char *end;
+
+	if (!e || *e < '0' || *e > '9')
+		return WAIT_TIMEOUT_MS;
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return WAIT_TIMEOUT_MS;
+	return (uint32_t)v;
+}
+
+static void wait_setup(uint32_t flags)
+{
+	const char *e = getenv("SENTINEL_WAIT_MOVES");
+	bool on = (flags & SNTL_OPEN_WAIT_MOVES) ||
+		  (e && *e && strcmp(e, "0") != 0);
+
+	W.timeout_ms = wait_timeout_env();
+	atomic_store(&W.on, on);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int sntl_wait_moves(uint32_t timeout_ms)
+{
+	struct sentinel_wait w;
+	uint64_t t0;
+	int ret = dev_enter();
+
+	if (ret)
+		return ret;
+	if (!(sntl_sess.version.features & SENTINEL_FEAT_SYNC)) {
+		sntl__dev_exit();
+		return SNTL_ENOTSUP;	/* a module without it: ask nothing */
+	}
+	memset(&w, 0, sizeof(w));
+	w.size = sizeof(w);
+	w.timeout_ms = timeout_ms;
+	t0 = mono_ns();
+	ret = sntl__dev_ioctl(SENTINEL_IOC_WAIT, &w);
+	sntl__dev_exit();
+	W.wait_ns += mono_ns() - t0;
+	W.waits++;
+	if (!ret)
+		W.done++;
+	else if (ret == SNTL_ENODAEMON)
+		W.no_daemon++;
+	else if (ret == SNTL_ETIMEDOUT)
+		W.timeouts++;
+	return ret;
+}
+
+int sntl_wait_stats(struct sntl_wait_stats *out)
+{
+	if (!out)
+		return SNTL_EINVAL;
+	out->waits = W.waits;
+	out->done = W.done;
+	out->no_daemon = W.no_daemon;
+	out->timeouts = W.timeouts;
+	out->wait_ns = W.wait_ns;
+	return SNTL_OK;
 }
 
 /* Flush the allocator's queues (before a query sees the registry). */
@@ -547,6 +637,10 @@ static int mark(uint16_t type, uint16_t dir, uint32_t layer, uint64_t step)
 		sntl__dev_exit();
 	}
 	pthread_mutex_unlock(&sntl_lock);
+	/* Outside the lock: other threads go on while this one waits. */
+	if (!ret && type == SENTINEL_MARK_LAYER_BEGIN &&
+	    atomic_load_explicit(&W.on, memory_order_relaxed))
+		sntl_wait_moves(W.timeout_ms);
 	return ret;
 }
 

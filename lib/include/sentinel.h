@@ -73,7 +73,9 @@ enum sntl_error {
 	SNTL_ENOTSUP = -17,	/* the module does not implement this */
 	SNTL_EBUSY = -18,	/* a session is already open */
 	SNTL_ESYS = -19,	/* other system error */
-	__SNTL_ERROR_MIN = -19,
+	SNTL_ENODAEMON = -20,	/* no policy daemon acknowledges the marks */
+	SNTL_ETIMEDOUT = -21,	/* the policy daemon did not answer in time */
+	__SNTL_ERROR_MIN = -21,
 };
 
 /* Describe an SNTL_E* code (any int is accepted).  Never NULL. */
@@ -84,6 +86,7 @@ SNTL_API const char *sntl_strerror(int err);
 
 #define SNTL_OPEN_FOLLOW_FORK	(1U << 0) /* a forked child reopens lazily */
 #define SNTL_OPEN_SYNC		(1U << 1) /* register/unregister at once */
+#define SNTL_OPEN_WAIT_MOVES	(1U << 2) /* layers wait for their moves */
 
 /**
  * struct sntl_open_opts - options of sntl_open()
@@ -268,6 +271,28 @@ struct sntl_session_stats {
 	uint64_t errors;
 };
 SNTL_API int sntl_session_stats(struct sntl_session_stats *out);
+
+/*
+ * Wait until the policy daemon has finished the migrations that the
+ * session's latest mark calls for, at most timeout_ms (0: only ask).
+ * SNTL_OK when it has; SNTL_ENODAEMON at once when no daemon migrates for
+ * this session (then nothing is waited for); SNTL_ETIMEDOUT.  With
+ * SNTL_OPEN_WAIT_MOVES (or SENTINEL_WAIT_MOVES=1 in the environment),
+ * sntl_layer_begin() does this itself, with a timeout of
+ * $SENTINEL_WAIT_TIMEOUT_MS (default 10000), so that every layer starts
+ * with its tensors where the plan wants them.
+ */
+SNTL_API int sntl_wait_moves(uint32_t timeout_ms);
+
+/* What the waits of this process found. */
+struct sntl_wait_stats {
+	uint64_t waits;		/* waits asked for */
+	uint64_t done;		/* the daemon's moves were complete */
+	uint64_t no_daemon;	/* nobody migrates for the session */
+	uint64_t timeouts;	/* gave up waiting */
+	uint64_t wait_ns;	/* time spent waiting, CLOCK_MONOTONIC */
+};
+SNTL_API int sntl_wait_stats(struct sntl_wait_stats *out);
 
 /*
  * Send the allocator's pending registrations and unregistrations now.

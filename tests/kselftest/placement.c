@@ -2,8 +2,11 @@
 /*
  * Placement maps: uploaded in ordered chunks over netlink, read whole by
  * the session through SENTINEL_IOC_GET_PLACEMENT, with bad uploads and bad
- * reads refused and the published map left as it was.
+ * reads refused and the published map left as it was.  Synchronous marks:
+ * SENTINEL_CMD_ACK_MARK and SENTINEL_IOC_WAIT.
  */
+#include <pthread.h>
+
 #include "sntl_nl.h"
 #include "kselftest_harness.h"
 
@@ -155,6 +158,120 @@ TEST_F(pl, bad_reads)
 	g.flags = 0;
 	g.size = 16;
 	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_GET_PLACEMENT, &g), -EINVAL);
+}
+
+static int ack(int sk, int family, uint64_t session, uint64_t seq)
+{
+	static struct sntl_nl_req r;
+
+	sntl_nl_start(&r, family, SENTINEL_CMD_ACK_MARK);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &session, sizeof(session));
+	sntl_nl_put(&r, SENTINEL_A_SEQ, &seq, sizeof(seq));
+	return sntl_nl_call(sk, &r);
+}
+
+struct waiter {
+	int fd;
+	uint64_t seq;
+	uint32_t timeout_ms;
+	int ret;
+	uint64_t acked;
+};
+
+static int wait_mark(struct waiter *w)
+{
+	struct sentinel_wait a = {
+		.size = sizeof(a), .seq = w->seq, .timeout_ms = w->timeout_ms,
+	};
+
+	w->ret = sntl_ioctl(w->fd, SENTINEL_IOC_WAIT, &a);
+	w->acked = a.acked;
+	return w->ret;
+}
+
+static void *waiter_thread(void *arg)
+{
+	wait_mark(arg);
+	return NULL;
+}
+
+static int layer_mark(int fd)
+{
+	return sntl_mark(fd, SENTINEL_MARK_LAYER_BEGIN, SENTINEL_DIR_FORWARD,
+			 1, 0);
+}
+
+TEST_F(pl, wait_without_acknowledger)
+{
+	struct waiter w = { .fd = self->fd, .timeout_ms = 60000 };
+	struct sentinel_wait a = { .size = sizeof(a), .flags = 1 };
+	static struct sntl_nl_req r;
+
+	/* Nobody acknowledges: no wait at all, whatever the timeout. */
+	ASSERT_EQ(layer_mark(self->fd), 0);
+	EXPECT_EQ(wait_mark(&w), -ENOTCONN);
+	EXPECT_EQ(w.acked, 0);
+	/* Bad requests. */
+	w.seq = 5;
+	EXPECT_EQ(wait_mark(&w), -EINVAL);	/* a mark not made yet */
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_WAIT, &a), -EINVAL);
+	a.flags = 0;
+	a.reserved = 1;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_WAIT, &a), -EINVAL);
+	a.reserved = 0;
+	a.size = SENTINEL_WAIT_SIZE_V0 - 8;
+	EXPECT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_WAIT, &a), -EINVAL);
+	/* An acknowledgment of a mark not made yet, or without SEQ. */
+	EXPECT_EQ(ack(self->sk, self->family, self->session, 2), -EINVAL);
+	sntl_nl_start(&r, self->family, SENTINEL_CMD_ACK_MARK);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &self->session, 8);
+	EXPECT_EQ(sntl_nl_call(self->sk, &r), -EINVAL);
+	EXPECT_EQ(ack(self->sk, self->family, ~0ULL, 1), -ENOENT);
+}
+
+TEST_F(pl, acknowledged_marks_release_waiters)
+{
+	struct waiter w = { .fd = self->fd, .timeout_ms = 60000 };
+	int other = sntl_nl_socket();
+	pthread_t t;
+
+	ASSERT_GE(other, 0);
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 1 */
+	ASSERT_EQ(ack(self->sk, self->family, self->session, 1), 0);
+	EXPECT_EQ(wait_mark(&w), 0);
+	EXPECT_EQ(w.acked, 1);
+	/* Another socket may not acknowledge the same session. */
+	EXPECT_EQ(ack(other, self->family, self->session, 1), -EBUSY);
+	/* A lower acknowledgment is accepted and changes nothing. */
+	EXPECT_EQ(ack(self->sk, self->family, self->session, 0), 0);
+
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 2 */
+	w.timeout_ms = 0;
+	EXPECT_EQ(wait_mark(&w), -ETIMEDOUT);
+	EXPECT_EQ(w.acked, 1);
+	/* A waiter is released by the acknowledgment, whenever it comes. */
+	w.timeout_ms = 60000;
+	ASSERT_EQ(pthread_create(&t, NULL, waiter_thread, &w), 0);
+	ASSERT_EQ(ack(self->sk, self->family, self->session, 2), 0);
+	pthread_join(t, NULL);
+	EXPECT_EQ(w.ret, 0);
+	EXPECT_EQ(w.acked, 2);
+	/* Waiting for an older mark returns at once. */
+	w.seq = 1;
+	EXPECT_EQ(wait_mark(&w), 0);
+
+	/* The acknowledger's socket closes: waiters learn it at once. */
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 3 */
+	w.seq = 0;
+	ASSERT_EQ(pthread_create(&t, NULL, waiter_thread, &w), 0);
+	close(self->sk);
+	pthread_join(t, NULL);
+	EXPECT_EQ(w.ret, -ENOTCONN);
+	EXPECT_EQ(w.acked, 2);
+	/* Then another socket may take the session over. */
+	EXPECT_EQ(ack(other, self->family, self->session, 3), 0);
+	EXPECT_EQ(wait_mark(&w), 0);
+	self->sk = other;
 }
 
 TEST_HARNESS_MAIN

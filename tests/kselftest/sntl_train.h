@@ -49,6 +49,8 @@ struct result {
 	uint64_t placed_step, steps;
 	/* the daemon's, at the end */
 	long long promoted, demoted, late, dsteps, bw, enomem, failed;
+	long long acks;		/* marks the daemon acknowledged */
+	struct sntl_wait_stats waits;	/* the trainer's waits for moves */
 	int ok;
 };
 
@@ -57,6 +59,7 @@ struct train_opts {
 	bool daemon;		/* a daemon runs: wait for its plan, read its stats */
 	uint64_t mid_step;	/* the step of the 'm' point, 0 for none */
 	bool wait_mid, wait_end; /* wait for a reply at 'm', at 'e' */
+	bool wait_moves;	/* layers wait for the daemon's moves */
 };
 
 /* The parent's hook: called for each point reached by @child; 0 or -1. */
@@ -224,7 +227,10 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 	bool waited = false;
 	struct net n;
 
-	if (sntl_open(NULL) || net_alloc(&n)) {
+	if (sntl_open(&(struct sntl_open_opts){
+			.size = sizeof(struct sntl_open_opts),
+			.flags = o->wait_moves ? SNTL_OPEN_WAIT_MOVES : 0 }) ||
+	    net_alloc(&n)) {
 		r.ok = 0;
 		goto out;
 	}
@@ -291,8 +297,10 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		r.failed = acct_num(st, "failed_pages");
 		r.dsteps = sess_num(st, "steps");
 		r.bw = sess_num(st, "bw");
+		r.acks = sess_num(st, "mark_acks");
 		free(st);
 	}
+	sntl_wait_stats(&r.waits);
 out:
 	if (write(out_fd, &r, sizeof(r)) != sizeof(r))
 		_exit(2);

@@ -68,6 +68,10 @@ int main(void)
 	   "ENOTTY -> ENOTSUP");
 	ok(sntl__map_errno(SENTINEL_IOC_MARK, EINTR) == SNTL_EINTR, "EINTR -> EINTR");
 	ok(sntl__map_errno(SENTINEL_IOC_MARK, EIO) == SNTL_ESYS, "EIO -> ESYS");
+	ok(sntl__map_errno(SENTINEL_IOC_WAIT, ENOTCONN) == SNTL_ENODAEMON,
+	   "wait ENOTCONN -> ENODAEMON");
+	ok(sntl__map_errno(SENTINEL_IOC_WAIT, ETIMEDOUT) == SNTL_ETIMEDOUT,
+	   "wait ETIMEDOUT -> ETIMEDOUT");
 
 	/* open() failures through the backend. */
 	fake_install(64);

@@ -139,6 +139,28 @@
  * SENTINEL_OBJ_STATE_UNMAPPED when any page lacks one.  Such objects are
  * unregistered by the caller or freed with the session.
  *
+ * SYNCHRONOUS MARKS
+ * =================
+ *
+ * A daemon that migrates a session's objects at layer boundaries may
+ * acknowledge each phase mark once the moves the mark's boundary needs
+ * are complete (netlink SENTINEL_CMD_ACK_MARK).  The first acknowledgment
+ * makes the daemon's netlink socket the session's acknowledger; closing
+ * that socket (the daemon exits or dies) releases it.  A framework that
+ * wants every layer to start with its tensors in place waits for the
+ * acknowledgment after its LAYER_BEGIN mark:
+ *
+ * SENTINEL_IOC_WAIT (struct sentinel_wait, read/write)
+ *   Waits until mark seq (0: the session's latest mark) is acknowledged,
+ *   for at most timeout_ms milliseconds (0: only report).  Out: acked, the
+ *   highest mark sequence number acknowledged so far.  Returns 0 when it
+ *   is; ENOTCONN at once (or as soon as it happens) when no acknowledger
+ *   holds the session, so a job without a daemon never waits; ETIMEDOUT
+ *   when the time ran out; EINVAL for a seq above the session's marks, a
+ *   flag or a reserved field; EINTR on a fatal signal.  A mark's sequence
+ *   number is the count of marks the session accepted up to and including
+ *   it (as SENTINEL_EVT_MARK reports it).
+ *
  * EXTENDING
  * =========
  * New fields go at the end of a structure (its size grows; old callers
@@ -238,6 +260,13 @@
  * SENTINEL_CMD_PROFILE_START / SENTINEL_CMD_PROFILE_STOP (do,
  *   SENTINEL_A_SESSION_ID, optional SENTINEL_A_WARMUP and
  *   SENTINEL_A_STEPS): as SENTINEL_IOC_PROFILE_CTL.
+ * SENTINEL_CMD_ACK_MARK (do): SENTINEL_A_SESSION_ID, SENTINEL_A_SEQ:
+ *   acknowledges every mark of the session up to SEQ (see SYNCHRONOUS
+ *   MARKS) and makes the sender's socket its acknowledger.  EINVAL (with
+ *   extack) for a SEQ above the session's marks or a missing attribute;
+ *   EBUSY when another socket is the acknowledger.  Acknowledgments never
+ *   go back: a lower SEQ than one acknowledged is accepted and changes
+ *   nothing.
  * SENTINEL_CMD_SET_PLACEMENT (do): SENTINEL_A_SESSION_ID, SENTINEL_A_COUNT
  *   (entries of the whole map, at most max_objects_per_session),
  *   SENTINEL_A_OFFSET (index of this message's first entry) and
@@ -290,6 +319,7 @@
 #define SENTINEL_FEAT_STEADY		_BITULL(4)
 #define SENTINEL_FEAT_NETLINK		_BITULL(5)
 #define SENTINEL_FEAT_PLACEMENT		_BITULL(6)
+#define SENTINEL_FEAT_SYNC		_BITULL(7)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -563,6 +593,7 @@ struct sentinel_session_stats {
 #define SENTINEL_PROFILE_CTL_SIZE_V0	32
 #define SENTINEL_PROFILE_READ_SIZE_V0	24
 #define SENTINEL_PLACEMENT_GET_SIZE_V0	40
+#define SENTINEL_WAIT_SIZE_V0		32
 
 #define SENTINEL_IOC_MAGIC	0xBE
 
@@ -578,6 +609,25 @@ struct sentinel_session_stats {
 	_IOWR(SENTINEL_IOC_MAGIC, 0x07, struct sentinel_profile_read)
 #define SENTINEL_IOC_GET_PLACEMENT \
 	_IOWR(SENTINEL_IOC_MAGIC, 0x08, struct sentinel_placement_get)
+#define SENTINEL_IOC_WAIT	_IOWR(SENTINEL_IOC_MAGIC, 0x09, struct sentinel_wait)
+
+/**
+ * struct sentinel_wait - SENTINEL_IOC_WAIT
+ * @size: sizeof(struct sentinel_wait)
+ * @flags: must be 0
+ * @seq: the mark to wait for; 0: the session's latest mark
+ * @timeout_ms: longest wait in milliseconds; 0: do not wait
+ * @reserved: 0
+ * @acked: out, the highest mark acknowledged so far
+ */
+struct sentinel_wait {
+	__u32 size;
+	__u32 flags;
+	__u64 seq;
+	__u32 timeout_ms;
+	__u32 reserved;
+	__u64 acked;
+};
 
 /* Profiles. */
 #define SENTINEL_PROFILE_VERSION	1
@@ -787,6 +837,8 @@ enum sentinel_cmd {
 	SENTINEL_EVT_MARK,
 	SENTINEL_EVT_PROFILE_READY,
 	SENTINEL_EVT_SCAN,
+	/* commands added later */
+	SENTINEL_CMD_ACK_MARK,
 	__SENTINEL_CMD_MAX,
 };
 
