@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Whole training runs of the engine's tiny models: the same seed gives
- * the same loss bits with either allocator backend and with marks on or
- * off; the loss goes down; the sentinel backend really allocates through
- * libsentinel with the right kinds and lifetimes.
+ * the same loss bits with either allocator backend, with marks on or off
+ * and with either layer granularity; the loss goes down; the sentinel
+ * backend really allocates through libsentinel with the right kinds and
+ * lifetimes; the working-set measurement sees every layer.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -14,12 +15,18 @@
 #include "dnn_tap.h"
 #include "train.h"
 
+static bool run_ws(const struct config *c, enum alloc_backend be, bool marks,
+		   bool ws, struct train_result *res)
+{
+	struct train_opts o = { .backend = be, .marks = marks, .ws = ws };
+
+	return train_run(c, &o, res) == 0 && res->steps == c->steps;
+}
+
 static bool run(const struct config *c, enum alloc_backend be, bool marks,
 		struct train_result *res)
 {
-	struct train_opts o = { .backend = be, .marks = marks };
-
-	return train_run(c, &o, res) == 0 && res->steps == c->steps;
+	return run_ws(c, be, marks, false, res);
 }
 
 static void tiny(struct config *c, enum model_type m, int steps)
@@ -33,6 +40,16 @@ static void tiny(struct config *c, enum model_type m, int steps)
 		c->image = 8;
 		c->batch = 8;
 	}
+}
+
+static bool same_bits(const struct train_result *a, const struct train_result *b)
+{
+	if (a->steps != b->steps)
+		return false;
+	for (int i = 0; i < a->steps; i++)
+		if (loss_bits(a->loss[i]) != loss_bits(b->loss[i]))
+			return false;
+	return true;
 }
 
 static void test_determinism(enum model_type m)
@@ -67,6 +84,51 @@ static void test_determinism(enum model_type m)
 	train_result_free(&b);
 	train_result_free(&d);
 }
+
+/* Layer granularity changes the marks, never the arithmetic. */
+static void test_granularity(enum model_type m)
+{
+	struct config c;
+	struct train_result a, b;
+	bool ok;
+
+	tiny(&c, m, 2);
+	ok = run(&c, ALLOC_MALLOC, true, &a);
+	c.fine = true;
+	ok = run(&c, ALLOC_MALLOC, true, &b) && ok;
+	tap_ok(ok && same_bits(&a, &b) &&
+	       (m == MODEL_MLP ? b.nlayers == a.nlayers : b.nlayers > a.nlayers),
+	       "%s: --granularity=layer gives the same loss bits with %u layers "
+	       "instead of %u", model_name(m), b.nlayers, a.nlayers);
+	train_result_free(&a);
+	train_result_free(&b);
+}
+
+/* The working-set mode: same losses, a set per direction, below the peak. */
+static void test_ws(void)
+{
+	struct config c;
+	struct train_result a, b;
+	bool ok;
+
+	tiny(&c, MODEL_CNN, 2);
+	c.fine = true;
+	ok = run(&c, ALLOC_MALLOC, true, &a);
+	ok = run_ws(&c, ALLOC_MALLOC, true, true, &b) && ok;
+	tap_ok(ok && same_bits(&a, &b) && b.ws.layers == 2ull * (2 * b.nlayers - 1 +
+	       b.nlayers - 1) && b.ws.max_dir[0] && b.ws.max_dir[1] &&
+	       b.ws.max_dir[2] && b.ws.max <= b.mem.peak_total,
+	       "working sets: %llu layer executions, largest %llu bytes of a "
+	       "%llu-byte peak (layer %u), same losses",
+	       (unsigned long long)b.ws.layers, (unsigned long long)b.ws.max,
+	       (unsigned long long)b.mem.peak_total, b.ws.max_layer);
+	train_result_free(&a);
+	train_result_free(&b);
+	tap_ok(run_ws(&c, ALLOC_SENTINEL, false, true, &a) == false,
+	       "working sets: refused with the sentinel backend");
+	train_result_free(&a);
+}
+
 
 static void test_learns(enum model_type m, int steps)
 {
@@ -126,13 +188,17 @@ static void test_backend(void)
 
 int main(void)
 {
-	tap_plan(5 + 4 * 3 + 4);
+	tap_plan(5 + MODEL_COUNT * 4 + 5 + 2);
 	test_backend();
 	for (int m = 0; m < MODEL_COUNT; m++)
 		test_determinism((enum model_type)m);
+	for (int m = 0; m < MODEL_COUNT; m++)
+		test_granularity((enum model_type)m);
+	test_ws();
 	test_learns(MODEL_MLP, 30);
 	test_learns(MODEL_CNN, 15);
 	test_learns(MODEL_TRANSFORMER, 15);
 	test_learns(MODEL_LSTM, 30);
+	test_learns(MODEL_MOBILENET, 50);
 	return tap_done();
 }

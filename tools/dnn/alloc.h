@@ -89,6 +89,31 @@ void dnn_step_begin(uint64_t step);
 void dnn_step_end(uint64_t step);
 void dnn_layer_begin(uint32_t layer, enum dnn_dir dir);
 void dnn_layer_end(uint32_t layer, enum dnn_dir dir);
+/*
+ * End the open layer, if it is not (layer, dir), and begin (layer, dir):
+ * a model calls it where a finer layer may start, and with the same id
+ * (coarser granularity) nothing happens.
+ */
+void dnn_layer_switch(uint32_t layer, enum dnn_dir dir);
+
+/*
+ * Working-set measurement (malloc backend only; after dnn_alloc_init,
+ * before the first allocation): every tensor on pages of its own, and
+ * per layer (between dnn_layer_begin and dnn_layer_end) the bytes of the
+ * tensors the layer touches: the older tensors it reads or writes,
+ * found by protecting every live tensor at the layer's begin, plus the
+ * peak of the live bytes of the tensors it allocates.  Slow; for
+ * measuring only.  0 or -1.
+ */
+struct dnn_ws_stats {
+	uint64_t layers;	/* layer executions seen */
+	uint64_t max;		/* the largest one-layer working set, bytes */
+	uint32_t max_layer;	/* ... its layer id */
+	enum dnn_dir max_dir_of;	/* ... and direction */
+	uint64_t max_dir[3];	/* the largest per direction (fwd, bwd, opt) */
+};
+int dnn_ws_init(void);
+void dnn_ws_stats(struct dnn_ws_stats *out);
 
 /* Print libsentinel's allocator and session statistics to f. */
 void dnn_alloc_print_lib_stats(FILE *f);

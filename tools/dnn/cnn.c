@@ -10,7 +10,10 @@
  *   loss      softmax cross-entropy
  *
  * Three stages with widths w, 2w, 4w.  Each unit (stem, transition,
- * block), the head and the loss is one mark id, in this order.
+ * block), the head and the loss is one mark id, in this order; with
+ * --granularity=layer each convolution with its batch norm and ReLU is
+ * one (a block has two: conv1 + BN + ReLU, then conv2 + BN + the
+ * residual add + ReLU).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,7 @@ enum unit_kind { U_STEM, U_TRANS, U_BLOCK };
 
 struct unit {
 	enum unit_kind kind;
-	uint32_t id;
+	uint32_t id, id2;	/* id2: conv2's layer (== id for block granularity) */
 	int cin, cout, H, W;	/* H, W: output (and conv) resolution */
 	struct conv c1, c2;
 	struct norm n1, n2;
@@ -58,6 +61,7 @@ static float *unit_fwd(struct unit *u, const float *x, int N)
 		u->out = u->r1;
 		return u->out;
 	}
+	dnn_layer_switch(u->id2, DIR_FWD);
 	u->a2 = conv_fwd(&u->c2, u->r1, N, u->H, u->W);
 	u->out = bn_fwd(&u->n2, u->a2, (int)R, &u->nc2);
 	vec_add(u->out, x, R * u->cout);
@@ -65,18 +69,26 @@ static float *unit_fwd(struct unit *u, const float *x, int N)
 	return u->out;
 }
 
-/* Takes dout (frees it); returns dx, or NULL for the stem. */
+/*
+ * Takes dout (frees it); returns dx, or NULL for the stem.  Begins in
+ * layer id2 (backward) and ends in layer id.
+ */
 static float *unit_bwd(struct unit *u, const float *x, float *dout, int N)
 {
 	size_t R = (size_t)N * u->H * u->W;
 	float *d, *dr1, *dx;
 
 	relu_bwd_inplace(dout, u->out, R * u->cout);
+	if (u->out != u->r1)
+		dnn_free(u->out);
 	if (u->kind == U_BLOCK) {
 		float *da2 = bn_bwd(&u->n2, u->a2, dout, (int)R, &u->nc2);
 
+		dnn_free(u->a2);
+		norm_cache_free(&u->nc2);
 		dr1 = conv_bwd(&u->c2, u->r1, da2, N, u->H, u->W, true);
 		dnn_free(da2);
+		dnn_layer_switch(u->id, DIR_BWD);
 		relu_bwd_inplace(dr1, u->r1, R * u->cout);
 	} else {
 		dr1 = dout;
@@ -98,12 +110,8 @@ static float *unit_bwd(struct unit *u, const float *x, float *dout, int N)
 	dnn_free(dout);
 	dnn_free(u->pin);
 	dnn_free(u->a1);
-	dnn_free(u->a2);
-	if (u->out != u->r1)
-		dnn_free(u->out);
 	dnn_free(u->r1);
 	norm_cache_free(&u->nc1);
-	norm_cache_free(&u->nc2);
 	u->pin = u->a1 = u->r1 = u->a2 = u->out = NULL;
 	return dx;
 }
@@ -113,7 +121,7 @@ static double cnn_step(struct model *m, uint64_t step)
 	const struct config *c = m->cfg;
 	struct cnn *p = m->priv;
 	int N = c->batch, S = c->image, nu = p->nunits;
-	uint32_t head = (uint32_t)nu, lossid = head + 1;
+	uint32_t head = m->nlayers - 2, lossid = head + 1;
 	struct unit *last = &p->u[nu - 1];
 	int hw = last->H * last->W, C = last->cout;
 	float *x, *logits, *dlogits, *d;
@@ -127,7 +135,7 @@ static double cnn_step(struct model *m, uint64_t step)
 	for (int i = 0; i < nu; i++) {
 		dnn_layer_begin(p->u[i].id, DIR_FWD);
 		unit_fwd(&p->u[i], i ? p->u[i - 1].out : x, N);
-		dnn_layer_end(p->u[i].id, DIR_FWD);
+		dnn_layer_end(p->u[i].id2, DIR_FWD);
 	}
 	dnn_layer_begin(head, DIR_FWD);
 	p->pooled = gap_fwd(last->out, N, hw, C);
@@ -152,7 +160,7 @@ static double cnn_step(struct model *m, uint64_t step)
 	}
 	dnn_layer_end(head, DIR_BWD);
 	for (int i = nu - 1; i >= 0; i--) {
-		dnn_layer_begin(p->u[i].id, DIR_BWD);
+		dnn_layer_begin(p->u[i].id2, DIR_BWD);
 		d = unit_bwd(&p->u[i], i ? p->u[i - 1].out : x, d, N);
 		dnn_layer_end(p->u[i].id, DIR_BWD);
 	}
@@ -175,6 +183,7 @@ struct model *cnn_create(const struct config *c)
 	struct model *m = model_alloc(c, MODEL_CNN, sizeof(struct cnn));
 	struct cnn *p = m->priv;
 	int n = 1 + (STAGES - 1) + STAGES * c->depth, k = 0;
+	uint32_t id = 0;
 	int H = c->image, w = c->width, cin = 3;
 	struct rng r;
 	char name[24];
@@ -198,7 +207,8 @@ struct model *cnn_create(const struct config *c)
 			} else {
 				u->kind = U_BLOCK;
 			}
-			u->id = (uint32_t)k;
+			u->id = id++;
+			u->id2 = u->kind == U_BLOCK && c->fine ? id++ : u->id;
 			u->cin = j == 0 ? cin : w;
 			u->cout = w;
 			u->H = u->W = H;
@@ -208,20 +218,20 @@ struct model *cnn_create(const struct config *c)
 			norm_init(&u->n1, &m->ps, u->id, name, w, &r);
 			if (u->kind == U_BLOCK) {
 				snprintf(name, sizeof(name), "u%d.conv2", k);
-				conv_init(&u->c2, &m->ps, u->id, name, w, w, &r);
+				conv_init(&u->c2, &m->ps, u->id2, name, w, w, &r);
 				snprintf(name, sizeof(name), "u%d.bn2", k);
-				norm_init(&u->n2, &m->ps, u->id, name, w, &r);
+				norm_init(&u->n2, &m->ps, u->id2, name, w, &r);
 			}
 			cin = w;
 			k++;
 		}
 	}
 	p->nunits = k;
-	linear_init(&p->fc, &m->ps, (uint32_t)k, "head", w, c->classes, &r);
+	linear_init(&p->fc, &m->ps, id, "head", w, c->classes, &r);
 	/* a small output layer: the first loss is close to log(classes) */
 	param_scale(p->fc.w, 0.1f);
 	data_init(&p->data, TASK_IMAGES, c->seed, 0, c->classes, c->image, 0, 0);
-	m->nlayers = (uint32_t)k + 2;
+	m->nlayers = id + 2;
 	m->step = cnn_step;
 	m->destroy = cnn_destroy;
 	return m;

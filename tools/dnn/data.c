@@ -2,6 +2,7 @@
 /*
  * data.c - synthetic learnable tasks (see data.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -124,7 +125,7 @@ static void batch_tokens(const struct dataset *d, struct rng *r, int B,
 }
 
 static void batch_sequence(const struct dataset *d, struct rng *r, int B,
-			   float *x, int *labels)
+			   float *const *xs, int *labels)
 {
 	int T = d->seq, in = d->in;
 
@@ -133,13 +134,22 @@ static void batch_sequence(const struct dataset *d, struct rng *r, int B,
 	for (int t = 0; t < T; t++)
 		for (int b = 0; b < B; b++) {
 			const float *mu = d->teacher + (size_t)labels[b] * in;
-			float *xt = x + ((size_t)t * B + b) * in;
+			float *xt = xs[t] + (size_t)b * in;
 			/* stronger in the first half: early steps matter */
 			float sig = t < (T + 1) / 2 ? 0.5f : 0.25f;
 
 			for (int i = 0; i < in; i++)
 				xt[i] = rng_normal(r) + sig * mu[i];
 		}
+}
+
+void data_batch_steps(const struct dataset *d, uint64_t step, int B,
+		      float *const *xs, int *labels)
+{
+	struct rng r;
+
+	rng_seed(&r, d->seed, STREAM_BATCH + step);
+	batch_sequence(d, &r, B, xs, labels);
 }
 
 void data_batch(const struct dataset *d, uint64_t step, int B, float *x,
@@ -158,8 +168,16 @@ void data_batch(const struct dataset *d, uint64_t step, int B, float *x,
 	case TASK_TOKENS:
 		batch_tokens(d, &r, B, tok, labels);
 		break;
-	case TASK_SEQUENCE:
-		batch_sequence(d, &r, B, x, labels);
+	case TASK_SEQUENCE: {
+		float **xs = malloc((size_t)d->seq * sizeof(*xs));
+
+		if (!xs)
+			abort();
+		for (int t = 0; t < d->seq; t++)
+			xs[t] = x + (size_t)t * B * d->in;
+		batch_sequence(d, &r, B, xs, labels);
+		free(xs);
 		break;
+	}
 	}
 }

@@ -37,4 +37,8 @@ void data_fini(struct dataset *d);
 void data_batch(const struct dataset *d, uint64_t step, int batch, float *x,
 		int *tok, int *labels);
 
+/* TASK_SEQUENCE with step t's inputs [B][in] in xs[t]: the same data. */
+void data_batch_steps(const struct dataset *d, uint64_t step, int batch,
+		      float *const *xs, int *labels);
+
 #endif /* DNN_DATA_H */

@@ -6,14 +6,16 @@
 
 DNN_DIR := $(TOP)/tools/dnn
 DNN_OUT := $(B)/dnn
-DNN_NAMES := alloc cnn data layers lstm mlp model ops optim train transformer
+DNN_NAMES := alloc cnn data layers lstm mlp mobilenet model ops optim train \
+	     transformer
 DNN_HDRS := $(wildcard $(DNN_DIR)/*.h) $(LIB_DIR)/include/sentinel.h
 DNN_OBJS := $(patsubst %,$(DNN_OUT)/obj/%.o,$(DNN_NAMES) main)
 DNN_SAN_OBJS := $(patsubst %,$(DNN_OUT)/san/%.o,$(DNN_NAMES))
 # -O2 from USER_CFLAGS; the cost model lets the compiler vectorise the
 # matrix kernels' loops of unknown length (results do not change: no
 # reassociation of floating-point sums).
-DNN_CFLAGS := $(USER_CFLAGS) -I$(LIB_DIR)/include -fvect-cost-model=dynamic
+DNN_CFLAGS := $(USER_CFLAGS) -I$(LIB_DIR)/include -fvect-cost-model=dynamic \
+	      -ffp-contract=off
 
 DNN_TEST_SRCS := $(wildcard $(TOP)/tests/unit/dnn_*.c)
 DNN_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(DNN_TEST_SRCS))

@@ -132,12 +132,14 @@ float *linear_bwd(const struct linear *l, const float *x, const float *dy,
 
 /* ---- element-wise ---- */
 
+DNN_VEC
 void relu_inplace(float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
+DNN_VEC
 void relu_bwd_inplace(float *dy, const float *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -181,65 +183,135 @@ void conv_init(struct conv *c, struct params *ps, uint32_t layer,
 
 	c->cin = cin;
 	c->cout = cout;
+	c->stride = 1;
 	pname(n, sizeof(n), name, "w");
 	c->w = param_new(ps, (size_t)9 * cin * cout, layer, n, INIT_NORMAL,
 			 sqrtf(2.0f / (9.0f * cin)), r);
 }
 
-/* colT [H*W][9*C]: row = pixel, column = (ky*3 + kx)*C + channel. */
-static void im2col(const float *x, int H, int W, int C, float *col)
+/*
+ * Convolutions run over tiles of output pixels: the im2col rows of a
+ * tile (pixel, then (ky * 3 + kx) * C + channel) go into a short-lived
+ * workspace of at most CONV_TILE floats that stays in the cache while the
+ * matrix kernels use it, instead of one im2col matrix per image that
+ * would be written to memory and read back.  The products add the same
+ * terms in the same order as on whole images: a tile only selects rows.
+ */
+#define CONV_TILE 8192	/* floats: 32 KiB */
+
+static int conv_tile_pixels(int hw, int C)
 {
-	size_t rowlen = (size_t)9 * C;
+	int p = CONV_TILE / (9 * C);
 
-	for (int y = 0; y < H; y++)
-		for (int xx = 0; xx < W; xx++) {
-			float *row = col + ((size_t)y * W + xx) * rowlen;
-
-			for (int ky = 0; ky < 3; ky++)
-				for (int kx = 0; kx < 3; kx++) {
-					int sy = y + ky - 1, sx = xx + kx - 1;
-					float *dst = row + (size_t)(ky * 3 + kx) * C;
-
-					if (sy < 0 || sy >= H || sx < 0 || sx >= W)
-						memset(dst, 0, (size_t)C * sizeof(float));
-					else
-						memcpy(dst, x + ((size_t)sy * W + sx) * C,
-						       (size_t)C * sizeof(float));
-				}
-		}
+	p -= p % 4;
+	if (p < 4)
+		p = 4;
+	return p < hw ? p : hw;
 }
 
-static void col2im_add(const float *col, int H, int W, int C, float *dx)
+/*
+ * Rows p0 .. p1-1 of the im2col matrix of image x [H][W][C] for output
+ * pixels of a Wo-wide output at stride s.  The three taps of a kernel row
+ * are three neighbouring input pixels, 3 * C contiguous floats in x and
+ * in the row: one copy each away from the borders.
+ */
+static void im2col_rows(const float *x, int H, int W, int C, int s, int Wo,
+			int p0, int p1, float *col)
+{
+	size_t rowlen = (size_t)9 * C, cb = (size_t)C * sizeof(float);
+
+	for (int p = p0; p < p1; p++) {
+		int y = p / Wo * s, xx = p % Wo * s;
+		float *row = col + (size_t)(p - p0) * rowlen;
+
+		for (int ky = 0; ky < 3; ky++) {
+			int sy = y + ky - 1;
+			float *dst = row + (size_t)ky * 3 * C;
+			const float *src;
+
+			if (sy < 0 || sy >= H) {
+				memset(dst, 0, 3 * cb);
+				continue;
+			}
+			src = x + (size_t)sy * W * C;
+			if (xx > 0 && xx < W - 1) {
+				memcpy(dst, src + (size_t)(xx - 1) * C, 3 * cb);
+				continue;
+			}
+			for (int kx = 0; kx < 3; kx++) {
+				int sx = xx + kx - 1;
+
+				if (sx < 0 || sx >= W)
+					memset(dst + (size_t)kx * C, 0, cb);
+				else
+					memcpy(dst + (size_t)kx * C,
+					       src + (size_t)sx * C, cb);
+			}
+		}
+	}
+}
+
+/*
+ * dx += the im2col rows p0 .. p1-1 in col, scattered back.  Each element
+ * of dx gets its terms in the order of the rows (pixels), then of the
+ * taps, whether or not three taps are added as one run.
+ */
+static void col2im_rows_add(const float *col, int H, int W, int C, int s,
+			    int Wo, int p0, int p1, float *dx)
 {
 	size_t rowlen = (size_t)9 * C;
 
-	for (int y = 0; y < H; y++)
-		for (int xx = 0; xx < W; xx++) {
-			const float *row = col + ((size_t)y * W + xx) * rowlen;
+	for (int p = p0; p < p1; p++) {
+		int y = p / Wo * s, xx = p % Wo * s;
+		const float *row = col + (size_t)(p - p0) * rowlen;
 
-			for (int ky = 0; ky < 3; ky++)
-				for (int kx = 0; kx < 3; kx++) {
-					int sy = y + ky - 1, sx = xx + kx - 1;
+		for (int ky = 0; ky < 3; ky++) {
+			int sy = y + ky - 1;
+			const float *src = row + (size_t)ky * 3 * C;
 
-					if (sy < 0 || sy >= H || sx < 0 || sx >= W)
-						continue;
-					vec_add(dx + ((size_t)sy * W + sx) * C,
-						row + (size_t)(ky * 3 + kx) * C,
-						(size_t)C);
-				}
+			if (sy < 0 || sy >= H)
+				continue;
+			if (xx > 0 && xx < W - 1) {
+				vec_add(dx + ((size_t)sy * W + xx - 1) * C, src,
+					(size_t)3 * C);
+				continue;
+			}
+			for (int kx = 0; kx < 3; kx++) {
+				int sx = xx + kx - 1;
+
+				if (sx < 0 || sx >= W)
+					continue;
+				vec_add(dx + ((size_t)sy * W + sx) * C,
+					src + (size_t)kx * C, (size_t)C);
+			}
 		}
+	}
+}
+
+int conv_out(const struct conv *c, int n)
+{
+	return (n - 1) / c->stride + 1;
 }
 
 float *conv_fwd(const struct conv *c, const float *x, int N, int H, int W)
 {
-	size_t hw = (size_t)H * W, k = (size_t)9 * c->cin;
+	int Wo = conv_out(c, W), hw = conv_out(c, H) * Wo, k = 9 * c->cin;
+	int tp = conv_tile_pixels(hw, c->cin), s = c->stride;
+	size_t hwi = (size_t)H * W;
 	float *y = dnn_falloc((size_t)N * hw * c->cout, DK_ACT, DL_STEP, false);
-	float *col = dnn_falloc(hw * k, DK_WS, DL_SHORT, false);
+	float *col = dnn_falloc((size_t)tp * k, DK_WS, DL_SHORT, false);
 
 	for (int n = 0; n < N; n++) {
-		im2col(x + n * hw * c->cin, H, W, c->cin, col);
-		gemm_nn((int)hw, c->cout, (int)k, col, (int)k, c->w->w, c->cout,
-			y + n * hw * c->cout, c->cout, false);
+		const float *xn = x + (size_t)n * hwi * c->cin;
+		float *yn = y + (size_t)n * hw * c->cout;
+
+		for (int p0 = 0; p0 < hw; p0 += tp) {
+			int p1 = hw - p0 < tp ? hw : p0 + tp;
+
+			im2col_rows(xn, H, W, c->cin, s, Wo, p0, p1, col);
+			gemm_nn(p1 - p0, c->cout, k, col, k, c->w->w, c->cout,
+				yn + (size_t)p0 * c->cout, c->cout, false);
+		}
 	}
 	dnn_free(col);
 	return y;
@@ -248,32 +320,128 @@ float *conv_fwd(const struct conv *c, const float *x, int N, int H, int W)
 float *conv_bwd(const struct conv *c, const float *x, const float *dy, int N,
 		int H, int W, bool need_dx)
 {
-	size_t hw = (size_t)H * W, k = (size_t)9 * c->cin;
+	int Wo = conv_out(c, W), hw = conv_out(c, H) * Wo, k = 9 * c->cin;
+	int tp = conv_tile_pixels(hw, c->cin), s = c->stride;
+	size_t hwi = (size_t)H * W;
 	float *dw = param_grad(c->w);
-	float *col = dnn_falloc(hw * k, DK_WS, DL_SHORT, false);
-	float *dcol = NULL, *wt = NULL, *dx = NULL;
+	float *col = dnn_falloc((size_t)tp * k, DK_WS, DL_SHORT, false);
+	float *wt = NULL, *dx = NULL;
 
-	if (need_dx) {
-		dx = dnn_falloc((size_t)N * hw * c->cin, DK_GRAD, DL_STEP, true);
-		dcol = dnn_falloc(hw * k, DK_WS, DL_SHORT, false);
-		wt = dnn_falloc(k * c->cout, DK_WS, DL_SHORT, false);
-		transpose((int)k, c->cout, c->w->w, c->cout, wt, (int)k);
-	}
+	/*
+	 * Two passes, so that each keeps fewer tensors in the cache: the
+	 * weights' gradient (im2col tiles and dW), then the input's gradient
+	 * (W^T, the tile's gradient in col, col2im).  Each sum still adds
+	 * its terms in the same order.
+	 */
 	for (int n = 0; n < N; n++) {
-		const float *dyn = dy + n * hw * c->cout;
+		const float *xn = x + (size_t)n * hwi * c->cin;
+		const float *dyn = dy + (size_t)n * hw * c->cout;
 
-		im2col(x + n * hw * c->cin, H, W, c->cin, col);
-		gemm_tn((int)k, c->cout, (int)hw, col, (int)k, dyn, c->cout, dw,
-			c->cout, true);
-		if (need_dx) {
-			gemm_nn((int)hw, (int)k, c->cout, dyn, c->cout, wt,
-				(int)k, dcol, (int)k, false);
-			col2im_add(dcol, H, W, c->cin, dx + n * hw * c->cin);
+		for (int p0 = 0; p0 < hw; p0 += tp) {
+			int p1 = hw - p0 < tp ? hw : p0 + tp;
+
+			im2col_rows(xn, H, W, c->cin, s, Wo, p0, p1, col);
+			gemm_tn(k, c->cout, p1 - p0, col, k,
+				dyn + (size_t)p0 * c->cout, c->cout, dw,
+				c->cout, true);
+		}
+	}
+	if (need_dx) {
+		dx = dnn_falloc((size_t)N * hwi * c->cin, DK_GRAD, DL_STEP, true);
+		wt = dnn_falloc((size_t)k * c->cout, DK_WS, DL_SHORT, false);
+		transpose(k, c->cout, c->w->w, c->cout, wt, k);
+	}
+	for (int n = 0; need_dx && n < N; n++) {
+		const float *dyn = dy + (size_t)n * hw * c->cout;
+
+		for (int p0 = 0; p0 < hw; p0 += tp) {
+			int p1 = hw - p0 < tp ? hw : p0 + tp;
+
+			gemm_nn(p1 - p0, k, c->cout, dyn + (size_t)p0 * c->cout,
+				c->cout, wt, k, col, k, false);
+			col2im_rows_add(col, H, W, c->cin, s, Wo, p0, p1,
+					dx + (size_t)n * hwi * c->cin);
 		}
 	}
 	dnn_free(wt);
-	dnn_free(dcol);
 	dnn_free(col);
+	return dx;
+}
+
+/* ---- depthwise conv ---- */
+
+void dwconv_init(struct dwconv *d, struct params *ps, uint32_t layer,
+		 const char *name, int c, int stride, struct rng *r)
+{
+	char n[24];
+
+	d->c = c;
+	d->stride = stride;
+	pname(n, sizeof(n), name, "w");
+	d->w = param_new(ps, (size_t)9 * c, layer, n, INIT_NORMAL,
+			 sqrtf(2.0f / 9.0f), r);
+}
+
+int dwconv_out(const struct dwconv *d, int n)
+{
+	return (n - 1) / d->stride + 1;
+}
+
+float *dwconv_fwd(const struct dwconv *d, const float *x, int N, int H, int W)
+{
+	size_t n = (size_t)N * dwconv_out(d, H) * dwconv_out(d, W) * d->c;
+	float *y = dnn_falloc(n, DK_ACT, DL_STEP, false);
+
+	dw3x3_fwd(x, N, H, W, d->c, d->stride, d->w->w, y);
+	return y;
+}
+
+float *dwconv_bwd(const struct dwconv *d, const float *x, const float *dy,
+		  int N, int H, int W, bool need_dx)
+{
+	float *dx = need_dx ? dnn_falloc((size_t)N * H * W * d->c, DK_GRAD,
+					 DL_STEP, true) : NULL;
+
+	dw3x3_bwd(x, dy, N, H, W, d->c, d->stride, d->w->w, param_grad(d->w),
+		  dx);
+	return dx;
+}
+
+/* ---- pointwise conv ---- */
+
+void pwconv_init(struct pwconv *p, struct params *ps, uint32_t layer,
+		 const char *name, int cin, int cout, struct rng *r)
+{
+	char n[24];
+
+	p->cin = cin;
+	p->cout = cout;
+	pname(n, sizeof(n), name, "w");
+	p->w = param_new(ps, (size_t)cin * cout, layer, n, INIT_NORMAL,
+			 sqrtf(2.0f / (float)cin), r);
+}
+
+float *pwconv_fwd(const struct pwconv *p, const float *x, int R)
+{
+	float *y = dnn_falloc((size_t)R * p->cout, DK_ACT, DL_STEP, false);
+
+	gemm_nn(R, p->cout, p->cin, x, p->cin, p->w->w, p->cout, y, p->cout,
+		false);
+	return y;
+}
+
+float *pwconv_bwd(const struct pwconv *p, const float *x, const float *dy,
+		  int R, bool need_dx)
+{
+	float *dx = NULL;
+
+	gemm_tn(p->cin, p->cout, R, x, p->cin, dy, p->cout, param_grad(p->w),
+		p->cout, true);
+	if (need_dx) {
+		dx = dnn_falloc((size_t)R * p->cin, DK_GRAD, DL_STEP, false);
+		gemm_nt(R, p->cin, p->cout, dy, p->cout, p->w->w, p->cout, dx,
+			p->cin, false);
+	}
 	return dx;
 }
 
@@ -298,6 +466,7 @@ void norm_cache_free(struct norm_cache *nc)
 	nc->mean = nc->invstd = NULL;
 }
 
+DNN_VEC
 float *bn_fwd(const struct norm *n, const float *x, int R,
 	      struct norm_cache *nc)
 {
@@ -333,6 +502,7 @@ float *bn_fwd(const struct norm *n, const float *x, int R,
 	return y;
 }
 
+DNN_VEC
 float *bn_bwd(const struct norm *n, const float *x, const float *dy, int R,
 	      const struct norm_cache *nc)
 {
@@ -367,6 +537,7 @@ float *bn_bwd(const struct norm *n, const float *x, const float *dy, int R,
 	return dx;
 }
 
+DNN_VEC
 float *ln_fwd(const struct norm *n, const float *x, int R,
 	      struct norm_cache *nc)
 {
@@ -399,6 +570,7 @@ float *ln_fwd(const struct norm *n, const float *x, int R,
 	return y;
 }
 
+DNN_VEC
 float *ln_bwd(const struct norm *n, const float *x, const float *dy, int R,
 	      const struct norm_cache *nc)
 {
@@ -435,6 +607,7 @@ float *ln_bwd(const struct norm *n, const float *x, const float *dy, int R,
 
 /* ---- pooling ---- */
 
+DNN_VEC
 float *avgpool2_fwd(const float *x, int N, int H, int W, int C)
 {
 	int ho = H / 2, wo = W / 2;
@@ -453,6 +626,7 @@ float *avgpool2_fwd(const float *x, int N, int H, int W, int C)
 	return y;
 }
 
+DNN_VEC
 float *avgpool2_bwd(const float *dy, int N, int H, int W, int C)
 {
 	int ho = H / 2, wo = W / 2;
@@ -484,6 +658,7 @@ float *gap_fwd(const float *x, int N, int HW, int C)
 	return y;
 }
 
+DNN_VEC
 float *gap_bwd(const float *dy, int N, int HW, int C)
 {
 	float *dx = dnn_falloc((size_t)N * HW * C, DK_GRAD, DL_STEP, false);
@@ -579,14 +754,12 @@ static void softmax_rows(const float *s, int rows, int cols, float scale,
 	}
 }
 
-float *attn_fwd(const struct attn *a, const float *x, int B, int T,
-		struct attn_cache *ac)
+void attn_core_fwd(const struct attn *a, int B, int T, struct attn_cache *ac)
 {
 	int D = a->d, H = a->heads, dh = D / H, ld = 3 * D;
 	float scale = 1.0f / sqrtf((float)dh);
-	float *kt, *s, *y;
+	float *kt, *s;
 
-	ac->qkv = linear_fwd(&a->qkv, x, B * T);
 	ac->p = dnn_falloc((size_t)B * H * T * T, DK_ACT, DL_STEP, false);
 	ac->ctx = dnn_falloc((size_t)B * T * D, DK_ACT, DL_STEP, false);
 	kt = dnn_falloc((size_t)dh * T, DK_WS, DL_SHORT, false);
@@ -605,18 +778,23 @@ float *attn_fwd(const struct attn *a, const float *x, int B, int T,
 		}
 	dnn_free(s);
 	dnn_free(kt);
-	y = linear_fwd(&a->proj, ac->ctx, B * T);
-	return y;
 }
 
-float *attn_bwd(const struct attn *a, const float *x, const float *dy, int B,
-		int T, const struct attn_cache *ac)
+float *attn_fwd(const struct attn *a, const float *x, int B, int T,
+		struct attn_cache *ac)
+{
+	ac->qkv = linear_fwd(&a->qkv, x, B * T);
+	attn_core_fwd(a, B, T, ac);
+	return linear_fwd(&a->proj, ac->ctx, B * T);
+}
+
+float *attn_core_bwd(const struct attn *a, const float *dctx, int B, int T,
+		     const struct attn_cache *ac)
 {
 	int D = a->d, H = a->heads, dh = D / H, ld = 3 * D;
 	float scale = 1.0f / sqrtf((float)dh);
-	float *dctx, *dqkv, *vt, *dp, *dx;
+	float *dqkv, *vt, *dp;
 
-	dctx = linear_bwd(&a->proj, ac->ctx, dy, B * T, true);
 	dqkv = dnn_falloc((size_t)B * T * ld, DK_GRAD, DL_STEP, false);
 	vt = dnn_falloc((size_t)dh * T, DK_WS, DL_SHORT, false);
 	dp = dnn_falloc((size_t)T * T, DK_WS, DL_SHORT, false);
@@ -646,6 +824,16 @@ float *attn_bwd(const struct attn *a, const float *x, const float *dy, int B,
 		}
 	dnn_free(dp);
 	dnn_free(vt);
+	return dqkv;
+}
+
+float *attn_bwd(const struct attn *a, const float *x, const float *dy, int B,
+		int T, const struct attn_cache *ac)
+{
+	float *dctx, *dqkv, *dx;
+
+	dctx = linear_bwd(&a->proj, ac->ctx, dy, B * T, true);
+	dqkv = attn_core_bwd(a, dctx, B, T, ac);
 	dnn_free(dctx);
 	dx = linear_bwd(&a->qkv, x, dqkv, B * T, true);
 	dnn_free(dqkv);
@@ -661,6 +849,8 @@ void lstm_init(struct lstm *l, struct params *ps, uint32_t layer,
 
 	l->in = in;
 	l->hid = hid;
+	l->id = layer;
+	l->step_marks = false;
 	pname(n, sizeof(n), name, "wx");
 	l->wx = param_new(ps, (size_t)in * 4 * hid, layer, n, INIT_NORMAL,
 			  1.0f / sqrtf((float)in), r);
@@ -676,10 +866,30 @@ void lstm_init(struct lstm *l, struct params *ps, uint32_t layer,
 
 void lstm_cache_free(struct lstm_cache *lc)
 {
-	dnn_free(lc->gates);
-	dnn_free(lc->c);
-	dnn_free(lc->h);
+	for (int t = 0; t < lc->T; t++)
+		if (lc->gates)
+			dnn_free(lc->gates[t]);
+	for (int t = 0; t <= lc->T; t++) {
+		if (lc->c)
+			dnn_free(lc->c[t]);
+		if (lc->h)
+			dnn_free(lc->h[t]);
+	}
+	free(lc->gates);
+	free(lc->c);
+	free(lc->h);
 	memset(lc, 0, sizeof(*lc));
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p) {
+		fprintf(stderr, "sentinel-train: out of memory\n");
+		exit(1);
+	}
+	return p;
 }
 
 static inline float sigm(float x)
@@ -687,22 +897,34 @@ static inline float sigm(float x)
 	return 1.0f / (1.0f + expf(-x));
 }
 
-float *lstm_fwd(const struct lstm *l, const float *x, int T, int B,
-		struct lstm_cache *lc)
+float *const *lstm_fwd(const struct lstm *l, const float *const *x, int T,
+		       int B, struct lstm_cache *lc)
 {
 	int Hd = l->hid, G4 = 4 * Hd;
 	size_t bh = (size_t)B * Hd;
 
-	lc->gates = dnn_falloc((size_t)T * B * G4, DK_ACT, DL_STEP, false);
-	lc->c = dnn_falloc((size_t)(T + 1) * bh, DK_ACT, DL_STEP, true);
-	lc->h = dnn_falloc((size_t)(T + 1) * bh, DK_ACT, DL_STEP, true);
-	/* input contributions of all steps in one product */
-	gemm_nn(T * B, G4, l->in, x, l->in, l->wx->w, G4, lc->gates, G4, false);
+	lc->T = T;
+	lc->gates = xcalloc((size_t)T, sizeof(float *));
+	lc->c = xcalloc((size_t)T + 1, sizeof(float *));
+	lc->h = xcalloc((size_t)T + 1, sizeof(float *));
 	for (int t = 0; t < T; t++) {
-		float *g = lc->gates + (size_t)t * B * G4;
-		const float *hp = lc->h + t * bh, *cp = lc->c + t * bh;
-		float *hn = lc->h + (t + 1) * bh, *cn = lc->c + (t + 1) * bh;
+		float *g, *cp, *cn, *hn;
+		const float *hp;
 
+		if (l->step_marks)
+			dnn_layer_switch(l->id + (uint32_t)t, DIR_FWD);
+		if (!t) {
+			lc->c[0] = dnn_falloc(bh, DK_ACT, DL_STEP, true);
+			lc->h[0] = dnn_falloc(bh, DK_ACT, DL_STEP, true);
+		}
+		g = lc->gates[t] = dnn_falloc((size_t)B * G4, DK_ACT, DL_STEP,
+					      false);
+		cn = lc->c[t + 1] = dnn_falloc(bh, DK_ACT, DL_STEP, false);
+		hn = lc->h[t + 1] = dnn_falloc(bh, DK_ACT, DL_STEP, false);
+		cp = lc->c[t];
+		hp = lc->h[t];
+		/* input, then recurrent contribution */
+		gemm_nn(B, G4, l->in, x[t], l->in, l->wx->w, G4, g, G4, false);
 		gemm_nn(B, G4, Hd, hp, Hd, l->wh->w, G4, g, G4, true);
 		for (int b = 0; b < B; b++) {
 			float *gb = g + (size_t)b * G4;
@@ -723,27 +945,47 @@ float *lstm_fwd(const struct lstm *l, const float *x, int T, int B,
 			}
 		}
 	}
-	return lc->h + bh;
+	return lc->h + 1;
 }
 
-float *lstm_bwd(const struct lstm *l, const float *x, const float *dh, int T,
-		int B, const struct lstm_cache *lc, bool need_dx)
+float **lstm_bwd(const struct lstm *l, const float *const *x, float **dh,
+		 int T, int B, struct lstm_cache *lc, bool need_dx)
 {
-	int Hd = l->hid, G4 = 4 * Hd;
+	int Hd = l->hid, G4 = 4 * Hd, in = l->in;
 	size_t bh = (size_t)B * Hd;
-	float *dg = dnn_falloc((size_t)T * B * G4, DK_GRAD, DL_STEP, false);
-	float *dhn = dnn_falloc(bh, DK_WS, DL_SHORT, true);
-	float *dcn = dnn_falloc(bh, DK_WS, DL_SHORT, true);
-	float *wht = dnn_falloc((size_t)G4 * Hd, DK_WS, DL_SHORT, false);
-	float *dx = NULL;
+	float *dwx = param_grad(l->wx), *dwh = param_grad(l->wh);
+	float *dbias = param_grad(l->b), **dx = NULL;
+	/* the gradients of h and c flowing from step t + 1 into step t */
+	float *dhn = NULL, *dcn = NULL;
+	/*
+	 * W^T of both weights for all steps; with step marks they live
+	 * across layers, so not as short-lived workspaces.
+	 */
+	enum dnn_life wl = l->step_marks ? DL_STEP : DL_SHORT;
+	float *wxt = NULL, *wht;
 
+	if (l->step_marks)
+		dnn_layer_switch(l->id + (uint32_t)T - 1, DIR_BWD);
+	wht = dnn_falloc((size_t)G4 * Hd, DK_WS, wl, false);
 	transpose(Hd, G4, l->wh->w, G4, wht, Hd);
+	if (need_dx) {
+		dx = xcalloc((size_t)T, sizeof(float *));
+		wxt = dnn_falloc((size_t)G4 * in, DK_WS, wl, false);
+		transpose(in, G4, l->wx->w, G4, wxt, in);
+	}
 	for (int t = T - 1; t >= 0; t--) {
-		const float *g = lc->gates + (size_t)t * B * G4;
-		const float *cp = lc->c + t * bh, *cn = lc->c + (t + 1) * bh;
-		const float *dht = dh + t * bh;
-		float *d = dg + (size_t)t * B * G4;
+		const float *g = lc->gates[t], *cp = lc->c[t];
+		const float *cn = lc->c[t + 1], *dht = dh[t];
+		float *d, *dhp, *dcp;
 
+		if (l->step_marks)
+			dnn_layer_switch(l->id + (uint32_t)t, DIR_BWD);
+		if (t == T - 1) {
+			dhn = dnn_falloc(bh, DK_GRAD, DL_STEP, true);
+			dcn = dnn_falloc(bh, DK_GRAD, DL_STEP, true);
+		}
+		d = dnn_falloc((size_t)B * G4, DK_WS, DL_SHORT, false);
+		dcp = dnn_falloc(bh, DK_GRAD, DL_STEP, false);
 		for (int b = 0; b < B; b++) {
 			const float *gb = g + (size_t)b * G4;
 			float *db = d + (size_t)b * G4;
@@ -753,30 +995,46 @@ float *lstm_bwd(const struct lstm *l, const float *x, const float *dh, int T,
 				float i = gb[j], f = gb[Hd + j];
 				float gg = gb[2 * Hd + j], o = gb[3 * Hd + j];
 				float tc = tanhf(cn[k]);
-				float dhk = dht[k] + dhn[k];
+				float dhk = (dht ? dht[k] : 0.0f) + dhn[k];
 				float dc = dhk * o * (1.0f - tc * tc) + dcn[k];
 
 				db[j] = dc * gg * i * (1.0f - i);
 				db[Hd + j] = dc * cp[k] * f * (1.0f - f);
 				db[2 * Hd + j] = dc * i * (1.0f - gg * gg);
 				db[3 * Hd + j] = dhk * tc * o * (1.0f - o);
-				dcn[k] = dc * f;
+				dcp[k] = dc * f;
 			}
 		}
-		gemm_nn(B, Hd, G4, d, G4, wht, Hd, dhn, Hd, false);
+		/*
+		 * This step's share of the weight gradients (steps added from
+		 * the last to the first), of the input's and of h's.
+		 */
+		gemm_tn(in, G4, B, x[t], in, d, G4, dwx, G4, true);
+		gemm_tn(Hd, G4, B, lc->h[t], Hd, d, G4, dwh, G4, true);
+		col_sum_acc(d, B, G4, dbias);
+		if (dx) {
+			dx[t] = dnn_falloc((size_t)B * in, DK_GRAD, DL_STEP, false);
+			gemm_nn(B, in, G4, d, G4, wxt, in, dx[t], in, false);
+		}
+		dhp = dnn_falloc(bh, DK_GRAD, DL_STEP, false);
+		gemm_nn(B, Hd, G4, d, G4, wht, Hd, dhp, Hd, false);
+		dnn_free(d);
+		dnn_free(dhn);
+		dnn_free(dcn);
+		dhn = dhp;
+		dcn = dcp;
+		dnn_free(dh[t]);
+		dh[t] = NULL;
+		/* step t's gates and outputs are no longer needed */
+		dnn_free(lc->gates[t]);
+		dnn_free(lc->c[t + 1]);
+		dnn_free(lc->h[t + 1]);
+		lc->gates[t] = lc->c[t + 1] = lc->h[t + 1] = NULL;
 	}
-	/* weight gradients over all steps at once */
-	gemm_tn(l->in, G4, T * B, x, l->in, dg, G4, param_grad(l->wx), G4, true);
-	gemm_tn(Hd, G4, T * B, lc->h, Hd, dg, G4, param_grad(l->wh), G4, true);
-	col_sum_acc(dg, T * B, G4, param_grad(l->b));
-	if (need_dx) {
-		dx = dnn_falloc((size_t)T * B * l->in, DK_GRAD, DL_STEP, false);
-		gemm_nt(T * B, l->in, G4, dg, G4, l->wx->w, G4, dx, l->in, false);
-	}
-	dnn_free(wht);
-	dnn_free(dcn);
 	dnn_free(dhn);
-	dnn_free(dg);
+	dnn_free(dcn);
+	dnn_free(wxt);
+	dnn_free(wht);
 	return dx;
 }
 

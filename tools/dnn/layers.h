@@ -81,16 +81,45 @@ float *gelu_fwd(const float *x, size_t n);
 /* dy[i] *= gelu'(x[i]) */
 void gelu_bwd_inplace(float *dy, const float *x, size_t n);
 
-/* ---- conv 3x3, stride 1, padding 1, NHWC, no bias ---- */
+/* ---- conv 3x3, padding 1, stride 1 (or 2), NHWC, no bias ---- */
 struct conv {
 	int cin, cout;
+	int stride;		/* 1 from conv_init; may be set to 2 */
 	struct param *w;	/* (9 * cin) x cout */
 };
 void conv_init(struct conv *c, struct params *ps, uint32_t layer,
 	       const char *name, int cin, int cout, struct rng *r);
+/* Output side of an input side n: (n - 1) / stride + 1. */
+int conv_out(const struct conv *c, int n);
+/* x [N][H][W][cin] (the input's size) -> y [N][Ho][Wo][cout] */
 float *conv_fwd(const struct conv *c, const float *x, int N, int H, int W);
 float *conv_bwd(const struct conv *c, const float *x, const float *dy, int N,
 		int H, int W, bool need_dx);
+
+/* ---- depthwise conv 3x3, padding 1, stride 1 or 2, NHWC, no bias ---- */
+struct dwconv {
+	int c, stride;
+	struct param *w;	/* 9 x c */
+};
+void dwconv_init(struct dwconv *d, struct params *ps, uint32_t layer,
+		 const char *name, int c, int stride, struct rng *r);
+/* Output side of an input side n: (n - 1) / stride + 1. */
+int dwconv_out(const struct dwconv *d, int n);
+float *dwconv_fwd(const struct dwconv *d, const float *x, int N, int H, int W);
+float *dwconv_bwd(const struct dwconv *d, const float *x, const float *dy,
+		  int N, int H, int W, bool need_dx);
+
+/* ---- pointwise (1x1) conv, NHWC, no bias: y [R x cout] = x . W ---- */
+struct pwconv {
+	int cin, cout;
+	struct param *w;	/* cin x cout */
+};
+void pwconv_init(struct pwconv *p, struct params *ps, uint32_t layer,
+		 const char *name, int cin, int cout, struct rng *r);
+/* R: pixels (N * H * W) */
+float *pwconv_fwd(const struct pwconv *p, const float *x, int R);
+float *pwconv_bwd(const struct pwconv *p, const float *x, const float *dy,
+		  int R, bool need_dx);
 
 /* ---- normalisation ---- */
 struct norm {
@@ -149,31 +178,58 @@ float *attn_fwd(const struct attn *a, const float *x, int B, int T,
 		struct attn_cache *ac);
 float *attn_bwd(const struct attn *a, const float *x, const float *dy, int B,
 		int T, const struct attn_cache *ac);
+/*
+ * attn_fwd is qkv = linear_fwd(&a->qkv, x); attn_core_fwd; y =
+ * linear_fwd(&a->proj, ac->ctx).  attn_bwd is dctx = linear_bwd(&a->proj,
+ * ...); dqkv = attn_core_bwd; dx = linear_bwd(&a->qkv, ...).  The parts
+ * let a model mark them as layers of their own.
+ */
+/* Scores, softmax and context of every (sample, head) from ac->qkv. */
+void attn_core_fwd(const struct attn *a, int B, int T, struct attn_cache *ac);
+/* The gradient of ac->qkv [B*T x 3D] from that of the context. */
+float *attn_core_bwd(const struct attn *a, const float *dctx, int B, int T,
+		     const struct attn_cache *ac);
 void attn_cache_free(struct attn_cache *ac);
 
-/* ---- LSTM layer unrolled over T steps; x [T][B][in], h [T][B][hid] ---- */
+/*
+ * ---- LSTM layer unrolled over T steps ----
+ * Every time step has tensors of its own, as in an unrolled graph: the
+ * inputs x[t] [B][in], the gates, cell and hidden states of step t.
+ */
 struct lstm {
 	int in, hid;
+	/*
+	 * step_marks: lstm_fwd and lstm_bwd switch layers themselves
+	 * (dnn_layer_switch), to id + t for time step t.
+	 */
+	bool step_marks;
+	uint32_t id;
 	struct param *wx;	/* in x 4hid, gate order i f g o */
 	struct param *wh;	/* hid x 4hid */
 	struct param *b;	/* 4hid */
 };
 struct lstm_cache {
-	float *gates;	/* [T][B][4hid] after the nonlinearities */
-	float *c;	/* [T+1][B][hid], c[0] = 0 */
-	float *h;	/* [T+1][B][hid], h[0] = 0; the output is h + B*hid */
+	int T;
+	float **gates;	/* [T]: [B][4hid] after the nonlinearities */
+	float **c;	/* [T+1]: [B][hid], c[0] = 0 */
+	float **h;	/* [T+1]: [B][hid], h[0] = 0; the outputs are h[1..T] */
 };
 void lstm_init(struct lstm *l, struct params *ps, uint32_t layer,
 	       const char *name, int in, int hid, struct rng *r);
-/* Returns the output h[1..T] (pointer into lc->h). */
-float *lstm_fwd(const struct lstm *l, const float *x, int T, int B,
-		struct lstm_cache *lc);
+/* Returns the outputs h[1..T] (lc->h + 1). */
+float *const *lstm_fwd(const struct lstm *l, const float *const *x, int T,
+		       int B, struct lstm_cache *lc);
 /*
- * dh [T][B][hid]: gradient of the loss with respect to the outputs.
- * Backpropagation through time; returns dx [T][B][in] when need_dx.
+ * dh[t] [B][hid]: gradient of the loss with respect to output t, or NULL
+ * for zero.  Backpropagation through time, one step after the other from
+ * the last; each step adds its share of the weight gradients.  Takes the
+ * dh[t] (frees each after its step) and frees the step's gates and
+ * states once no earlier step needs them.  Returns dx (an array of T
+ * tensors [B][in], to be freed with free() after its tensors) when
+ * need_dx, else NULL.
  */
-float *lstm_bwd(const struct lstm *l, const float *x, const float *dh, int T,
-		int B, const struct lstm_cache *lc, bool need_dx);
+float **lstm_bwd(const struct lstm *l, const float *const *x, float **dh,
+		 int T, int B, struct lstm_cache *lc, bool need_dx);
 void lstm_cache_free(struct lstm_cache *lc);
 
 /* ---- softmax cross-entropy over logits [N x C] ---- */

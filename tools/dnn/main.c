@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sentinel-train - a small DNN training engine (MLP, ResNet-style CNN,
- * transformer encoder, LSTM) on plain malloc or on libsentinel.
+ * transformer encoder, LSTM, MobileNet-style CNN) on plain malloc or on
+ * libsentinel.
  * See Documentation/workloads.rst.
  */
 #include <errno.h>
@@ -15,33 +16,46 @@
 
 #include <sentinel.h>
 
+#include "ops.h"
 #include "train.h"
 
 static const char usage[] =
 "Usage: sentinel-train [OPTIONS]\n"
 "Train a small network on synthetic data generated from the seed.\n"
 "\n"
-"  --model=mlp|cnn|transformer|lstm   the network (default mlp)\n"
+"  --model=mlp|cnn|transformer|lstm|mobilenet   the network (default mlp)\n"
 "  --size=tiny|small|medium           size preset (default tiny)\n"
 "  --steps N          training steps (default 10)\n"
 "  --seed S           seed of weights and data (default 1)\n"
 "  --batch N          samples per step\n"
 "  --width N          hidden units (mlp), first-stage channels (cnn),\n"
-"                     model dimension (transformer), hidden size (lstm)\n"
+"                     model dimension (transformer), hidden size (lstm),\n"
+"                     stem channels (mobilenet)\n"
 "  --depth N          hidden layers (mlp), residual blocks per stage (cnn),\n"
-"                     encoder layers (transformer), LSTM layers (lstm)\n"
+"                     encoder layers (transformer), LSTM layers (lstm),\n"
+"                     middle blocks of 16 x width channels (mobilenet)\n"
 "  --seq N            sequence length (transformer, lstm)\n"
-"  --image N          image side, a multiple of 4 (cnn)\n"
+"  --image N          image side, a multiple of 4 (cnn, mobilenet)\n"
 "  --in N             input features (mlp, lstm)\n"
-"  --classes N        classes (mlp, cnn, lstm); vocabulary (transformer)\n"
+"  --classes N        classes (mlp, cnn, lstm, mobilenet); vocabulary\n"
+"                     (transformer)\n"
 "  --heads N          attention heads (transformer)\n"
-"  --optim=sgd|adam   optimizer (default: sgd for mlp and cnn, else adam)\n"
+"  --optim=sgd|adam   optimizer (default: sgd for mlp, cnn and mobilenet,\n"
+"                     else adam)\n"
 "  --lr X             learning rate\n"
 "  --momentum X       SGD momentum (default 0.9)\n"
 "  --wd X             L2 weight decay (default 0)\n"
 "  --alloc=malloc|sentinel   tensor allocator (default malloc)\n"
 "  --marks=on|off     step and layer marks through libsentinel (default on)\n"
+"  --granularity=block|layer   one layer id per block (residual block,\n"
+"                     encoder sublayer, LSTM layer; default) or per weight\n"
+"                     layer (convolution, matrix product group, LSTM time\n"
+"                     step); the arithmetic is the same\n"
 "  --threads N        worker threads; only 1 is supported\n"
+"  --isa=auto|sse2|avx2   vector width of the matrix kernels (default auto:\n"
+"                     avx2 when the CPU has it; the results are the same)\n"
+"  --ws=on|off        measure the largest one-layer working set: the bytes\n"
+"                     of the tensors one layer touches (slow; malloc only)\n"
 "  --json             print the results as one JSON object\n"
 "  --verbose, -v      also print libsentinel's statistics (stderr)\n"
 "  --help, -h         this text\n"
@@ -52,7 +66,7 @@ static const char usage[] =
 enum opt_id {
 	O_MODEL = 256, O_SIZE, O_STEPS, O_SEED, O_BATCH, O_WIDTH, O_DEPTH,
 	O_SEQ, O_IMAGE, O_IN, O_CLASSES, O_HEADS, O_OPTIM, O_LR, O_MOMENTUM,
-	O_WD, O_ALLOC, O_MARKS, O_THREADS, O_JSON,
+	O_WD, O_ALLOC, O_MARKS, O_GRAN, O_THREADS, O_ISA, O_WS, O_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -74,7 +88,10 @@ static const struct option long_opts[] = {
 	{ "wd", required_argument, NULL, O_WD },
 	{ "alloc", required_argument, NULL, O_ALLOC },
 	{ "marks", required_argument, NULL, O_MARKS },
+	{ "granularity", required_argument, NULL, O_GRAN },
 	{ "threads", required_argument, NULL, O_THREADS },
+	{ "isa", required_argument, NULL, O_ISA },
+	{ "ws", required_argument, NULL, O_WS },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -145,6 +162,12 @@ static void json_num(double v)
 		printf("null");
 }
 
+static const char *dir_name(enum dnn_dir d)
+{
+	return d == DIR_FWD ? "forward" : d == DIR_BWD ? "backward" :
+	       d == DIR_OPT ? "optimizer" : "?";
+}
+
 static double mean_step(const struct train_result *r)
 {
 	int first = r->steps > 1 ? 1 : 0;
@@ -157,11 +180,14 @@ static double mean_step(const struct train_result *r)
 
 int main(int argc, char **argv)
 {
-	static const char *const models[] = { "mlp", "cnn", "transformer", "lstm" };
+	static const char *const models[] = { "mlp", "cnn", "transformer", "lstm",
+					      "mobilenet" };
+	static const char *const grans[] = { "block", "layer" };
 	static const char *const sizes[] = { "tiny", "small", "medium" };
 	static const char *const optims[] = { "sgd", "adam" };
 	static const char *const allocs[] = { "malloc", "sentinel" };
 	static const char *const onoff[] = { "off", "on" };
+	static const char *const isas[] = { "auto", "sse2", "avx2" };
 	struct {
 		bool set;
 		long long v;
@@ -170,7 +196,7 @@ int main(int argc, char **argv)
 	struct config c;
 	struct train_opts to = { .backend = ALLOC_MALLOC, .marks = true };
 	struct train_result res;
-	int model = MODEL_MLP, size = SIZE_TINY, opt;
+	int model = MODEL_MLP, size = SIZE_TINY, opt, fine = 0;
 	bool json = false, verbose = false;
 	const char *err;
 	int ret;
@@ -194,7 +220,7 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case O_MODEL:
-			model = parse_choice(name, optarg, models, 4);
+			model = parse_choice(name, optarg, models, 5);
 			break;
 		case O_SIZE:
 			size = parse_choice(name, optarg, sizes, 3);
@@ -209,6 +235,17 @@ int main(int argc, char **argv)
 			break;
 		case O_MARKS:
 			to.marks = parse_choice(name, optarg, onoff, 2);
+			break;
+		case O_GRAN:
+			fine = parse_choice(name, optarg, grans, 2);
+			break;
+		case O_WS:
+			to.ws = parse_choice(name, optarg, onoff, 2);
+			break;
+		case O_ISA:
+			if (ops_set_isa((enum ops_isa)parse_choice(name, optarg,
+								   isas, 3)))
+				bad("--isa: this CPU cannot run %s", optarg);
 			break;
 		case O_THREADS:
 			if (parse_int(name, optarg, 1, 1024) != 1)
@@ -245,6 +282,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		bad("unexpected argument '%s'", argv[optind]);
+	if (to.ws && to.backend != ALLOC_MALLOC)
+		bad("--ws=on measures with --alloc=malloc only");
 
 	memset(&c, 0, sizeof(c));
 	config_preset(&c, (enum model_type)model, (enum size_preset)size);
@@ -278,6 +317,7 @@ int main(int argc, char **argv)
 		c.momentum = ov[O_MOMENTUM].f;
 	if (ov[O_WD].set)
 		c.wd = ov[O_WD].f;
+	c.fine = fine;
 	err = config_check(&c);
 	if (err)
 		bad("%s", err);
@@ -289,9 +329,10 @@ int main(int argc, char **argv)
 		       " steps %d\n", model_name(c.model), size_name(c.size),
 		       allocs[to.backend], onoff[to.marks], c.seed, c.steps);
 		printf("config: batch %d width %d depth %d seq %d image %d in %d "
-		       "classes %d heads %d optim %s lr %g\n", c.batch, c.width,
-		       c.depth, c.seq, c.image, c.in_dim, c.classes, c.heads,
-		       optims[c.optim], (double)c.lr);
+		       "classes %d heads %d optim %s lr %g granularity %s\n",
+		       c.batch, c.width, c.depth, c.seq, c.image, c.in_dim,
+		       c.classes, c.heads, optims[c.optim], (double)c.lr,
+		       grans[c.fine]);
 		fflush(stdout);
 	}
 	ret = train_run(&c, &to, &res);
@@ -307,11 +348,14 @@ int main(int argc, char **argv)
 		       "true" : "false");
 		printf("\"config\":{\"batch\":%d,\"width\":%d,\"depth\":%d,"
 		       "\"seq\":%d,\"image\":%d,\"in\":%d,\"classes\":%d,"
-		       "\"heads\":%d,\"optim\":\"%s\",\"lr\":%g,\"steps\":%d},",
+		       "\"heads\":%d,\"optim\":\"%s\",\"lr\":%g,\"steps\":%d,"
+		       "\"granularity\":\"%s\"},",
 		       c.batch, c.width, c.depth, c.seq, c.image, c.in_dim,
-		       c.classes, c.heads, optims[c.optim], (double)c.lr, c.steps);
-		printf("\"params\":%zu,\"layers\":%u,\"steps\":[", res.nparams,
-		       res.nlayers);
+		       c.classes, c.heads, optims[c.optim], (double)c.lr, c.steps,
+		       grans[c.fine]);
+		printf("\"params\":%zu,\"layers\":%u,\"flop_per_step\":%" PRIu64
+		       ",\"isa\":\"%s\",\"steps\":[", res.nparams, res.nlayers,
+		       res.flops, ops_isa_name(ops_get_isa()));
 		for (int i = 0; i < res.steps; i++) {
 			printf("%s{\"step\":%d,\"loss\":", i ? "," : "", i + 1);
 			json_num(res.loss[i]);
@@ -323,10 +367,19 @@ int main(int argc, char **argv)
 		printf(",\"final_loss_bits\":\"0x%016" PRIx64 "\",",
 		       res.steps ? loss_bits(res.loss[res.steps - 1]) : 0);
 		printf("\"mean_step_s\":%.6f,", mean_step(&res));
+		if (to.ws)
+			printf("\"working_set\":{\"bytes\":%" PRIu64 ",\"layer\":%u,"
+			       "\"dir\":\"%s\",\"forward\":%" PRIu64 ",\"backward\":%"
+			       PRIu64 ",\"optimizer\":%" PRIu64 "},", res.ws.max,
+			       res.ws.max_layer, dir_name(res.ws.max_dir_of),
+			       res.ws.max_dir[0], res.ws.max_dir[1],
+			       res.ws.max_dir[2]);
 		json_peak(&res.mem);
 		printf("}\n");
 	} else {
 		printf("params %zu layers %u\n", res.nparams, res.nlayers);
+		printf("flop per step %" PRIu64 " (matrix kernels, %s)\n",
+		       res.flops, ops_isa_name(ops_get_isa()));
 		if (res.steps)
 			printf("final loss %.6f bits 0x%016" PRIx64 " (first %.6f)\n",
 			       res.loss[res.steps - 1],
@@ -339,6 +392,13 @@ int main(int argc, char **argv)
 			       res.mem.peak[k]);
 		printf(" total %" PRIu64 " (%.1f MiB)\n", res.mem.peak_total,
 		       res.mem.peak_total / 1048576.0);
+		if (to.ws)
+			printf("largest layer working set %" PRIu64 " bytes (layer %u "
+			       "%s); per direction: forward %" PRIu64 " backward %"
+			       PRIu64 " optimizer %" PRIu64 "\n", res.ws.max,
+			       res.ws.max_layer, dir_name(res.ws.max_dir_of),
+			       res.ws.max_dir[0], res.ws.max_dir[1],
+			       res.ws.max_dir[2]);
 	}
 	train_result_free(&res);
 	return ret ? 1 : 0;

@@ -9,7 +9,7 @@
 #include "model.h"
 
 static const char *const model_names[MODEL_COUNT] = {
-	"mlp", "cnn", "transformer", "lstm",
+	"mlp", "cnn", "transformer", "lstm", "mobilenet",
 };
 static const char *const size_names[SIZE_COUNT] = {
 	"tiny", "small", "medium",
@@ -52,6 +52,11 @@ static const int presets[MODEL_COUNT][SIZE_COUNT][8] = {
 		{ 32, 128, 2, 256, 0, 64, 10, 0 },
 		{ 64, 192, 2, 256, 0, 64, 10, 0 },
 	},
+	[MODEL_MOBILENET] = {
+		{ 16, 4, 1, 0, 16, 0, 10, 0 },
+		{ 64, 16, 5, 0, 32, 0, 10, 0 },
+		{ 128, 32, 5, 0, 32, 0, 10, 0 },
+	},
 };
 
 void config_preset(struct config *c, enum model_type model,
@@ -78,6 +83,7 @@ void config_preset(struct config *c, enum model_type model,
 		c->lr = size == SIZE_TINY ? 0.05f : 0.0003f;
 		break;
 	case MODEL_CNN:
+	case MODEL_MOBILENET:
 		c->optim = OPT_SGD;
 		c->lr = 0.05f;
 		break;
@@ -116,6 +122,7 @@ const char *config_check(const struct config *c)
 			return "--in must be 1..1048576";
 		break;
 	case MODEL_CNN:
+	case MODEL_MOBILENET:
 		if (c->image < 8 || c->image > 4096 || c->image % 4)
 			return "--image must be a multiple of 4 in 8..4096";
 		break;
@@ -169,6 +176,8 @@ struct model *model_create(const struct config *c)
 		return transformer_create(c);
 	case MODEL_LSTM:
 		return lstm_create(c);
+	case MODEL_MOBILENET:
+		return mobilenet_create(c);
 	default:
 		return NULL;
 	}

@@ -16,6 +16,7 @@ enum model_type {
 	MODEL_CNN,
 	MODEL_TRANSFORMER,
 	MODEL_LSTM,
+	MODEL_MOBILENET,
 	MODEL_COUNT
 };
 
@@ -42,6 +43,7 @@ struct config {
 	int in_dim;	/* input features (MLP, LSTM) */
 	int classes;	/* output classes (MLP, CNN, LSTM); vocabulary (transformer) */
 	int heads;	/* attention heads (transformer) */
+	bool fine;	/* --granularity=layer: one mark id per weight layer */
 	int steps;
 	uint64_t seed;
 	enum optim_type optim;
@@ -81,6 +83,7 @@ struct model *mlp_create(const struct config *c);
 struct model *cnn_create(const struct config *c);
 struct model *transformer_create(const struct config *c);
 struct model *lstm_create(const struct config *c);
+struct model *mobilenet_create(const struct config *c);
 
 /* Helpers for the model files. */
 struct model *model_alloc(const struct config *c, enum model_type t,

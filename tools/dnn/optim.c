@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "alloc.h"
+#include "ops.h"
 #include "optim.h"
 
 void optim_setup(struct optim *o, const struct config *c)
@@ -33,6 +34,7 @@ void optim_init(const struct optim *o, struct params *ps)
 	}
 }
 
+DNN_VEC
 void optim_update(const struct optim *o, struct param *p, uint64_t t)
 {
 	float *w = p->w, *g = p->g, *m = p->m, *v = p->v;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ops.h"
 #include "optim.h"
 #include "train.h"
 
@@ -37,6 +38,12 @@ int train_run(const struct config *c, const struct train_opts *o,
 	memset(res, 0, sizeof(*res));
 	if (dnn_alloc_init(o->backend, o->marks, &res->session_err))
 		return -1;
+	if (o->ws && dnn_ws_init()) {
+		fprintf(stderr, "sentinel-train: cannot measure working sets "
+			"(only with --alloc=malloc)\n");
+		dnn_alloc_fini();
+		return -1;
+	}
 	res->loss = calloc((size_t)c->steps + 1, sizeof(double));
 	res->secs = calloc((size_t)c->steps + 1, sizeof(double));
 	if (!res->loss || !res->secs) {
@@ -53,6 +60,7 @@ int train_run(const struct config *c, const struct train_opts *o,
 
 	for (int s = 1; s <= c->steps; s++) {
 		double t0 = now(), loss;
+		uint64_t f0 = ops_flops();
 
 		dnn_step_begin((uint64_t)s);
 		loss = m->step(m, (uint64_t)s);
@@ -60,6 +68,7 @@ int train_run(const struct config *c, const struct train_opts *o,
 		dnn_step_end((uint64_t)s);
 		res->loss[s - 1] = loss;
 		res->secs[s - 1] = now() - t0;
+		res->flops = ops_flops() - f0;
 		res->steps = s;
 		if (o->progress) {
 			fprintf(o->progress, "step %d loss %.6f bits 0x%016" PRIx64
@@ -72,6 +81,7 @@ int train_run(const struct config *c, const struct train_opts *o,
 		dnn_alloc_print_lib_stats(o->verbose);
 	model_destroy(m);
 	dnn_alloc_stats(&res->mem);
+	dnn_ws_stats(&res->ws);
 	if (res->mem.cur_total)
 		fprintf(stderr, "sentinel-train: %" PRIu64 " bytes still allocated "
 			"after the run\n", res->mem.cur_total);

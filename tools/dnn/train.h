@@ -14,6 +14,7 @@
 struct train_opts {
 	enum alloc_backend backend;
 	bool marks;
+	bool ws;		/* measure one-layer working sets (dnn_ws_init) */
 	FILE *progress;		/* one line per step, or NULL */
 	FILE *verbose;		/* libsentinel statistics at the end, or NULL */
 };
@@ -25,6 +26,8 @@ struct train_result {
 	struct alloc_stats mem;	/* at the end; peaks over the whole run */
 	size_t nparams;
 	uint32_t nlayers;
+	uint64_t flops;		/* of the matrix kernels in the last step (ops.h) */
+	struct dnn_ws_stats ws;	/* with opts.ws */
 	int session_err;	/* sntl_open() result (sentinel backend) */
 };
 

@@ -9,7 +9,11 @@
  *   loss        softmax cross-entropy over all tokens
  *
  * Mark ids: 0 embedding, 1 + 2i attention of block i, 2 + 2i MLP of
- * block i, then the head and the loss.
+ * block i, then the head and the loss.  With --granularity=layer, block
+ * i has five: 1 + 5i layer norm and QKV projection, 2 + 5i attention
+ * (scores, softmax, context), 3 + 5i output projection and residual,
+ * 4 + 5i layer norm, MLP up-projection and GELU, 5 + 5i MLP
+ * down-projection and residual.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +22,10 @@
 #include "model.h"
 #include "ops.h"
 
+enum { L_QKV, L_CORE, L_PROJ, L_UP, L_DOWN, L_PARTS };
+
 struct tblock {
+	uint32_t id[L_PARTS];	/* mark id of each part */
 	struct norm ln1, ln2;
 	struct attn at;
 	struct linear fc1, fc2;
@@ -45,7 +52,7 @@ static double tr_step(struct model *m, uint64_t step)
 	struct transformer *p = m->priv;
 	int B = c->batch, T = c->seq, D = c->width, L = c->depth;
 	size_t R = (size_t)B * T, n = R * D;
-	uint32_t head = (uint32_t)(1 + 2 * L), lossid = head + 1;
+	uint32_t head = m->nlayers - 2, lossid = head + 1;
 	int *tok, *labels;
 	float *x, *logits, *dlogits, *d;
 	double loss;
@@ -60,21 +67,24 @@ static double tr_step(struct model *m, uint64_t step)
 	x = p->e;
 	for (int i = 0; i < L; i++) {
 		struct tblock *b = &p->blk[i];
-		uint32_t ida = (uint32_t)(1 + 2 * i), idm = ida + 1;
 
-		dnn_layer_begin(ida, DIR_FWD);
+		dnn_layer_begin(b->id[L_QKV], DIR_FWD);
 		b->x1 = ln_fwd(&b->ln1, x, (int)R, &b->nc1);
-		b->y1 = attn_fwd(&b->at, b->x1, B, T, &b->ac);
+		b->ac.qkv = linear_fwd(&b->at.qkv, b->x1, (int)R);
+		dnn_layer_switch(b->id[L_CORE], DIR_FWD);
+		attn_core_fwd(&b->at, B, T, &b->ac);
+		dnn_layer_switch(b->id[L_PROJ], DIR_FWD);
+		b->y1 = linear_fwd(&b->at.proj, b->ac.ctx, (int)R);
 		vec_add(b->y1, x, n);
-		dnn_layer_end(ida, DIR_FWD);
 
-		dnn_layer_begin(idm, DIR_FWD);
+		dnn_layer_switch(b->id[L_UP], DIR_FWD);
 		b->x2 = ln_fwd(&b->ln2, b->y1, (int)R, &b->nc2);
 		b->h = linear_fwd(&b->fc1, b->x2, (int)R);
 		b->g = gelu_fwd(b->h, R * 4 * D);
+		dnn_layer_switch(b->id[L_DOWN], DIR_FWD);
 		b->y2 = linear_fwd(&b->fc2, b->g, (int)R);
 		vec_add(b->y2, b->y1, n);
-		dnn_layer_end(idm, DIR_FWD);
+		dnn_layer_end(b->id[L_DOWN], DIR_FWD);
 		x = b->y2;
 	}
 	dnn_layer_begin(head, DIR_FWD);
@@ -100,12 +110,14 @@ static double tr_step(struct model *m, uint64_t step)
 	dnn_layer_end(head, DIR_BWD);
 	for (int i = L - 1; i >= 0; i--) {
 		struct tblock *b = &p->blk[i];
-		uint32_t ida = (uint32_t)(1 + 2 * i), idm = ida + 1;
 		const float *xin = i ? p->blk[i - 1].y2 : p->e;
-		float *dg, *dx2, *dy1, *dx1, *dx;
+		float *dg, *dx2, *dy1, *dctx, *dqkv, *dx1, *dx;
 
-		dnn_layer_begin(idm, DIR_BWD);
+		dnn_layer_begin(b->id[L_DOWN], DIR_BWD);
 		dg = linear_bwd(&b->fc2, b->g, d, (int)R, true);
+		dnn_free(b->y2);
+		dnn_free(b->g);
+		dnn_layer_switch(b->id[L_UP], DIR_BWD);
 		gelu_bwd_inplace(dg, b->h, R * 4 * D);
 		dx2 = linear_bwd(&b->fc1, b->x2, dg, (int)R, true);
 		dnn_free(dg);
@@ -113,24 +125,27 @@ static double tr_step(struct model *m, uint64_t step)
 		dnn_free(dx2);
 		vec_add(dy1, d, n);
 		dnn_free(d);
-		dnn_free(b->y2);
-		dnn_free(b->g);
 		dnn_free(b->h);
 		dnn_free(b->x2);
 		norm_cache_free(&b->nc2);
-		dnn_layer_end(idm, DIR_BWD);
 
-		dnn_layer_begin(ida, DIR_BWD);
-		dx1 = attn_bwd(&b->at, b->x1, dy1, B, T, &b->ac);
+		dnn_layer_switch(b->id[L_PROJ], DIR_BWD);
+		dctx = linear_bwd(&b->at.proj, b->ac.ctx, dy1, (int)R, true);
+		dnn_free(b->y1);
+		dnn_layer_switch(b->id[L_CORE], DIR_BWD);
+		dqkv = attn_core_bwd(&b->at, dctx, B, T, &b->ac);
+		dnn_free(dctx);
+		dnn_layer_switch(b->id[L_QKV], DIR_BWD);
+		dx1 = linear_bwd(&b->at.qkv, b->x1, dqkv, (int)R, true);
+		dnn_free(dqkv);
 		dx = ln_bwd(&b->ln1, xin, dx1, (int)R, &b->nc1);
 		dnn_free(dx1);
 		vec_add(dx, dy1, n);
 		dnn_free(dy1);
-		dnn_free(b->y1);
 		dnn_free(b->x1);
 		attn_cache_free(&b->ac);
 		norm_cache_free(&b->nc1);
-		dnn_layer_end(ida, DIR_BWD);
+		dnn_layer_end(b->id[L_QKV], DIR_BWD);
 		d = dx;
 	}
 	dnn_layer_begin(0, DIR_BWD);
@@ -159,6 +174,7 @@ struct model *transformer_create(const struct config *c)
 				      sizeof(struct transformer));
 	struct transformer *p = m->priv;
 	int D = c->width, L = c->depth;
+	uint32_t head;
 	struct rng r;
 	char name[24];
 
@@ -170,25 +186,30 @@ struct model *transformer_create(const struct config *c)
 	for (int i = 0; i < L; i++) {
 		struct tblock *b = &p->blk[i];
 		uint32_t ida = (uint32_t)(1 + 2 * i), idm = ida + 1;
+		uint32_t idf = (uint32_t)(1 + L_PARTS * i);
 
+		for (int j = 0; j < L_PARTS; j++)
+			b->id[j] = c->fine ? idf + (uint32_t)j :
+				   j < L_UP ? ida : idm;
 		snprintf(name, sizeof(name), "b%d.ln1", i);
-		norm_init(&b->ln1, &m->ps, ida, name, D, &r);
-		attn_init(&b->at, &m->ps, ida, D, c->heads, &r);
+		norm_init(&b->ln1, &m->ps, b->id[L_QKV], name, D, &r);
+		attn_init(&b->at, &m->ps, b->id[L_QKV], D, c->heads, &r);
+		b->at.proj.w->layer = b->at.proj.b->layer = b->id[L_PROJ];
 		snprintf(name, sizeof(name), "b%d.ln2", i);
-		norm_init(&b->ln2, &m->ps, idm, name, D, &r);
+		norm_init(&b->ln2, &m->ps, b->id[L_UP], name, D, &r);
 		snprintf(name, sizeof(name), "b%d.fc1", i);
-		linear_init(&b->fc1, &m->ps, idm, name, D, 4 * D, &r);
+		linear_init(&b->fc1, &m->ps, b->id[L_UP], name, D, 4 * D, &r);
 		snprintf(name, sizeof(name), "b%d.fc2", i);
-		linear_init(&b->fc2, &m->ps, idm, name, 4 * D, D, &r);
+		linear_init(&b->fc2, &m->ps, b->id[L_DOWN], name, 4 * D, D, &r);
 	}
-	norm_init(&p->lnf, &m->ps, (uint32_t)(1 + 2 * L), "lnf", D, &r);
-	linear_init(&p->head, &m->ps, (uint32_t)(1 + 2 * L), "head", D,
-		    c->classes, &r);
+	head = L ? p->blk[L - 1].id[L_DOWN] + 1 : 1;
+	norm_init(&p->lnf, &m->ps, head, "lnf", D, &r);
+	linear_init(&p->head, &m->ps, head, "head", D, c->classes, &r);
 	/* a small output layer: the first loss is close to log(classes) */
 	param_scale(p->head.w, 0.1f);
 	data_init(&p->data, TASK_TOKENS, c->seed, 0, c->classes, 0, c->seq,
 		  c->classes);
-	m->nlayers = (uint32_t)(3 + 2 * L);
+	m->nlayers = head + 2;
 	m->step = tr_step;
 	m->destroy = tr_destroy;
 	return m;
