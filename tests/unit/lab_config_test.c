@@ -22,7 +22,7 @@ int main(void)
 	char err[256];
 	uint64_t v;
 
-	TAP_PLAN(38);
+	TAP_PLAN(41);
 
 	ok(lab_parse_size("4096", &v) == 0 && v == 4096, "decimal");
 	ok(lab_parse_size("0x1000", &v) == 0 && v == 4096, "hex");
@@ -92,6 +92,12 @@ int main(void)
 	   "bad vcpus argument: %s", err);
 	ok(parse(&c, err, "node0=0-1G", NULL, NULL) == 0 && !c.delay_on && c.delay[1] == 0,
 	   "delay mode off by default");
+	ok(c.attr_vcpu == -1, "attribution off by default");
+	ok(parse(&c, err, "node0=0-1G", "attr=1", NULL) == 0 && c.attr_vcpu == 1,
+	   "attr=1 attributes vCPU 1");
+	ok(parse(&c, err, "node0=0-1G", "attr=64", NULL) < 0 && strstr(err, "0 to 63") &&
+		   parse(&c, err, "node0=0-1G", "attr=x", NULL) < 0,
+	   "bad attr rejected: %s", err);
 	ok(parse(&c, err, "node0=0-1G", "delay0=356.4", "delay1=1342") == 0 && c.delay_on &&
 		   c.delay[0] == 356.4 && c.delay[1] == 1342,
 	   "delay0, delay1 in instructions per miss");

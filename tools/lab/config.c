@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Plugin argument parsing; see config.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 	cfg->scope = LAB_SCOPE_ALL;
 	cfg->cold_start = true;
 	cfg->vcpus = ~0ull;
+	cfg->attr_vcpu = -1;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *eq = strchr(a, '=');
@@ -296,6 +298,18 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 					 a);
 				return -1;
 			}
+		} else if (KEY("attr")) {
+			if (!strcmp(v, "off")) {
+				cfg->attr_vcpu = -1;
+			} else if (lab_parse_size(v, &x) || x > 63 ||
+				   !isdigit((unsigned char)*v)) {
+				snprintf(err, len,
+					 "argument '%s': expected a vCPU number (0 to 63) or off",
+					 a);
+				return -1;
+			} else {
+				cfg->attr_vcpu = (int)x;
+			}
 		} else if (KEY("trace")) {
 			if (lab_parse_size(v, &cfg->trace)) {
 				snprintf(err, len, "argument '%s': bad number", a);
@@ -303,7 +317,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 			}
 		} else {
 			snprintf(err, len,
-				 "unknown argument '%.*s' (known: nodeN, delayN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace)",
+				 "unknown argument '%.*s' (known: nodeN, delayN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace, attr)",
 				 (int)klen, a);
 			return -1;
 		}

@@ -50,6 +50,9 @@ struct lab_config {
 	 * instructions' worth of wall time (0: none). */
 	double delay[LAB_MAX_NODES];
 	bool delay_on;	   /* some delay[i] > 0 */
+	/* attr=N: attribute vCPU N's misses at user addresses to virtual
+	 * pages (attr.h); -1: off. */
+	int attr_vcpu;
 };
 
 /*

@@ -6,9 +6,9 @@ LAB_DIR := $(TOP)/tools/lab
 LAB_OUT := $(B)/lab
 LAB_HDRS := $(wildcard $(LAB_DIR)/*.h)
 
-LAB_PLUGIN_SRCS := plugin.c cache.c config.c marker.c delay.c
+LAB_PLUGIN_SRCS := plugin.c cache.c config.c marker.c delay.c attr.c
 LAB_REPORT_SRCS := report.c costmodel.c json.c marker.c
-LAB_GUESTS := lab-chase lab-stream lab-selftest-guest
+LAB_GUESTS := lab-chase lab-stream lab-selftest-guest lab-migcost
 
 USER_PROGS += $(LAB_OUT)/sentinel-lab.so $(LAB_OUT)/lab-report \
 	      $(addprefix $(LAB_OUT)/,$(LAB_GUESTS))
@@ -29,7 +29,7 @@ $(LAB_OUT)/lab-%: $(LAB_DIR)/guest/%.c $(LAB_DIR)/lab_marker.h
 	$(CC) $(USER_CFLAGS) -I$(LAB_DIR) -o $@ $< -lnuma
 
 # Host unit tests (ASan + UBSan), TAP on stdout.
-LAB_UNIT := lab_cache lab_cost lab_marker lab_config lab_json lab_delay
+LAB_UNIT := lab_cache lab_cost lab_marker lab_config lab_json lab_delay lab_attr
 UNIT_TESTS += $(addprefix $(B)/tests/unit/,$(LAB_UNIT))
 
 LAB_UNIT_SRCS_lab_cache := cache.c
@@ -38,9 +38,21 @@ LAB_UNIT_SRCS_lab_marker := marker.c
 LAB_UNIT_SRCS_lab_config := config.c cache.c
 LAB_UNIT_SRCS_lab_json := json.c
 LAB_UNIT_SRCS_lab_delay := delay.c
+LAB_UNIT_SRCS_lab_attr := attr.c
 
 $(B)/tests/unit/lab_%: $(TOP)/tests/unit/lab_%_test.c $(TOP)/tests/unit/lab_tap.h \
-		$(LAB_HDRS) $(addprefix $(LAB_DIR)/,cache.c costmodel.c marker.c config.c json.c delay.c)
+		$(LAB_HDRS) $(addprefix $(LAB_DIR)/,cache.c costmodel.c marker.c config.c json.c delay.c attr.c)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(LAB_DIR) -o $@ $< \
 		$(addprefix $(LAB_DIR)/,$(LAB_UNIT_SRCS_lab_$*)) -lm
+
+# The best-placement bound's solver (tools/lab/oracle.py, Python 3 with
+# python3-scipy): host test, TAP, checked against exhaustive search.
+LAB_ORACLE_UNIT := $(B)/tests/unit/lab_oracle
+UNIT_TESTS += $(LAB_ORACLE_UNIT)
+
+$(LAB_ORACLE_UNIT): $(TOP)/tests/unit/lab_oracle_test.py $(LAB_DIR)/oracle.py
+	@mkdir -p $(@D)
+	sed -e 's|^SOURCE_DIR = None$$|SOURCE_DIR = "$(TOP)"|' $< >$@.tmp
+	chmod +x $@.tmp
+	mv $@.tmp $@

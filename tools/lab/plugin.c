@@ -22,6 +22,11 @@
  * time, at the emulator's speed measured on that vCPU (delay.h), as a
  * wall-clock cross-check of the cost model.  Each record carries the
  * host's clock (wall_ns).
+ *
+ * With attr=N, the misses vCPU N makes at user addresses are also counted
+ * per virtual page (attr.h) and each record lists the pages that missed
+ * since the previous one: the input of the best-placement bound
+ * (tools/bench/oracle).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -31,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attr.h"
 #include "cache.h"
 #include "config.h"
 #include "counters.h"
@@ -64,6 +70,13 @@ static FILE *out;
 static uint64_t seq;
 static uint64_t traced;
 static uint64_t n_markers, n_bad_values;
+/*
+ * attr=N: misses of vCPU N at user addresses per virtual page since the
+ * last record (attr_cur, under cache_lock); attr_out is the table being
+ * written (under out_lock).  Each record takes the current table.
+ */
+static struct lab_attr attr_tabs[2];
+static struct lab_attr *attr_cur = &attr_tabs[0], *attr_out = &attr_tabs[1];
 
 /* Counting instrumentation installed; counting on (between markers). */
 static int instrumented;
@@ -198,6 +211,7 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		v->c.loads++;
 	for (line = first; line <= last; line++) {
 		struct lab_access r;
+		bool sq;
 		int node;
 
 		lab_cache_access(&cache, line << shift, store, &r);
@@ -207,10 +221,14 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		}
 		node = lab_nodes_find(&cfg.nodes, line << shift);
 		v->c.miss[node]++;
-		if (lab_streams_miss(&v->streams, line))
+		sq = lab_streams_miss(&v->streams, line);
+		if (sq)
 			v->c.seq[node]++;
 		else if (node < LAB_MAX_NODES)
 			cost += cfg.delay[node];
+		if ((int)vcpu == cfg.attr_vcpu && vaddr < KERNEL_HALF)
+			lab_attr_miss(attr_cur, vaddr + ((line - first) << shift),
+				      node, sq);
 		if (r.writeback)
 			v->c.wb[lab_nodes_find(&cfg.nodes, r.wb_addr)]++;
 	}
@@ -252,20 +270,59 @@ static void write_counters(const struct lab_counters *c)
 	fputc('}', out);
 }
 
+/*
+ * The attributed misses since the previous record: "pages":[[vpn, miss by
+ * node slot (nnodes, then other), seq by node slot], ...]; then clear.
+ */
+static void write_pages(struct lab_attr *a)
+{
+	int n = cfg.nodes.nnodes;
+	const struct lab_attr_ent *e;
+	size_t it = 0;
+	bool first = true;
+
+	if (a->dropped)
+		fprintf(out, ",\"pages_dropped\":%" PRIu64, a->dropped);
+	fputs(",\"pages\":[", out);
+	while ((e = lab_attr_next(a, &it))) {
+		fprintf(out, "%s[%" PRIu64, first ? "" : ",", e->vpn - 1);
+		for (int i = 0; i < n; i++)
+			fprintf(out, ",%" PRIu32, e->miss[i]);
+		fprintf(out, ",%" PRIu32, e->miss[LAB_NODE_OTHER]);
+		for (int i = 0; i < n; i++)
+			fprintf(out, ",%" PRIu32, e->seq[i]);
+		fprintf(out, ",%" PRIu32 "]", e->seq[LAB_NODE_OTHER]);
+		first = false;
+	}
+	fputc(']', out);
+	a->dropped = 0;
+	lab_attr_clear(a);
+}
+
 /* Write one record with every vCPU's counters; out_lock held. */
 static void write_record(const char *kind, int vcpu, uint32_t value,
 			 bool has_value, bool on)
 {
 	struct lab_counters snap[nvcpus];
+	struct lab_attr *pages = NULL;
 
 	pthread_mutex_lock(&cache_lock);
 	for (unsigned int i = 0; i < nvcpus; i++) {
 		snap[i] = vcpus[i].c;
 		snap[i].insns = rd(&vcpus[i].c.insns);
 	}
+	if (cfg.attr_vcpu >= 0) {
+		/* Swap tables: the misses from here on go to a clear one. */
+		pages = attr_cur;
+		attr_cur = attr_out;
+		attr_out = pages;
+	}
 	pthread_mutex_unlock(&cache_lock);
-	if (!out)
+	if (!out) {
+		if (pages)
+			lab_attr_clear(pages);
 		return;
+	}
 	fprintf(out, "{\"seq\":%" PRIu64 ",\"kind\":\"%s\",\"vcpu\":%d,\"wall_ns\":%" PRIu64,
 		seq, kind, vcpu, now_ns());
 	if (cfg.delay_on) {
@@ -282,7 +339,10 @@ static void write_record(const char *kind, int vcpu, uint32_t value,
 			fputc(',', out);
 		write_counters(&snap[i]);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	if (pages)
+		write_pages(pages);
+	fputs("}\n", out);
 	fflush(out);
 	seq++;
 }
@@ -417,11 +477,11 @@ static void write_header(void)
 {
 	fprintf(out,
 		"{\"lab\":1,\"mode\":\"%s\",\"scope\":\"%s\",\"cold_start\":%s,"
-		"\"vcpu_mask\":%" PRIu64 ",\"vcpus\":%u,\"cache\":{\"size\":%" PRIu64
+		"\"vcpu_mask\":%" PRIu64 ",\"attr_vcpu\":%d,\"vcpus\":%u,\"cache\":{\"size\":%" PRIu64
 		",\"ways\":%u,\"line\":%u},\"nnodes\":%d,\"nodes\":[",
 		cfg.mode == LAB_MODE_MARKER ? "marker" : "always",
 		cfg.scope == LAB_SCOPE_USER ? "user" : "all",
-		cfg.cold_start ? "true" : "false", cfg.vcpus, nvcpus, cfg.cache.size,
+		cfg.cold_start ? "true" : "false", cfg.vcpus, cfg.attr_vcpu, nvcpus, cfg.cache.size,
 		cfg.cache.ways, cfg.cache.line, cfg.nodes.nnodes);
 	for (int i = 0; i < cfg.nodes.n; i++)
 		fprintf(out, "%s{\"node\":%d,\"lo\":%" PRIu64 ",\"hi\":%" PRIu64 "}",
@@ -477,6 +537,12 @@ LAB_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			return -1;
 		}
 		write_header();
+	}
+	if (cfg.attr_vcpu >= 0 &&
+	    (lab_attr_init(&attr_tabs[0], 1 << 14) ||
+	     lab_attr_init(&attr_tabs[1], 1 << 14))) {
+		say("out of memory");
+		return -1;
 	}
 	instrumented = active = cfg.mode == LAB_MODE_ALWAYS;
 	install_callbacks();
