@@ -321,9 +321,19 @@ static inline void fake_describe(const struct fake_obj *f, struct sentinel_obj_i
 	}
 }
 
+/* Write the description of f as entry i of q's output, info_size each. */
+static inline void fake_put_info(const struct sentinel_query *q, uint32_t i,
+				 const struct fake_obj *f, bool residency)
+{
+	struct sentinel_obj_info d;
+	size_t n = q->info_size < sizeof(d) ? q->info_size : sizeof(d);
+
+	fake_describe(f, &d, residency);
+	memcpy((char *)(uintptr_t)q->out + (size_t)i * q->info_size, &d, n);
+}
+
 static inline int fake_query(struct sentinel_query *q)
 {
-	struct sentinel_obj_info *out = (void *)(uintptr_t)q->out;
 	bool res = q->flags & SENTINEL_QUERY_RESIDENCY;
 	uint32_t i;
 
@@ -357,7 +367,7 @@ static inline int fake_query(struct sentinel_query *q)
 			}
 			if (best < 0)
 				break;
-			fake_describe(&fake.objs[best], &out[q->returned], res);
+			fake_put_info(q, q->returned, &fake.objs[best], res);
 			after = fake.objs[best].o.id;
 			q->returned++;
 		}
@@ -373,7 +383,7 @@ static inline int fake_query(struct sentinel_query *q)
 			q->err_index = i;
 			return fake_fail(ENOENT, "query: unknown id");
 		}
-		fake_describe(&fake.objs[k], &out[i], res);
+		fake_put_info(q, i, &fake.objs[k], res);
 	}
 	q->returned = q->count;
 	return 0;
