@@ -1222,12 +1222,16 @@ void *sntl_alloc_aligned(size_t size, size_t align, enum sntl_kind kind,
 		/*
 		 * A logical object that was born and freed between two marks
 		 * before lives in its layer: it goes to the short-lived region
-		 * or the arena, as a short-lived object of its size would.
+		 * or the arena, as a short-lived object of its size would;
+		 * unless a placement names it: then it is born where that says.
 		 */
+		int node;
+
 		pthread_mutex_lock(&sntl_lock);
 		lid = next_lid(kind, life, size);
 		have_lid = true;
-		if (A.inlayer.used && sntl_hmap_get(&A.inlayer, lid, NULL)) {
+		if (A.inlayer.used && sntl_hmap_get(&A.inlayer, lid, NULL) &&
+		    !sntl__placement_locked(lid, &node)) {
 			if (size <= SNTL_SHORT_MAX && align <= 4096) {
 				p = short_alloc(size ? size : 1, align, lid, kind, life);
 				if (p)
