@@ -1356,6 +1356,13 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 		if (!ps->planned)
 			break;
 		if (!ps->placed) {
+			/*
+			 * The first placement moves every live object: one whose
+			 * dump is still pending (the refresh timer) would wait
+			 * for the next step begin.
+			 */
+			if (s->objs_stale)
+				sync_session_objects(P.env.cmd, s);
 			if (P.env.cfg->policy == SD_POLICY_IAL) {
 				ial_sample(ps, s);
 				break;

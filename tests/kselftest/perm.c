@@ -17,8 +17,14 @@
  *    neither plans nor publishes for them, while it plans for a process
  *    it may inspect.
  *
- * /dev/sentinel is made 0666 for the duration of a test (group
+ * /dev/sentinel is made 0666 for the duration of those tests (group
  * "sentinel" in production) and restored.
+ *
+ * Then, as in production: sentineld with exactly the capabilities of
+ * sentineld.service (CAP_NET_ADMIN, CAP_SYS_NICE, CAP_SYS_PTRACE, no
+ * CAP_DAC_OVERRIDE) plans for and migrates the job of an ordinary user
+ * who may open the 0660 device through its group, while a user outside
+ * the group gets EACCES.
  */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -39,8 +45,13 @@
 
 #define OWNER_UID	12345
 #define OTHER_UID	23456
+#define SNTL_GID	34567	/* stands for group "sentinel" */
 #define NOBJ		4
 #define OBJ_PAGES	4
+
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE	(1 << 1)
+#endif
 
 static int wait_exit(pid_t pid)
 {
@@ -201,6 +212,11 @@ static void nl_build(struct sntl_nl_req *r, int family, int cmd, uint64_t sid)
 		nl_put(r, SENTINEL_A_OFFSET, &u, sizeof(u));
 		nl_put(r, SENTINEL_A_PLACEMENT, pl, sizeof(pl));
 		break;
+	case SENTINEL_CMD_ACK_MARK:
+		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
+		steps = 0;	/* a mark number no session can lack */
+		nl_put(r, SENTINEL_A_SEQ, &steps, sizeof(steps));
+		break;
 	case SENTINEL_CMD_PROFILE_START:
 		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
 		u = 0;
@@ -226,6 +242,7 @@ static const struct {
 	{ SENTINEL_CMD_PROFILE_STOP, 0, "PROFILE_STOP" },
 	{ SENTINEL_CMD_PROFILE_START, 0, "PROFILE_START" },
 	{ SENTINEL_CMD_SET_PLACEMENT, 0, "SET_PLACEMENT" },
+	{ SENTINEL_CMD_ACK_MARK, 0, "ACK_MARK" },
 };
 
 #define NR_NL_CMDS (sizeof(nl_cmds) / sizeof(nl_cmds[0]))
@@ -768,7 +785,7 @@ static const char *const target_name[NR_TARGETS] = {
  * profiles one step, reports its placement generation on @wfd each time
  * a byte arrives on @rfd, and exits at end of file.
  */
-static int target_main(enum target_kind k, int rfd, int wfd)
+static int target_main(int k, int rfd, int wfd)
 {
 	char *b = sntl_map(NOBJ * OBJ_PAGES * PAGE), cmd;
 	struct owner_info oi;
@@ -799,7 +816,8 @@ struct target {
 	int to, from;
 };
 
-static int target_start(struct target *t, enum target_kind k)
+/* Fork a child running @fn(@arg, read end, write end) with pipes to it. */
+static int child_start(struct target *t, int (*fn)(int, int, int), int arg)
 {
 	int a[2], b[2];
 
@@ -811,13 +829,18 @@ static int target_start(struct target *t, enum target_kind k)
 	if (t->pid == 0) {
 		close(a[1]);
 		close(b[0]);
-		_exit(target_main(k, a[0], b[1]));
+		_exit(fn(arg, a[0], b[1]));
 	}
 	close(a[0]);
 	close(b[1]);
 	t->to = a[1];
 	t->from = b[0];
 	return 0;
+}
+
+static int target_start(struct target *t, enum target_kind k)
+{
+	return child_start(t, target_main, k);
 }
 
 static int target_ask(struct target *t, struct owner_info *oi)
@@ -847,6 +870,107 @@ static void show_log(const char *path)
 		fclose(f);
 }
 
+/* A sentineld of the tests below: its directory, files and process. */
+struct drun {
+	char dir[64], conf[128], sock[128], logf[128];
+	pid_t pid;
+};
+
+/*
+ * Start sentineld (policy static, node 0 fast, node 1 slow, a fast
+ * budget of @budget bytes unless 0) in a new directory named after @tag,
+ * @prep setting its capabilities in the child before execve(), and wait
+ * until it answers on its control socket.  0, or the step that failed.
+ */
+static int drun_start(struct drun *d, const char *tag, int (*prep)(void),
+		      unsigned long budget)
+{
+	const char *sentineld = sentineld_path();
+	bool up = false;
+	char *st;
+	FILE *f;
+	int ms;
+
+	d->pid = -1;
+	snprintf(d->dir, sizeof(d->dir), "/tmp/perm-%s-%d", tag, getpid());
+	snprintf(d->conf, sizeof(d->conf), "%s/sentineld.conf", d->dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/ctl.sock", d->dir);
+	snprintf(d->logf, sizeof(d->logf), "%s/log", d->dir);
+	if (!sentineld || mkdir(d->dir, 0700))
+		return 1;
+	f = fopen(d->conf, "w");
+	if (!f)
+		return 2;
+	fprintf(f, "control_socket = %s\nlog_level = info\npolicy = static\n"
+		"fast_nodes = 0\nslow_nodes = 1\n", d->sock);
+	if (budget)
+		fprintf(f, "fast_budget = %lu\n", budget);
+	if (fclose(f))
+		return 2;
+	d->pid = fork();
+	if (d->pid < 0)
+		return 3;
+	if (d->pid == 0) {
+		int fd = open(d->logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || prep())
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		unsetenv("NOTIFY_SOCKET");
+		execl(sentineld, "sentineld", "--foreground", "--log=stderr",
+		      "--config", d->conf, (char *)NULL);
+		_exit(127);
+	}
+	/* A watchdog only: it turns a daemon that never answers into a failure. */
+	for (ms = 0; ms < 120000 && !up; ms += 100) {
+		st = sntl_ctl(d->sock, "status");
+		up = st != NULL;
+		free(st);
+		if (!up) {
+			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+				d->pid = -1;
+				return 5;
+			}
+			sntl_sleep_ms(100);
+		}
+	}
+	return up ? 0 : 4;
+}
+
+/* Stop the daemon with SIGTERM: its exit status (0 when it is not running). */
+static int drun_stop(struct drun *d)
+{
+	int ret = 0;
+
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		ret = wait_exit(d->pid);
+		d->pid = -1;
+	}
+	return ret;
+}
+
+/* Remove the daemon's directory (stopped), its log first shown on @show. */
+static void drun_clean(struct drun *d, bool show)
+{
+	if (!d->dir[0])
+		return;
+	if (show)
+		show_log(d->logf);
+	unlink(d->conf);
+	unlink(d->logf);
+	unlink(d->sock);
+	rmdir(d->dir);
+	d->dir[0] = '\0';
+}
+
+/* Root without CAP_SYS_PTRACE: the ptrace rules apply to it. */
+static int drop_ptrace(void)
+{
+	return prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
+}
+
 /* The daemon's stats once @t[T_ALLOWED] is planned, or NULL after @ms. */
 static char *wait_planned(const char *sock, struct target *t, int ms)
 {
@@ -866,62 +990,30 @@ static char *wait_planned(const char *sock, struct target *t, int ms)
 
 TEST_F_TIMEOUT(perm, daemon_leaves_alone_what_ptrace_forbids, 240)
 {
-	char dir[64], conf[128], sock[128], logf[128], text[512], *st = NULL;
 	const char *sentineld = sentineld_path();
 	struct target t[NR_TARGETS];
 	struct owner_info oi[NR_TARGETS];
-	int i, ms, started = 0;
-	pid_t dpid;
-	FILE *f;
+	struct drun d = { .pid = -1 };
+	char text[512], *st = NULL;
+	int i, started = 0;
 
 	if (!sentineld || access(sentineld, X_OK))
 		SKIP(return, "sentineld not built");
-	snprintf(dir, sizeof(dir), "/tmp/perm-%d", getpid());
-	ASSERT_EQ(mkdir(dir, 0700), 0);
-	snprintf(conf, sizeof(conf), "%s/sentineld.conf", dir);
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	snprintf(logf, sizeof(logf), "%s/log", dir);
-	f = fopen(conf, "w");
-	ASSERT_NE(f, NULL);
-	fprintf(f, "control_socket = %s\nlog_level = info\npolicy = static\n"
-		"fast_nodes = 0\nslow_nodes = 1\n", sock);
-	fclose(f);
-
 	/* Root without CAP_SYS_PTRACE: the ptrace rules apply to it. */
-	dpid = fork();
-	ASSERT_GE(dpid, 0);
-	if (dpid == 0) {
-		int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd < 0 || prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0))
-			_exit(126);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		unsetenv("NOTIFY_SOCKET");
-		execl(sentineld, "sentineld", "--foreground", "--log=stderr",
-		      "--config", conf, (char *)NULL);
-		_exit(127);
-	}
-	for (ms = 0; ms < 60000 && !st; ms += 100) {
-		st = sntl_ctl(sock, "status");
-		if (!st)
-			sntl_sleep_ms(100);
-	}
-	EXPECT_NE(st, NULL) TH_LOG("sentineld did not answer");
-	free(st);
-	st = NULL;
+	EXPECT_EQ(drun_start(&d, "ptrace", drop_ptrace, 0), 0)
+		TH_LOG("sentineld did not answer");
 	for (i = 0; i < NR_TARGETS && !_metadata->exit_code; i++, started++)
 		EXPECT_EQ(target_start(&t[i], i), 0);
 	/* The daemon plans for the process it may inspect ... */
 	if (started == NR_TARGETS) {
-		st = wait_planned(sock, t, 60000);
+		st = wait_planned(d.sock, t, 60000);
 		EXPECT_NE(st, NULL) TH_LOG("the daemon did not plan the inspectable session");
 	}
 	if (st) {
 		/* ... and events arrive in order: the others' are in. */
 		sntl_sleep_ms(1000);
 		free(st);
-		st = sntl_ctl(sock, "stats");
+		st = sntl_ctl(d.sock, "stats");
 	}
 	for (i = 0; st && i < NR_TARGETS; i++) {
 		EXPECT_EQ(target_ask(&t[i], &oi[i]), 0);
@@ -941,18 +1033,13 @@ TEST_F_TIMEOUT(perm, daemon_leaves_alone_what_ptrace_forbids, 240)
 		EXPECT_EQ(oi[i].placement_generation, 0);
 		snprintf(text, sizeof(text),
 			 "not allowed to inspect pid %d (ptrace rules)", (int)t[i].pid);
-		EXPECT_TRUE(file_has(logf, text)) TH_LOG("no \"%s\" in the log", text);
+		EXPECT_TRUE(file_has(d.logf, text)) TH_LOG("no \"%s\" in the log", text);
 	}
 	free(st);
 	for (i = 0; i < started; i++)
 		EXPECT_EQ(target_stop(&t[i]), 0);
-	kill(dpid, SIGTERM);
-	EXPECT_EQ(wait_exit(dpid), 0);
-	if (_metadata->exit_code == KSFT_FAIL)
-		show_log(logf);
-	unlink(conf);
-	unlink(logf);
-	rmdir(dir);
+	EXPECT_EQ(drun_stop(&d), 0);
+	drun_clean(&d, _metadata->exit_code == KSFT_FAIL);
 }
 
 TEST(device_mode_refuses_others)
@@ -971,6 +1058,354 @@ TEST(device_mode_refuses_others)
 		_exit(sntl_open() == -1 && errno == EACCES ? 0 : 1);
 	}
 	EXPECT_EQ(wait_exit(pid), 0);
+}
+
+/* ---- sentineld as systemd runs it, and an ordinary user's job ---- */
+
+/* CapabilityBoundingSet= and AmbientCapabilities= of sentineld.service */
+#define UNIT_CAPS	(1ULL << CAP_NET_ADMIN | 1ULL << CAP_SYS_NICE | \
+			 1ULL << CAP_SYS_PTRACE)
+#define JOB_PAGES	(NOBJ * OBJ_PAGES)
+
+/*
+ * What systemd does for the unit (root, CapabilityBoundingSet=,
+ * AmbientCapabilities=, NoNewPrivileges=yes): UNIT_CAPS alone in the
+ * bounding set, and in the inheritable and ambient sets, so that root
+ * holds exactly UNIT_CAPS after execve().  0 or -1.
+ */
+static int caps_as_unit(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	int cap;
+
+	/* Capabilities the kernel does not know: EINVAL. */
+	for (cap = 0; cap < 64; cap++)
+		if (!(UNIT_CAPS & 1ULL << cap) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -1;
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[0].inheritable = (uint32_t)UNIT_CAPS;
+	d[1].inheritable = (uint32_t)(UNIT_CAPS >> 32);
+	if (syscall(SYS_capset, &h, d))
+		return -1;
+	for (cap = 0; cap < 64; cap++)
+		if ((UNIT_CAPS & 1ULL << cap) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+			return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* The capability set @key ("CapEff"...) of process @pid; 0 or -1. */
+static int proc_caps(pid_t pid, const char *key, uint64_t *v)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	unsigned long long x;
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && ret && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%llx", &x) == 1) {
+			*v = x;
+			ret = 0;
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/*
+ * The sum of @key in the "current" and "total" steps of the daemon's
+ * session for @pid in its "stats" reply @s, -1 when absent.
+ */
+static long long sess_acct(const char *s, pid_t pid, const char *key)
+{
+	static const char *const part[] = { "\"current\":{", "\"total\":{" };
+	const char *p, *end, *q;
+	long long sum = 0;
+	char pat[64], kpat[64];
+	int i;
+
+	if (!s || !(s = strstr(s, "\"migration_sessions\":[")))
+		return -1;
+	snprintf(pat, sizeof(pat), "\"pid\":%d,", (int)pid);
+	snprintf(kpat, sizeof(kpat), "\"%s\":", key);
+	p = strstr(s, pat);
+	if (!p)
+		return -1;
+	end = strstr(p + strlen(pat), "\"pid\":");
+	for (i = 0; i < 2; i++) {
+		q = strstr(p, part[i]);
+		q = q ? strstr(q, kpat) : NULL;
+		if (!q || (end && q > end))
+			return -1;
+		sum += strtoll(q + strlen(kpat), NULL, 10);
+	}
+	return sum;
+}
+
+/* As @uid with the supplementary group @group (none when 0). */
+static int become_member(uid_t uid, gid_t group)
+{
+	if (setgroups(group ? 1 : 0, &group) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid))
+		return -1;
+	return 0;
+}
+
+/* 0 when @uid, in @group (0: none), may open the device; else the errno. */
+static int open_as(uid_t uid, gid_t group)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd;
+
+		if (become_member(uid, group))
+			_exit(200);
+		fd = sntl_open();
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	return wait_exit(pid);
+}
+
+/* What the job reports after each command. */
+struct job_state {
+	int32_t err;		/* 0, or the step of the job that failed */
+	uint32_t fast, slow;	/* its pages on node 0, on node 1 */
+	uint32_t pad;
+};
+
+/* Where the job's pages are (asked of the kernel, nothing moved). */
+static void job_where(char *b, struct job_state *js)
+{
+	void *pages[JOB_PAGES];
+	int status[JOB_PAGES], i;
+
+	js->fast = js->slow = 0;
+	for (i = 0; i < JOB_PAGES; i++)
+		pages[i] = b + i * PAGE;
+	if (syscall(SYS_move_pages, 0, JOB_PAGES, pages, NULL, status, 0))
+		return;
+	for (i = 0; i < JOB_PAGES; i++) {
+		js->fast += status[i] == 0;
+		js->slow += status[i] == 1;
+	}
+}
+
+/* Its own pages to node 0, as any process may: 0 or -1. */
+static int job_to_fast(char *b)
+{
+	void *pages[JOB_PAGES];
+	int nodes[JOB_PAGES], status[JOB_PAGES], i;
+
+	for (i = 0; i < JOB_PAGES; i++) {
+		pages[i] = b + i * PAGE;
+		nodes[i] = 0;
+	}
+	if (syscall(SYS_move_pages, 0, JOB_PAGES, pages, nodes, status, MPOL_MF_MOVE))
+		return -1;
+	for (i = 0; i < JOB_PAGES; i++)
+		if (status[i] != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * An ordinary user's training job: uid OWNER_UID, member of the device's
+ * group SNTL_GID, dumpable as after a plain execve() (a set*id() call of
+ * root leaves a process non-dumpable, and its /proc files are then
+ * root's, open to the daemon without CAP_DAC_OVERRIDE: the job would not
+ * be the one of a user).  Its objects start on node 0; it profiles one
+ * step and sends its state; then on each byte from @rfd, 's' also
+ * beginning step 2, it sends its state again.
+ */
+static int job_main(int unused, int rfd, int wfd)
+{
+	char *b = sntl_map(JOB_PAGES * PAGE), cmd;
+	struct job_state js = { 0 };
+	int fd = -1;
+
+	if (!b)
+		return 1;
+	memset(b, 1, JOB_PAGES * PAGE);
+	if (become_member(OWNER_UID, SNTL_GID) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		js.err = 2;
+	else if ((fd = sntl_open()) < 0)
+		js.err = 3;
+	else if (job_to_fast(b))
+		js.err = 4;
+	else if (train_one_step(fd, b))
+		js.err = 5;
+	job_where(b, &js);
+	if (write(wfd, &js, sizeof(js)) != sizeof(js) || js.err)
+		return 10;
+	while (read(rfd, &cmd, 1) == 1) {
+		if (cmd == 's' && sntl_mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 2))
+			js.err = 6;
+		job_where(b, &js);
+		if (write(wfd, &js, sizeof(js)) != sizeof(js))
+			return 11;
+	}
+	return 0;
+}
+
+static int job_cmd(struct target *t, char cmd, struct job_state *js)
+{
+	return write(t->to, &cmd, 1) == 1 &&
+	       read(t->from, js, sizeof(*js)) == sizeof(*js) ? 0 : -1;
+}
+
+FIXTURE(unit_caps) {
+	struct drun d;
+	struct target job;
+	gid_t dev_gid;		/* the device's group before the test */
+	bool chowned;
+	char numa_balancing[16];
+};
+
+FIXTURE_SETUP(unit_caps)
+{
+	const char *sentineld = sentineld_path();
+	struct stat st;
+	int err;
+
+	memset(self, 0, sizeof(*self));
+	self->d.pid = -1;
+	self->job.pid = -1;
+	if (getuid() != 0)
+		SKIP(return, "runs as root (it switches uids)");
+	if (!sentineld || access(sentineld, X_OK))
+		SKIP(return, "sentineld not built");
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "needs two NUMA nodes");
+	/* The device as the udev rule makes it: 0660, group "sentinel". */
+	ASSERT_EQ(stat(SENTINEL_DEVICE, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0660);
+	self->dev_gid = st.st_gid;
+	/* Only the daemon moves the job's pages: not NUMA balancing. */
+	if (!sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), false))
+		ASSERT_EQ(sntl_numa_balancing("0", 2, true), 0);
+	err = chown(SENTINEL_DEVICE, -1, SNTL_GID) ? -errno : 0;
+	if (err && self->numa_balancing[0])
+		sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
+	ASSERT_EQ(err, 0);
+	self->chowned = true;
+}
+
+FIXTURE_TEARDOWN(unit_caps)
+{
+	if (self->job.pid > 0)
+		target_stop(&self->job);
+	if (self->d.pid > 0)
+		kill(self->d.pid, SIGKILL);
+	drun_stop(&self->d);
+	drun_clean(&self->d, _metadata->exit_code == KSFT_FAIL);
+	if (self->chowned && chown(SENTINEL_DEVICE, -1, self->dev_gid))
+		TH_LOG("cannot restore the group of %s", SENTINEL_DEVICE);
+	if (self->numa_balancing[0])
+		sntl_numa_balancing(self->numa_balancing, sizeof(self->numa_balancing), true);
+}
+
+/*
+ * The shipped unit keeps no CAP_DAC_OVERRIDE: the job's /proc files
+ * that only their owner may read (pagemap) are closed to the daemon, and
+ * yet it plans for the job and moves its pages.  A fast budget of one
+ * page holds none of the job's objects, so the static plan has them all
+ * on node 1 whatever the profile saw, and the placement moves every page
+ * there.  The loops wait for events; their limits are watchdogs only.
+ * No ASSERT_*: built with -O2, the harness skips the teardown after one
+ * (its longjmp), and the teardown restores the device and NUMA balancing.
+ */
+TEST_F_TIMEOUT(unit_caps, ordinary_user_job_migrated, 600)
+{
+	static const char *const sets[] = {
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+	};
+	long long demoted = -1;
+	long plans = -1, denied = -1;
+	struct job_state js = { 0 };
+	char *st = NULL;
+	uint64_t v;
+	int ms, i;
+
+	/* The group opens the device, others may not. */
+	EXPECT_EQ(open_as(OWNER_UID, SNTL_GID), 0);
+	EXPECT_EQ(open_as(OTHER_UID, 0), EACCES);
+
+	EXPECT_EQ(drun_start(&self->d, "unit", caps_as_unit, PAGE), 0);
+	if (_metadata->exit_code)
+		return;
+	for (i = 0; i < 5; i++) {
+		v = 0;
+		EXPECT_EQ(proc_caps(self->d.pid, sets[i], &v), 0);
+		EXPECT_EQ(v, UNIT_CAPS) TH_LOG("sentineld %s %#llx", sets[i],
+					       (unsigned long long)v);
+	}
+
+	EXPECT_EQ(child_start(&self->job, job_main, 0), 0);
+	if (_metadata->exit_code)
+		return;
+	EXPECT_EQ(read(self->job.from, &js, sizeof(js)), sizeof(js));
+	EXPECT_EQ(js.err, 0);
+	EXPECT_EQ(js.fast, JOB_PAGES);
+	if (_metadata->exit_code)
+		return;
+
+	/* The profile is complete: the daemon plans, or refuses. */
+	for (ms = 0; ms < 120000; ms += 200) {
+		st = sntl_ctl(self->d.sock, "stats");
+		plans = sess_field(st, self->job.pid, "plans");
+		denied = sess_field(st, self->job.pid, "denied");
+		free(st);
+		st = NULL;
+		if (plans >= 1 || denied == 1)
+			break;
+		sntl_sleep_ms(200);
+	}
+	EXPECT_EQ(denied, 0);
+	EXPECT_GE(plans, 1);
+	if (_metadata->exit_code)
+		return;
+
+	/* The next step begins: the placement moves the pages to node 1. */
+	EXPECT_EQ(job_cmd(&self->job, 's', &js), 0);
+	EXPECT_EQ(js.err, 0);
+	for (ms = 0; ms < 120000 && !_metadata->exit_code; ms += 200) {
+		free(st);
+		EXPECT_EQ(job_cmd(&self->job, '?', &js), 0);
+		st = sntl_ctl(self->d.sock, "stats");
+		demoted = sess_acct(st, self->job.pid, "demoted_bytes");
+		if (js.slow == JOB_PAGES && demoted >= (long long)(JOB_PAGES * PAGE))
+			break;
+		sntl_sleep_ms(200);
+	}
+	TH_LOG("job: %u of %d pages on node 1, %u on node 0; daemon: demoted %lld B",
+	       js.slow, JOB_PAGES, js.fast, demoted);
+	EXPECT_EQ(js.slow, JOB_PAGES);
+	EXPECT_GE(demoted, (long long)(JOB_PAGES * PAGE));
+	EXPECT_EQ(sess_field(st, self->job.pid, "denied"), 0);
+	EXPECT_EQ(sess_field(st, self->job.pid, "placed"), 1);
+	if (_metadata->exit_code && st)
+		TH_LOG("stats: %s", strstr(st, "\"migration_sessions\":[") ?: st);
+	free(st);
+	EXPECT_FALSE(file_has(self->d.logf, "not allowed to inspect"));
+	EXPECT_FALSE(file_has(self->d.logf, "move_pages on pid"));
+
+	EXPECT_EQ(target_stop(&self->job), 0);
+	self->job.pid = -1;
+	EXPECT_EQ(drun_stop(&self->d), 0);
 }
 
 TEST_HARNESS_MAIN
