@@ -561,14 +561,6 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 			if ((o->flags & SENTINEL_OBJ_F_SHORT_LIVED) &&
 			    w.maxpg[k] < o->pages)
 				po->bytes = w.maxpg[k] * ps;
-			/*
-			 * libsentinel's region and arena segments (logical
-			 * class "library") stay mapped from layer to layer.
-			 */
-			if ((o->flags & SENTINEL_OBJ_F_SHORT_LIVED) &&
-			    (key & PP_ID_ALLOC) && !(fl & PP_RAW_IDS) &&
-			    PP_LID_CLASS(key & PP_LID_MASK) == 3)
-				po->flags |= PLAN_OBJ_F_KEPT;
 			continue;
 		}
 		out->nr_estimated++;

@@ -446,16 +446,6 @@ static inline uint32_t nuses(const struct ctx *c, uint32_t o)
 	return c->ustart[o + 1] - c->ustart[o];
 }
 
-/*
- * A short-lived object that occupies the reservation all step: touched in
- * several layers or none, or kept mapped (PLAN_OBJ_F_KEPT).  The others
- * occupy it in the one layer that touches them.
- */
-static inline bool short_all_step(const struct ctx *c, uint32_t o)
-{
-	return nuses(c, o) != 1 || (c->in->objs[o].flags & PLAN_OBJ_F_KEPT);
-}
-
 /* ---------------------------------------------------------------- */
 /* Short-lived objects                                                */
 
@@ -476,7 +466,7 @@ static void place_short(struct ctx *c, const struct plan_params *p,
 	for (uint32_t o = 0; o < c->no; o++) {
 		if (!plan_obj_short(&in->objs[o]))
 			continue;
-		if (!short_all_step(c, o))
+		if (nuses(c, o) == 1)
 			c->shortb[c->ulay[c->ustart[o]]] += in->objs[o].bytes;
 		else
 			always += in->objs[o].bytes;
@@ -518,7 +508,7 @@ static void place_short(struct ctx *c, const struct plan_params *p,
 		uint64_t b = in->objs[o].bytes;
 		bool fits;
 
-		if (!short_all_step(c, o)) {
+		if (nuses(c, o) == 1) {
 			uint32_t l = c->ulay[c->ustart[o]];
 
 			fits = always + c->shortb[l] + b <= c->S;
@@ -554,7 +544,7 @@ static void short_layers_final(struct ctx *c)
 	if (c->peak_short > c->S)
 		return;		/* place_short() already filled shortb */
 	for (uint32_t o = 0; o < c->no; o++)
-		if (plan_obj_short(&in->objs[o]) && short_all_step(c, o))
+		if (plan_obj_short(&in->objs[o]) && nuses(c, o) != 1)
 			always += in->objs[o].bytes;
 	for (uint32_t l = 0; l < c->nl; l++)
 		c->shortb[l] += always;

@@ -27,12 +27,6 @@
 
 /* plan_object.flags: SENTINEL_OBJ_F_* plus these. */
 #define PLAN_OBJ_F_ESTIMATED	(1U << 15)	/* size estimated (no record) */
-/*
- * A short-lived reservation kept mapped all step (a library region or
- * arena segment): it occupies fast memory in every layer, also when the
- * profile saw one layer touch it.
- */
-#define PLAN_OBJ_F_KEPT		(1U << 14)
 
 /**
  * struct plan_object - one logical object of the profiled step

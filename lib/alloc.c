@@ -26,31 +26,10 @@
  *    others are returned to the OS with MADV_DONTNEED.  A 16-byte header
  *    in front of each object holds its size and logical id.
  *
- *  - Short-lived objects larger than the region's limit (SNTL_SHORT_MAX)
- *    come from the in-layer arena: address space reserved once, made
- *    usable in ARENA_SEG segments as the bump pointer first needs them
- *    (so it grows to the peak in-layer bytes and then stays), each
- *    segment registered once as a SHORT_LIVED object: the module sees
- *    every in-layer tensor through it and the planner keeps it fast.
- *    Objects are page-aligned and bump-allocated; a stack of the live
- *    ones in address order pops the freed ones from its top, so the bump
- *    pointer falls back to the end of the highest live object and the
- *    arena rewinds to its start when all are freed.  Memory under a live
- *    object is never handed out again.  Its pages stay mapped across
- *    layers and steps: no fault and no clearing per use.  When it is full
- *    (SENTINEL_ARENA bytes, default ARENA_MAX) or its stack is, the object
- *    gets pages of its own (arena_fallbacks).  Larger objects of any
- *    lifetime whose logical id was seen born and freed between two
- *    flushes (marks) go there too from then on: they live in their layer.
- *
  * Registration is batched: allocations and frees queue registrations and
  * unregistrations, which go to the module at the next mark, query,
- * sntl_flush() or when a queue fills (at once with SNTL_OPEN_SYNC).  A
- * short-lived own-page object (an arena fallback) freed before its
- * registration was sent is registered first, so that the module knows it
- * for the layer it lived in; any other object freed so early is never
- * registered and is counted (unseen_objects, unseen_bytes), and its
- * logical id is learned for the arena.
+ * sntl_flush() or when a queue fills (at once with SNTL_OPEN_SYNC).  An
+ * object freed before its registration was sent is never registered.
  * Unregistrations are sent before registrations, so a new object may
  * reuse a range or an id whose unregistration is still queued.
  *
@@ -78,12 +57,6 @@
 
 #define MCACHE_SLOTS	64
 #define MCACHE_BYTES	(64UL << 20)	/* default limit of the mapping cache */
-
-#define ARENA_SEG	(256UL << 10)			/* 256 KiB */
-#define ARENA_ALIGN	(2UL << 20)
-#define ARENA_MAX	(1UL << 30)			/* default size limit */
-#define ARENA_MAX_SEGS	8192				/* 2 GiB at most */
-#define ARENA_OBJS	4096				/* live objects at most */
 
 #define PENDING_MAX	1024
 #define REC_SLAB	(64 * 1024)
@@ -140,10 +113,6 @@ struct rec {
 	uint8_t life;
 	uint8_t reg;			/* enum reg_state */
 	uint8_t is_seg;
-	uint8_t in_arena;		/* an object of the in-layer arena */
-	uint8_t freed;			/* arena object freed, still stacked */
-	uint8_t learned;		/* in the arena by a learned logical id */
-	uint64_t epoch;			/* A.flush_epoch at birth */
 };
 
 static struct {
@@ -168,21 +137,6 @@ static struct {
 	uint32_t ncached, nreleased, nused;
 	struct chunk ch[REGION_CHUNKS];
 	struct rec *seg[REGION_SEGS];
-
-	/* the in-layer arena */
-	char *abase;
-	bool afailed, ainit, arebind;
-	size_t amax;			/* size limit (address space reserved) */
-	size_t acommit;			/* bytes made usable: anseg segments */
-	size_t aoff;			/* bump offset: end of the top object */
-	uint32_t anseg;
-	uint32_t alive;			/* live objects */
-	uint32_t natop;			/* objects stacked (live or freed) */
-	struct rec *astk[ARENA_OBJS];	/* in address order */
-	struct rec *aseg[ARENA_MAX_SEGS];
-	/* logical ids seen born and freed between two flushes (marks) */
-	struct sntl_hmap inlayer;
-	uint64_t flush_epoch;		/* flushes asked for (every mark) */
 
 	/* freed own-page mappings kept for reuse, oldest first */
 	struct mcache {
@@ -232,8 +186,7 @@ static void update_peaks(void)
 	struct sntl_alloc_stats *s = &A.st;
 
 	s->mapped_bytes = s->long_mapped_bytes + (uint64_t)A.nused * CHUNK_SIZE +
-			  A.mc_bytes + A.acommit;
-	s->arena_reserved_bytes = A.acommit;
+			  A.mc_bytes;
 	s->short_chunks_used = A.nused;
 	s->short_chunks_cached = A.ncached;
 	s->short_chunks_released = A.nreleased;
@@ -296,30 +249,25 @@ struct mc_victims {
 	uint32_t n;
 };
 
-/* A byte count from the environment, with a K, M or G suffix; else dflt. */
-static size_t env_bytes(const char *name, size_t dflt)
+static void mc_setup(void)
 {
-	const char *e = getenv(name);
+	const char *e;
 
+	if (A.mc_init)
+		return;
+	A.mc_init = true;
+	A.mc_limit = MCACHE_BYTES;
+	e = getenv("SENTINEL_ALLOC_CACHE");
 	if (e && *e >= '0' && *e <= '9') {
 		char *end;
 		unsigned long long n = strtoull(e, &end, 10);
 		const char *units = "KMG", *u = *end ? strchr(units, *end & ~0x20) : NULL;
 
 		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1))))
-			return (size_t)n << (10 * (u - units + 1));
-		if (!*end && n <= SIZE_MAX)
-			return (size_t)n;
+			A.mc_limit = (size_t)n << (10 * (u - units + 1));
+		else if (!*end && n <= SIZE_MAX)
+			A.mc_limit = (size_t)n;
 	}
-	return dflt;
-}
-
-static void mc_setup(void)
-{
-	if (A.mc_init)
-		return;
-	A.mc_init = true;
-	A.mc_limit = env_bytes("SENTINEL_ALLOC_CACHE", MCACHE_BYTES);
 }
 
 static void mc_remove(uint32_t i, struct mc_victims *out)
@@ -380,8 +328,6 @@ void sntl__alloc_step(bool begin)
 	if (begin) {
 		memset(A.idx[0], 0, sizeof(A.idx[0]));
 		A.step_serial++;
-		/* A new placement map may name the arena's node. */
-		A.arebind = true;
 	}
 	A.in_step = begin;
 }
@@ -559,7 +505,6 @@ int sntl__flush_locked(void)
 {
 	int ret;
 
-	A.flush_epoch++;
 	if (!A.npreg && !A.npunreg)
 		return 0;
 	ret = sntl__dev_enter_locked();
@@ -826,241 +771,6 @@ static struct rec *segment_of(const void *p)
 	return A.seg[((uintptr_t)p - (uintptr_t)A.rbase) / SEG_SIZE];
 }
 
-/* ---- the in-layer arena ---- */
-
-static void arena_setup(void)
-{
-	if (A.ainit)
-		return;
-	A.ainit = true;
-	A.amax = env_bytes("SENTINEL_ARENA", ARENA_MAX);
-	if (A.amax > ARENA_SEG * ARENA_MAX_SEGS)
-		A.amax = ARENA_SEG * ARENA_MAX_SEGS;
-	A.amax &= ~(ARENA_SEG - 1);
-}
-
-static int arena_init(void)
-{
-	size_t total = A.amax + ARENA_ALIGN;
-	char *m, *base;
-	size_t head;
-
-	m = mmap(NULL, total, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED) {
-		A.afailed = true;
-		return -1;
-	}
-	base = (char *)SNTL_ALIGN_UP((uintptr_t)m, ARENA_ALIGN);
-	head = (size_t)(base - m);
-	if (head)
-		munmap(m, head);
-	if (total - head - A.amax)
-		munmap(base + A.amax, total - head - A.amax);
-	/*
-	 * No transparent huge pages: a huge page would make a whole 2 MiB
-	 * resident (and touched, for the profile) for the first byte used,
-	 * and the arena's footprint must be the in-layer bytes it holds.
-	 */
-	madvise(base, A.amax, MADV_NOHUGEPAGE);
-	A.abase = base;
-	return 0;
-}
-
-/*
- * The node of the short-lived objects, when the placement map names one:
- * that of an arena segment, else that of a region segment (the planner
- * keeps all of them on the fast node).
- */
-static bool short_node(int *node)
-{
-	for (uint32_t i = 0; i < A.anseg; i++)
-		if (sntl__placement_locked(SNTL_LID_ARENA(i), node))
-			return true;
-	for (uint32_t i = 0; i < A.nseg; i++)
-		if (sntl__placement_locked(SNTL_LID_REGION(i), node))
-			return true;
-	return false;
-}
-
-/*
- * Bind arena segment s to its placement, else to @dflt (-1: none), when
- * that changes its node.
- */
-static void arena_bind(struct rec *r, uint32_t s, int dflt)
-{
-	int node;
-
-	if (!sntl__placement_locked(SNTL_LID_ARENA(s), &node))
-		node = dflt;
-	if (node < 0 || node == r->node)
-		return;
-	if (sntl__bind(r->addr, ARENA_SEG, node)) {
-		A.st.placement_failures++;
-	} else {
-		r->node = node;
-		A.st.placed++;
-	}
-}
-
-/* Bind the segments whose node the placement map changed. */
-static void arena_rebind(void)
-{
-	int dflt;
-
-	A.arebind = false;
-	if (!short_node(&dflt))
-		dflt = -1;
-	for (uint32_t s = 0; s < A.anseg; s++)
-		arena_bind(A.aseg[s], s, dflt);
-}
-
-/* Make the next segment of the arena usable and register it. */
-static int arena_seg_add(void)
-{
-	uint32_t s = A.anseg;
-	char *addr = A.abase + (size_t)s * ARENA_SEG;
-	struct rec *r;
-
-	if (A.acommit + ARENA_SEG > A.amax)
-		return -1;
-	if (mprotect(addr, ARENA_SEG, PROT_READ | PROT_WRITE))
-		return -1;
-	r = rec_get();
-	if (!r)
-		goto fail;
-	r->addr = addr;
-	r->maplen = ARENA_SEG;
-	r->size = ARENA_SEG;
-	r->lid = SNTL_LID_ARENA(s);
-	r->oid = assign_oid(r->lid);
-	r->kind = SNTL_KIND_WORKSPACE;
-	r->life = SNTL_LIFE_SHORT;
-	r->oflags = SENTINEL_OBJ_F_SHORT_LIVED;
-	r->layer = SENTINEL_LAYER_NONE;
-	r->node = -1;
-	r->is_seg = 1;
-	if (sntl_hmap_put(&A.by_oid, r->oid, (uintptr_t)r)) {
-		rec_put(r);
-		goto fail;
-	}
-	A.aseg[s] = r;
-	A.anseg++;
-	A.acommit += ARENA_SEG;
-	/* Placement at birth: before the segment's first touch. */
-	{
-		int dflt;
-
-		arena_bind(r, s, short_node(&dflt) ? dflt : -1);
-	}
-	live_add(r);
-	queue_reg(r);
-	return 0;
-fail:
-	mprotect(addr, ARENA_SEG, PROT_NONE);
-	return -1;
-}
-
-/* An in-layer object from the arena, or NULL (then it gets own pages). */
-static void *arena_alloc(size_t size, size_t align, uint64_t lid,
-			 unsigned int kind, unsigned int life)
-{
-	size_t len = SNTL_ALIGN_UP(size ? size : 1, sntl_page_size), start;
-	struct rec *r;
-
-	arena_setup();
-	if (!A.amax || align > ARENA_ALIGN)
-		return NULL;
-	if (!A.abase && (A.afailed || arena_init()))
-		return NULL;
-	if (A.arebind)
-		arena_rebind();
-	if (A.natop == ARENA_OBJS)
-		goto full;
-	start = SNTL_ALIGN_UP(A.aoff, align > sntl_page_size ? align : sntl_page_size);
-	if (start > A.amax || len > A.amax - start)
-		goto full;
-	while (A.acommit < start + len)
-		if (arena_seg_add())
-			goto full;
-	r = rec_get();
-	if (!r)
-		goto full;
-	r->addr = A.abase + start;
-	r->maplen = len;
-	r->size = size;
-	r->lid = lid;
-	r->kind = (uint16_t)kind;
-	r->life = (uint8_t)life;
-	r->layer = atomic_load_explicit(&sntl_cur_layer, memory_order_relaxed);
-	r->node = -1;
-	r->in_arena = 1;
-	r->epoch = A.flush_epoch;
-	if (sntl_hmap_put(&A.by_addr, (uintptr_t)r->addr, (uintptr_t)r)) {
-		rec_put(r);
-		goto full;
-	}
-	A.astk[A.natop++] = r;
-	A.aoff = start + len;
-	A.alive++;
-	if (A.aoff > A.st.arena_peak_bytes)
-		A.st.arena_peak_bytes = A.aoff;
-	A.st.arena_objects++;
-	A.st.arena_requested_bytes += size;
-	A.st.arena_allocs++;
-	A.st.requested_bytes += size;
-	return r->addr;
-full:
-	return NULL;
-}
-
-static bool in_arena(const void *p)
-{
-	return A.abase && (uintptr_t)p - (uintptr_t)A.abase < A.acommit;
-}
-
-/* The live arena object at p, or NULL. */
-static struct rec *arena_lookup(const void *p)
-{
-	uint64_t v;
-
-	if (!sntl_hmap_get(&A.by_addr, (uintptr_t)p, &v))
-		return NULL;
-	return (struct rec *)(uintptr_t)v;
-}
-
-static void arena_free(struct rec *r)
-{
-	/* A learned object that outlived a mark is not in-layer after all. */
-	if (r->learned && r->epoch != A.flush_epoch) {
-		sntl_hmap_del(&A.inlayer, r->lid);
-		A.st.inlayer_unlearned++;
-	}
-	sntl_hmap_del(&A.by_addr, (uintptr_t)r->addr);
-	r->freed = 1;
-	A.alive--;
-	A.st.arena_objects--;
-	A.st.arena_requested_bytes -= r->size;
-	A.st.requested_bytes -= r->size;
-	/* Pop the freed objects off the top: the bump pointer falls back. */
-	while (A.natop && A.astk[A.natop - 1]->freed)
-		rec_put(A.astk[--A.natop]);
-	if (A.natop) {
-		struct rec *t = A.astk[A.natop - 1];
-
-		A.aoff = (size_t)((char *)t->addr - A.abase) + t->maplen;
-	} else {
-		A.aoff = 0;
-		A.st.arena_rewinds++;
-	}
-}
-
-/* The arena segment holding arena pointer p. */
-static struct rec *arena_seg_of(const void *p)
-{
-	return A.aseg[((uintptr_t)p - (uintptr_t)A.abase) / ARENA_SEG];
-}
-
 /* ---- objects with pages of their own ---- */
 
 static void *map_pages(size_t len, size_t align)
@@ -1198,61 +908,19 @@ void *sntl_alloc_aligned(size_t size, size_t align, enum sntl_kind kind,
 		align = 16;
 	life = resolve_life(kind, life);
 
-	if (life == SNTL_LIFE_SHORT) {
+	if (life == SNTL_LIFE_SHORT && size <= SNTL_SHORT_MAX && align <= 4096) {
 		pthread_mutex_lock(&sntl_lock);
 		lid = next_lid(kind, life, size);
-		if (size <= SNTL_SHORT_MAX && align <= 4096) {
-			p = short_alloc(size ? size : 1, align, lid, kind, life);
-			if (!p)
-				A.st.short_spills++;
-		}
-		/* Larger in-layer objects (and spills) go to the arena. */
-		if (!p)
-			p = arena_alloc(size, align, lid, kind, life);
+		p = short_alloc(size ? size : 1, align, lid, kind, life);
 		if (p) {
 			A.st.allocs++;
 			A.st.live_objects++;
 			update_peaks();
 		} else {
-			A.st.arena_fallbacks++;	/* own pages below */
+			A.st.short_spills++;
 		}
 		pthread_mutex_unlock(&sntl_lock);
 		have_lid = true;
-	} else {
-		/*
-		 * A logical object that was born and freed between two marks
-		 * before lives in its layer: it goes to the short-lived region
-		 * or the arena, as a short-lived object of its size would;
-		 * unless a placement names it: then it is born where that says.
-		 */
-		int node;
-
-		pthread_mutex_lock(&sntl_lock);
-		lid = next_lid(kind, life, size);
-		have_lid = true;
-		if (A.inlayer.used && sntl_hmap_get(&A.inlayer, lid, NULL) &&
-		    !sntl__placement_locked(lid, &node)) {
-			if (size <= SNTL_SHORT_MAX && align <= 4096) {
-				p = short_alloc(size ? size : 1, align, lid, kind, life);
-				if (p)
-					A.st.short_learned++;
-			}
-			if (!p) {
-				p = arena_alloc(size, align, lid, kind, life);
-				if (p) {
-					A.st.arena_learned++;
-					A.astk[A.natop - 1]->learned = 1;
-				}
-			}
-			if (p) {
-				A.st.allocs++;
-				A.st.live_objects++;
-				update_peaks();
-			} else {
-				A.st.arena_fallbacks++;
-			}
-		}
-		pthread_mutex_unlock(&sntl_lock);
 	}
 	if (!p)
 		p = long_alloc(size, align, kind, life, have_lid, lid);
@@ -1291,41 +959,9 @@ int sntl_free(void *ptr)
 		} else {
 			ret = SNTL_EINVAL;
 		}
-	} else if (in_arena(ptr)) {
-		r = arena_lookup(ptr);
-		if (r) {
-			arena_free(r);
-			A.st.frees++;
-			A.st.live_objects--;
-		} else {
-			ret = SNTL_EINVAL;
-		}
 	} else if (sntl_hmap_get(&A.by_addr, (uintptr_t)ptr, &v)) {
 		r = (struct rec *)(uintptr_t)v;
 		sntl_hmap_del(&A.by_addr, (uintptr_t)ptr);
-		/*
-		 * Born and freed between two marks.  An in-layer object
-		 * that missed the arena is registered now, so that the
-		 * module knows it; others are counted.
-		 */
-		if (r->reg == REG_PENDING) {
-			/*
-			 * Its next incarnation goes to the region or arena
-			 * (ids outside steps do not repeat: not learned).
-			 */
-			if (!(r->lid & SNTL_LID_OUTSIDE_STEP) &&
-			    !sntl_hmap_put(&A.inlayer, r->lid, 1))
-				A.st.inlayer_learned = A.inlayer.used;
-			if (r->life == SNTL_LIFE_SHORT) {
-				sntl__flush_locked();
-				if (r->reg == REG_LIVE)
-					A.st.inlayer_registered++;
-			}
-			if (r->reg != REG_LIVE) {
-				A.st.unseen_objects++;
-				A.st.unseen_bytes += r->size;
-			}
-		}
 		sntl_hmap_del(&A.by_oid, r->oid);
 		forget_rec(r);
 		live_del(r);
@@ -1359,22 +995,6 @@ static bool lookup(const void *ptr, struct sntl_alloc_info *info)
 
 	if (!ptr)
 		return false;
-	if (in_arena(ptr)) {
-		r = arena_lookup(ptr);
-		if (!r)
-			return false;
-		info->logical_id = r->lid;
-		info->size = r->size;
-		info->mapped = 0;
-		info->kind = r->kind;
-		info->life = r->life;
-		info->layer = r->layer;
-		r = arena_seg_of(ptr);
-		info->object_id = r->oid;
-		info->registered = r->reg == REG_LIVE;
-		info->node = r->node;
-		return true;
-	}
 	if (in_region(ptr)) {
 		h = short_lookup(ptr);
 		if (!h)
@@ -1480,9 +1100,6 @@ int sntl_trim(void)
 		A.nused--;
 		A.cur = NO_CHUNK;
 	}
-	/* An empty arena keeps its registration and reservation. */
-	if (!A.natop && A.acommit)
-		madvise(A.abase, A.acommit, MADV_DONTNEED);
 	update_peaks();
 	pthread_mutex_unlock(&sntl_lock);
 	mc_unmap(&old);

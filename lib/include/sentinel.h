@@ -318,16 +318,8 @@ enum sntl_life {
 /*
  * Allocate size bytes (aligned to SNTL_ALLOC_ALIGN).  Short-lived objects
  * of at most SNTL_SHORT_MAX bytes are packed into the short-lived region;
- * larger short-lived objects (SNTL_LIFE_SHORT: the caller promises the
- * object dies in the layer that allocated it) come from the in-layer
- * arena, page-aligned, whose pages stay mapped from layer to layer and
- * which is registered with the module in a few SHORT_LIVED segments; every
- * other object (and an in-layer object the arena cannot hold) gets pages
- * of its own (page-aligned), registered as one object.  With a session,
- * an object whose logical id was seen born and freed between two marks
- * is placed from then on as a short-lived object of its size (region or
- * arena), whatever its lifetime class.  Objects of different lifetime
- * classes never share a page.
+ * every other object gets pages of its own (page-aligned), registered as
+ * one object.  Objects of different lifetime classes never share a page.
  * Returns NULL with errno ENOMEM or EINVAL (bad kind, life, alignment),
  * or EDEADLK when called from inside the library on the same thread.
  * Never calls malloc.
@@ -404,31 +396,10 @@ struct sntl_alloc_stats {
 	uint64_t placement_failures;
 	int32_t last_register_error;	/* SNTL_E* of the last refusal */
 	uint32_t reserved;
-	/* the in-layer arena (short-lived objects above SNTL_SHORT_MAX) */
-	uint64_t arena_reserved_bytes;	/* its size: segments made usable */
-	uint64_t arena_objects;		/* live objects in it */
-	uint64_t arena_requested_bytes;	/* live, as requested */
-	uint64_t arena_peak_bytes;	/* highest bump offset seen */
-	uint64_t arena_allocs;		/* allocations it served */
-	uint64_t arena_rewinds;		/* times it emptied and rewound */
-	uint64_t arena_fallbacks;	/* in-layer objects given own pages */
-	/* own-page objects born and freed between two marks */
-	uint64_t inlayer_registered;	/* registered before their free */
-	uint64_t unseen_objects;	/* freed before the module knew them */
-	uint64_t unseen_bytes;
-	/* logical ids learned to live within one layer (see the arena) */
-	uint64_t inlayer_learned;	/* logical ids learned */
-	uint64_t inlayer_unlearned;	/* forgotten: outlived a mark */
-	uint64_t arena_learned;		/* arena allocations by a learned id */
-	uint64_t short_learned;		/* region allocations by a learned id */
 };
 SNTL_API int sntl_alloc_stats(struct sntl_alloc_stats *out);
 
-/*
- * Return cached free memory to the OS: the mapping cache, the free chunks
- * of the short-lived region, and the in-layer arena's pages when it holds
- * no live object (it stays registered and reserved).
- */
+/* Return cached free memory of the short-lived region to the OS. */
 SNTL_API int sntl_trim(void);
 
 /* ------------------------------------------------------------------ */
@@ -468,7 +439,7 @@ SNTL_API int sntl_trim(void);
  *
  * SNTL_OBJECT_LOGICAL() recovers the logical id from an object id.  The
  * short-lived region is registered in segments whose logical ids are
- * SNTL_LID_REGION(n), the in-layer arena in segments SNTL_LID_ARENA(n).
+ * SNTL_LID_REGION(n).
  */
 #define SNTL_LID_BITS		56
 #define SNTL_LID_MASK		((1ULL << SNTL_LID_BITS) - 1)
@@ -484,8 +455,6 @@ SNTL_API int sntl_trim(void);
 	 (((uint64_t)(tag) & 0x1ffff) << 32) | (uint64_t)(uint32_t)(index))
 #define SNTL_LID_REGION(n)						\
 	SNTL_LID_MAKE(SNTL_KIND_WORKSPACE, SNTL_LID_CLASS_LIBRARY, 0, 0, (n))
-#define SNTL_LID_ARENA(n)						\
-	SNTL_LID_MAKE(SNTL_KIND_WORKSPACE, SNTL_LID_CLASS_LIBRARY, 0, 1, (n))
 
 #define SNTL_OBJECT_GEN(id)	((unsigned int)(((id) >> 56) & 0x7f))
 #define SNTL_OBJECT_GEN_SERIAL	127
@@ -501,9 +470,7 @@ SNTL_API int sntl_trim(void);
  * Bind future allocations with this logical id to NUMA node node
  * (preferred policy, so a full node falls back rather than fails); node
  * -1 forgets the placement.  Applied when the object is allocated: a
- * placement of SNTL_LID_REGION(n) applies when segment n is created, one
- * of SNTL_LID_ARENA(n) to the in-layer arena's segment n (made usable, or
- * at the next step begin).
+ * placement of SNTL_LID_REGION(n) applies when segment n is created.
  * Allocations already live are not moved (migration is the daemon's).
  */
 SNTL_API int sntl_set_placement(uint64_t logical_id, int node);

@@ -189,13 +189,7 @@ _ALLOC_STATS = (
 
 class _AllocStats(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in _ALLOC_STATS] + [
-        ("last_register_error", ctypes.c_int32), ("reserved", ctypes.c_uint32)] + [
-        (n, ctypes.c_uint64) for n in (
-            "arena_reserved_bytes", "arena_objects", "arena_requested_bytes",
-            "arena_peak_bytes", "arena_allocs", "arena_rewinds",
-            "arena_fallbacks", "inlayer_registered", "unseen_objects",
-            "unseen_bytes", "inlayer_learned", "inlayer_unlearned",
-            "arena_learned", "short_learned")]
+        ("last_register_error", ctypes.c_int32), ("reserved", ctypes.c_uint32)]
 
 
 class ObjectInfo:

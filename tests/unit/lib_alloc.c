@@ -3,8 +3,7 @@
  * Allocator invariants: alignment, no overlap, lifetime classes never
  * share a page, reuse of the short-lived region, memory returned to the
  * OS (checked with mincore(2)), foreign and double frees, placement at
- * birth (checked with get_mempolicy(2)), the in-layer arena (rewind, no
- * overlap of live objects, pages kept, fallback when full, fork).
+ * birth (checked with get_mempolicy(2)).
  */
 #include <errno.h>
 #include <linux/mempolicy.h>
@@ -13,7 +12,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sentinel.h>
@@ -21,8 +19,6 @@
 #include "lib_tap.h"
 
 #define N_OBJS	3000
-#define ARENA_MB	64			/* SENTINEL_ARENA for this test */
-#define ARENA_SEGS	(ARENA_MB * 4)		/* 256 KiB segments */
 
 struct obj {
 	char *p;
@@ -344,19 +340,14 @@ static void test_reuse_and_release(void)
 	sntl_trim();
 	ok(resident_pages(l, 8 << 20) == -1, "after sntl_trim the freed range is unmapped");
 	sntl_alloc_stats(&st2);
-	ok(st2.mapped_bytes == st2.arena_reserved_bytes,
-	   "nothing mapped after sntl_trim but the arena (%llu, arena %llu)",
-	   (unsigned long long)st2.mapped_bytes,
-	   (unsigned long long)st2.arena_reserved_bytes);
+	ok(st2.mapped_bytes == 0, "nothing mapped after sntl_trim (%llu)",
+	   (unsigned long long)st2.mapped_bytes);
 
-	/* Large short-lived objects come from the arena, page-aligned. */
+	/* Large short-lived objects get pages of their own, flagged short. */
 	l = sntl_alloc(SNTL_SHORT_MAX + 1, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	ok(sntl_alloc_info(l, &info) == 0 && info.mapped == 0 &&
-	   info.size == SNTL_SHORT_MAX + 1 &&
-	   info.life == SNTL_LIFE_SHORT && (uintptr_t)l % page == 0 &&
-	   SNTL_OBJECT_LOGICAL(info.object_id) >= SNTL_LID_ARENA(0) &&
-	   SNTL_OBJECT_LOGICAL(info.object_id) < SNTL_LID_ARENA(ARENA_SEGS),
-	   "a short-lived object above SNTL_SHORT_MAX comes from the arena");
+	ok(sntl_alloc_info(l, &info) == 0 && info.mapped >= SNTL_SHORT_MAX + 1 &&
+	   info.life == SNTL_LIFE_SHORT && (uintptr_t)l % page == 0,
+	   "a short-lived object above SNTL_SHORT_MAX has pages of its own");
 	sntl_free(l);
 
 	sntl_alloc_stats(&st2);
@@ -368,139 +359,6 @@ static void test_reuse_and_release(void)
 	   "peaks: %llu requested, %llu mapped",
 	   (unsigned long long)st2.peak_requested_bytes,
 	   (unsigned long long)st2.peak_mapped_bytes);
-}
-
-
-/*
- * The in-layer arena: bump allocation, no overlap of live objects, pops
- * from the top, rewinds when empty, keeps its pages, falls back to own
- * pages when full, and works in a forked child.
- */
-static void test_arena(void)
-{
-	struct sntl_alloc_stats st0, st1;
-	struct sntl_alloc_info info;
-	char *a, *b, *c, *d, *first, *held[40];
-	size_t i, n, fb = 0, same = 0;
-	const size_t big = 1 << 20;
-	int bad = 0;
-
-	sntl_alloc_stats(&st0);
-	ok(st0.arena_objects == 0 && st0.arena_reserved_bytes <= (ARENA_MB << 20),
-	   "the arena is empty and within its limit (%llu bytes)",
-	   (unsigned long long)st0.arena_reserved_bytes);
-
-	/* One layer's temporaries, again and again: the same memory. */
-	first = sntl_alloc(300000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	memset(first, 1, 300000);
-	sntl_free(first);
-	for (i = 0; i < 1000; i++) {
-		a = sntl_alloc(300000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-		b = sntl_alloc(200000, SNTL_KIND_ACTIVATION, SNTL_LIFE_SHORT);
-		same += a == first;
-		bad += !b || b < a + 300000;
-		sntl_free(a);
-		sntl_free(b);
-	}
-	sntl_alloc_stats(&st1);
-	ok(same == 1000 && !bad, "the arena rewinds: the first object reuses the start");
-	ok(st1.arena_rewinds >= st0.arena_rewinds + 1000 &&
-	   st1.arena_allocs >= st0.arena_allocs + 2001 &&
-	   st1.arena_reserved_bytes <= (st0.arena_reserved_bytes > (512 << 10) ?
-					st0.arena_reserved_bytes : (512 << 10)),
-	   "it rewound each time and grew to the two objects at most (%llu bytes)",
-	   (unsigned long long)st1.arena_reserved_bytes);
-	ok(resident_pages(first, 300000 & ~(page - 1)) ==
-	   (int)((300000 & ~(page - 1)) / page),
-	   "its pages stay resident after the rewind (no fault, no clearing)");
-
-	/* Out-of-order frees: the top pops, memory under a live object stays. */
-	a = sntl_alloc(100000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	b = sntl_alloc(100000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	c = sntl_alloc(100000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	memset(a, 0xa, 100000);
-	memset(b, 0xb, 100000);
-	memset(c, 0xc, 100000);
-	ok(a < b && b < c && (uintptr_t)b % page == 0 && (uintptr_t)c % page == 0,
-	   "bump order, page-aligned");
-	sntl_free(b);
-	d = sntl_alloc(100000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	ok(d > c, "a hole under a live object is not reused");
-	sntl_free(d);
-	sntl_free(c);
-	d = sntl_alloc(100000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	ok(d == b, "freeing the top pops the freed objects under it");
-	for (i = 0, bad = 0; i < 100000; i++)
-		bad += a[i] != 0xa;
-	ok(!bad, "the live object below was not touched");
-	sntl_free(d);
-	sntl_free(a);
-
-	/* Full: live objects beyond the limit get pages of their own. */
-	sntl_alloc_stats(&st0);
-	for (i = 0; i < 40; i++) {
-		held[i] = sntl_alloc(2 * big, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-		memset(held[i], (int)i, 4096);
-		if (sntl_alloc_info(held[i], &info) == 0 && info.mapped)
-			fb++;
-	}
-	sntl_alloc_stats(&st1);
-	ok(fb + ARENA_MB / 2 >= 40 && fb < 40 &&
-	   st1.arena_fallbacks == st0.arena_fallbacks + fb &&
-	   st1.arena_reserved_bytes <= (ARENA_MB << 20),
-	   "a full arena falls back to own pages, counted (%zu fallbacks, %llu bytes)",
-	   fb, (unsigned long long)st1.arena_reserved_bytes);
-	for (i = 0, bad = 0; i < 40; i++)
-		for (n = i + 1; n < 40; n++)
-			bad += held[i] < held[n] + 2 * big && held[n] < held[i] + 2 * big;
-	for (i = 0; i < 40; i++)
-		bad += *held[i] != (char)i;
-	ok(!bad, "no two live objects overlap");
-
-	/* fork(): the child uses and frees inherited arena objects. */
-	{
-		pid_t pid = fork();
-		int status = 0;
-
-		if (!pid) {
-			int e = 0;
-
-			for (i = 0; i < 40; i++)
-				e |= *held[i] != (char)i || sntl_free(held[i]);
-			a = sntl_alloc(3 * big, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-			e |= !a || sntl_alloc_info(a, &info) || info.mapped;
-			e |= sntl_free(a) != 0;
-			_exit(e);
-		}
-		ok(pid > 0 && waitpid(pid, &status, 0) == pid &&
-		   WIFEXITED(status) && !WEXITSTATUS(status),
-		   "a forked child frees inherited arena objects and rewinds");
-	}
-	for (i = 0, bad = 0; i < 40; i++)
-		bad += sntl_free(held[i]) != 0;
-	ok(!bad, "the parent frees them too");
-	sntl_alloc_stats(&st1);
-	ok(st1.arena_objects == 0 && st1.arena_requested_bytes == 0,
-	   "the arena is empty again");
-	a = sntl_alloc(3 * big, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	ok(a && sntl_alloc_info(a, &info) == 0 && !info.mapped,
-	   "and serves from its start again");
-	ok(sntl_free(a) == 0 && sntl_free(a) == SNTL_EINVAL &&
-	   sntl_free(a + page) == SNTL_EINVAL,
-	   "double and interior frees of arena objects are refused");
-
-	/* Alignment above the arena's 2 MiB: own pages, counted. */
-	sntl_alloc_stats(&st0);
-	a = sntl_alloc_aligned(100000, 4 << 20, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	sntl_alloc_stats(&st1);
-	ok(a && (uintptr_t)a % (4 << 20) == 0 &&
-	   st1.arena_fallbacks == st0.arena_fallbacks + 1,
-	   "an alignment the arena cannot give: own pages, counted");
-	sntl_free(a);
-	sntl_trim();
-	sntl_alloc_stats(&st1);
-	ok(st1.arena_reserved_bytes && resident_pages(first, page) == 0,
-	   "sntl_trim returns an empty arena's pages, its segments stay");
 }
 
 static long policy_of(void *p, int *node)
@@ -578,13 +436,10 @@ int main(void)
 {
 	tap_init();
 	page = (size_t)sysconf(_SC_PAGESIZE);
-	/* Read at the arena's first use. */
-	setenv("SENTINEL_ARENA", "64M", 1);
 	test_random();
 	test_alignment();
 	test_frees();
 	test_reuse_and_release();
-	test_arena();
 	test_placement();
 	return tap_done();
 }

@@ -4,8 +4,7 @@
  * the uapi rules: batched registration of allocations at flush points,
  * unregistration order, SYNC mode, registration at open of earlier
  * allocations, explicit registration (all or nothing over split
- * batches), marks, queries with a cursor, statistics, refusals, the
- * in-layer arena's registration.
+ * batches), marks, queries with a cursor, statistics, refusals.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -139,12 +138,10 @@ static void test_explicit(void)
 	struct sntl_module_info mi;
 	uint64_t ids[20];
 	char *mem;
-	size_t err, total, base;
+	size_t err, total;
 	int i, n;
 
 	ok(open_fake(0) == 0, "open");
-	/* The allocator's segments (region, arena) registered at open. */
-	base = fake.nobjs;
 	memset(&mi, 0, sizeof(mi));
 	n = sntl_module_info(&mi);
 	ok(n == 0 && mi.major == SENTINEL_VERSION_MAJOR && mi.max_batch == 8,
@@ -175,9 +172,9 @@ static void test_explicit(void)
 	ok(n == SNTL_EOVERLAP && err == 15,
 	   "an overlap at index 15: EOVERLAP, err_index %zu", err);
 	fake.expect_errors = 0;
-	ok(fake.nobjs == base, "nothing stays registered (split batches rolled back)");
+	ok(fake.nobjs == 1, "nothing stays registered (split batches rolled back)");
 	objs[15].addr = mem + 30 * page;
-	ok(sntl_register(objs, 20, &err) == 0 && fake.nobjs == base + 20,
+	ok(sntl_register(objs, 20, &err) == 0 && fake.nobjs == 21,
 	   "20 objects in three batches of at most 8");
 
 	ok(sntl_query(ids, 20, info, SNTL_QUERY_RESIDENCY, &err) == 0 &&
@@ -186,8 +183,7 @@ static void test_explicit(void)
 	total = 0;
 	while ((n = sntl_query_next(&cur, info, 3, 0)) > 0)
 		total += (size_t)n;
-	ok(n == 0 && total == base + 20,
-	   "iteration with a cursor visits all %zu objects", base + 20);
+	ok(n == 0 && total == 21, "iteration with a cursor visits all 21 objects");
 
 	fake.expect_errors = 1;
 	ids[0] = 999;
@@ -199,11 +195,11 @@ static void test_explicit(void)
 	   "a step number below the last: EINVAL");
 	fake.expect_errors = 0;
 	ids[0] = 1000;
-	ok(sntl_unregister(ids, 20, &err) == 0 && fake.nobjs == base,
+	ok(sntl_unregister(ids, 20, &err) == 0 && fake.nobjs == 1,
 	   "unregister 20 in split batches");
 	ok(sntl_step_end(5) == 0, "step end");
 
-	ok(sntl_session_stats(&ss) == 0 && ss.session_id == 42 && ss.objects == base &&
+	ok(sntl_session_stats(&ss) == 0 && ss.session_id == 42 && ss.objects == 1 &&
 	   ss.steps == 1 && ss.last_step == 5, "session statistics");
 	ok(sntl_close() == 0, "close");
 	munmap(mem, 40 * page);
@@ -238,161 +234,12 @@ static void test_placement_sync(void)
 	sntl_clear_placements();
 }
 
-static size_t fake_arena_segments(void)
-{
-	size_t k, n = 0;
-
-	for (k = 0; k < fake.nobjs; k++) {
-		uint64_t lid = SNTL_OBJECT_LOGICAL(fake.objs[k].o.id);
-
-		if (lid >= SNTL_LID_ARENA(0) && lid < SNTL_LID_ARENA(1 << 20) &&
-		    (fake.objs[k].o.flags & SENTINEL_OBJ_F_SHORT_LIVED) &&
-		    fake.objs[k].o.kind == SNTL_KIND_WORKSPACE)
-			n++;
-	}
-	return n;
-}
-
-/*
- * The in-layer arena is registered once (per segment, as it grows), its
- * objects are covered by that registration, steps after the first send
- * nothing; an in-layer object that missed the arena is registered before
- * its free; a step-lived one born and freed between marks is counted.
- */
-static void test_arena_registration(void)
-{
-	struct sntl_alloc_stats st0, st1;
-	struct sntl_alloc_info info;
-	uint64_t reg0 = 0, unreg0 = 0;
-	size_t segs = 0;
-	void *a, *b, *c;
-	int step, l, covered = 0;
-
-	ok(open_fake(0) == 0, "open for the arena");
-	for (step = 1; step <= 4; step++) {
-		sntl_step_begin((uint64_t)step);
-		for (l = 0; l < 3; l++) {
-			sntl_layer_begin((uint32_t)l, SNTL_DIR_FORWARD);
-			a = sntl_alloc(1 << 20, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-			b = sntl_alloc(300000 * (size_t)(l + 1), SNTL_KIND_WORKSPACE,
-				       SNTL_LIFE_SHORT);
-			c = sntl_alloc(5 << 20, SNTL_KIND_ACTIVATION, SNTL_LIFE_SHORT);
-			memset(c, 1, 5 << 20);
-			sntl_flush();
-			covered += sntl_alloc_info(c, &info) == 0 && info.registered &&
-				   !info.mapped;
-			sntl_free(c);
-			sntl_free(b);
-			sntl_free(a);
-			sntl_layer_end((uint32_t)l, SNTL_DIR_FORWARD);
-		}
-		sntl_step_end((uint64_t)step);
-		if (step == 1) {
-			reg0 = fake.registered;
-			unreg0 = fake.unregistered;
-			segs = fake_arena_segments();
-		}
-	}
-	sntl_alloc_stats(&st1);
-	ok(covered == 12, "every arena object is covered by a registered segment");
-	ok(segs && segs == st1.arena_reserved_bytes / (256 << 10) &&
-	   fake_arena_segments() == segs,
-	   "the arena's %zu segments are registered SHORT_LIVED workspace objects", segs);
-	ok(fake.registered == reg0 && fake.unregistered == unreg0,
-	   "steps after the first register nothing (%llu, %llu)",
-	   (unsigned long long)(fake.registered - reg0),
-	   (unsigned long long)(fake.unregistered - unreg0));
-	ok(st1.arena_peak_bytes <= st1.arena_reserved_bytes &&
-	   st1.arena_reserved_bytes <= (12 << 20),
-	   "it grew to the peak in-layer bytes (%llu peak, %llu reserved)",
-	   (unsigned long long)st1.arena_peak_bytes,
-	   (unsigned long long)st1.arena_reserved_bytes);
-
-	/* The planner's fast node, known from a short-lived segment's placement. */
-	fake.nplacement = 1;
-	fake.placement[0] = (struct sentinel_placement){
-		.id = SNTL_LID_REGION(0), .node = 0 };
-	fake.placement_gen++;
-	sntl_step_begin(10);
-	a = sntl_alloc(1 << 20, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	ok(sntl_alloc_info(a, &info) == 0 && info.node == 0,
-	   "the arena is bound to the node placed for the short-lived region (%d)",
-	   info.node);
-	sntl_free(a);
-
-	/* Born and freed between two marks, with pages of their own. */
-	sntl_alloc_stats(&st0);
-	reg0 = fake.registered;
-	sntl_layer_begin(0, SNTL_DIR_FORWARD);
-	a = sntl_alloc_aligned(100000, 4 << 20, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-	b = sntl_alloc(3 * page, SNTL_KIND_GRADIENT, SNTL_LIFE_STEP);
-	sntl_free(b);
-	sntl_free(a);
-	sntl_layer_end(0, SNTL_DIR_FORWARD);
-	sntl_alloc_stats(&st1);
-	ok(st1.inlayer_registered == st0.inlayer_registered + 1 &&
-	   fake.registered == reg0 + 1 && st1.arena_fallbacks == st0.arena_fallbacks + 1,
-	   "an in-layer object that missed the arena is registered before its free");
-	ok(st1.unseen_objects == st0.unseen_objects + 1 &&
-	   st1.unseen_bytes == st0.unseen_bytes + 3 * page,
-	   "a step-lived object freed before any mark is counted unseen");
-	sntl_step_end(10);
-
-	/*
-	 * Learning: a step-lived object born and freed between two marks
-	 * comes from the arena in the next step; once it outlives a mark,
-	 * it is forgotten.
-	 */
-	{
-		char *x[3];
-		int k;
-
-		sntl_alloc_stats(&st0);
-		for (k = 0; k < 3; k++) {
-			sntl_step_begin(20 + (uint64_t)k);
-			sntl_layer_begin(0, SNTL_DIR_FORWARD);
-			x[k] = sntl_alloc(200000, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
-			memset(x[k], k, 200000);
-			sntl_alloc_info(x[k], &info);
-			if (k < 2) {
-				ok(k == 0 ? info.mapped > 0 : info.mapped == 0 &&
-				   info.registered && info.life == SNTL_LIFE_STEP,
-				   k == 0 ? "step 1: a step-lived object has pages of its own" :
-				   "step 2: the same logical object, learned in-layer, is in the arena");
-				sntl_free(x[k]);
-			}
-			sntl_layer_end(0, SNTL_DIR_FORWARD);
-			if (k == 2)
-				sntl_free(x[k]);	/* after a mark */
-			sntl_step_end(20 + (uint64_t)k);
-		}
-		sntl_alloc_stats(&st1);
-		ok(st1.inlayer_learned == st0.inlayer_learned + 1 &&
-		   st1.arena_learned == st0.arena_learned + 2 &&
-		   st1.inlayer_unlearned == st0.inlayer_unlearned + 1,
-		   "learned once, served twice from the arena, forgotten when it outlived a mark");
-		sntl_step_begin(30);
-		sntl_layer_begin(0, SNTL_DIR_FORWARD);
-		x[0] = sntl_alloc(200000, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
-		ok(sntl_alloc_info(x[0], &info) == 0 && info.mapped > 0,
-		   "after that, own pages again");
-		sntl_free(x[0]);
-		sntl_layer_end(0, SNTL_DIR_FORWARD);
-		sntl_step_end(30);
-	}
-	fake.nplacement = 0;
-	fake.placement_gen++;
-	ok(sntl_close() == 0 && !fake.violations, "close (%s)", fake.last_violation);
-	sntl_clear_placements();
-}
-
 int main(void)
 {
 	tap_init();
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	fake_install(8);
 	test_alloc_registration();
-	test_arena_registration();
 	test_explicit();
 	test_placement_sync();
 	ok(!fake.violations, "no contract violations (%s)", fake.last_violation);

@@ -193,73 +193,6 @@ static void all_short(void)
 	plan_free(&s);
 }
 
-/*
- * libsentinel's in-layer arena: segments registered SHORT_LIVED (any
- * kind), touched in every layer.  They hold the reservation all step, are
- * fast from birth and never move; the long-lived objects share the rest.
- */
-static void arena_segments(void)
-{
-	struct plan_params p = { .fast_budget = 8 * MiB, .bw = BW4G };
-	struct plan_schedule s;
-	struct sim_result r;
-	uint32_t seg[2], w[6];
-	bool fast = true, moved = false;
-
-	fx_reset(&f);
-	seg[0] = fx_obj(&f, 1, 2 * MiB, SENTINEL_KIND_WORKSPACE,
-			SENTINEL_OBJ_F_SHORT_LIVED);
-	seg[1] = fx_obj(&f, 2, MiB, SENTINEL_KIND_ACTIVATION,
-			SENTINEL_OBJ_F_SHORT_LIVED);
-	for (int i = 0; i < 6; i++)
-		w[i] = fx_obj(&f, 10 + (uint64_t)i, 2 * MiB, SENTINEL_KIND_WEIGHT, 0);
-	for (int l = 0; l < 6; l++) {
-		fx_layer(&f, MS);
-		fx_touch(&f, seg[0], 512);
-		if (l % 2)
-			fx_touch(&f, seg[1], 256);
-		fx_touch(&f, w[l], 512);
-	}
-	ok(!plan_build(fx_in(&f), &p, &s, msg, sizeof(msg)) &&
-	   s.peak_short == 3 * MiB && s.short_reserve == 3 * MiB,
-	   "arena: its segments are the short-lived reservation all step");
-	for (int i = 0; i < 2; i++)
-		fast &= s.objs[seg[i]].cls == PLAN_CLS_SHORT &&
-			s.objs[seg[i]].initial == PLAN_FAST &&
-			s.objs[seg[i]].birth == PLAN_FAST;
-	for (uint32_t m = 0; m < s.nr_moves; m++)
-		moved |= s.moves[m].obj == seg[0] || s.moves[m].obj == seg[1];
-	ok(fast && !moved, "arena: fast from birth, never migrated");
-	ok(checked(&p, &s, &r) && r.max_fast <= p.fast_budget && s.nr_moves > 0,
-	   "arena: the long-lived objects migrate within the rest of the budget");
-	plan_free(&s);
-
-	/*
-	 * A segment only the largest layer reaches stays mapped all the
-	 * same: kept (PLAN_OBJ_F_KEPT, from pp_parse), it holds the
-	 * reservation in every layer.
-	 */
-	fx_reset(&f);
-	seg[0] = fx_obj(&f, 1, 2 * MiB, SENTINEL_KIND_WORKSPACE,
-			SENTINEL_OBJ_F_SHORT_LIVED | PLAN_OBJ_F_KEPT);
-	seg[1] = fx_obj(&f, 2, 2 * MiB, SENTINEL_KIND_WORKSPACE,
-			SENTINEL_OBJ_F_SHORT_LIVED | PLAN_OBJ_F_KEPT);
-	for (int i = 0; i < 4; i++)
-		w[i] = fx_obj(&f, 10 + (uint64_t)i, 2 * MiB, SENTINEL_KIND_WEIGHT, 0);
-	for (int l = 0; l < 4; l++) {
-		fx_layer(&f, MS);
-		fx_touch(&f, seg[0], 512);
-		if (l == 3)
-			fx_touch(&f, seg[1], 512);
-		fx_touch(&f, w[l], 512);
-	}
-	ok(!plan_build(fx_in(&f), &p, &s, msg, sizeof(msg)) &&
-	   s.peak_short == 4 * MiB && checked(&p, &s, &r) &&
-	   s.planned_peak <= p.fast_budget,
-	   "arena: a kept segment touched in one layer holds the reservation all step");
-	plan_free(&s);
-}
-
 static void huge_weight(void)
 {
 	struct plan_params p = { .fast_budget = 50 * MiB, .bw = BW4G };
@@ -452,13 +385,12 @@ static void bad_input(void)
 
 int main(void)
 {
-	tap_plan(55);
+	tap_plan(51);
 	fx_init(&f, 64, 64, 256);
 	everything_fits();
 	chain_20_percent();
 	infeasible();
 	all_short();
-	arena_segments();
 	huge_weight();
 	forward_backward();
 	baselines();

@@ -123,13 +123,6 @@ static inline bool ck_short(const struct plan_object *o)
 	       (o->flags & SENTINEL_OBJ_F_SHORT_LIVED);
 }
 
-/* A short-lived object that occupies the reservation in one layer only. */
-static inline bool ck_one(const struct plan_input *in, const uint32_t *nuse,
-			  uint32_t o)
-{
-	return nuse[o] == 1 && !(in->objs[o].flags & PLAN_OBJ_F_KEPT);
-}
-
 /*
  * Check every invariant of a schedule made by plan_build(); 0, or -1 with
  * the first violation in @msg.  @sim_out, when not NULL, gets the
@@ -159,7 +152,7 @@ static inline int check_schedule(const struct plan_input *in,
 		for (uint32_t a = 0; a < in->layers[b].count; a++)
 			nuse[in->acc[in->layers[b].first + a].obj]++;
 	for (uint32_t o = 0; o < no; o++)
-		if (ck_short(&in->objs[o]) && !ck_one(in, nuse, o))
+		if (ck_short(&in->objs[o]) && nuse[o] != 1)
 			always += in->objs[o].bytes;
 	for (uint32_t b = 0; b < nl; b++) {
 		uint64_t x = 0;
@@ -167,7 +160,7 @@ static inline int check_schedule(const struct plan_input *in,
 		for (uint32_t a = 0; a < in->layers[b].count; a++) {
 			uint32_t o = in->acc[in->layers[b].first + a].obj;
 
-			if (ck_short(&in->objs[o]) && ck_one(in, nuse, o))
+			if (ck_short(&in->objs[o]) && nuse[o] == 1)
 				x += in->objs[o].bytes;
 		}
 		maxl = x > maxl ? x : maxl;
@@ -236,7 +229,7 @@ static inline int check_schedule(const struct plan_input *in,
 	/* Static replay: needed objects are fast; occupancy within budget. */
 	always = 0;
 	for (uint32_t o = 0; o < no; o++)
-		if (s->objs[o].cls == PLAN_CLS_SHORT && !ck_one(in, nuse, o))
+		if (s->objs[o].cls == PLAN_CLS_SHORT && nuse[o] != 1)
 			always += in->objs[o].bytes;
 	for (uint32_t b = 0; b < nl; b++) {
 		const struct plan_bound *bo = &s->bounds[b];
@@ -263,7 +256,7 @@ static inline int check_schedule(const struct plan_input *in,
 			uint32_t o = in->acc[in->layers[b].first + a].obj;
 			uint8_t c = s->objs[o].cls;
 
-			if (c == PLAN_CLS_SHORT && ck_one(in, nuse, o))
+			if (c == PLAN_CLS_SHORT && nuse[o] == 1)
 				sb += in->objs[o].bytes;
 			if ((c == PLAN_CLS_PINNED || c == PLAN_CLS_RESIDENT ||
 			     c == PLAN_CLS_MIGRATED) &&

@@ -91,7 +91,7 @@ int main(void)
 	size_t len;
 	uint32_t w = UINT32_MAX, a = UINT32_MAX, t = UINT32_MAX;
 
-	tap_plan(31);
+	tap_plan(29);
 	len = make(&b);
 	ok(!pp_parse(&b, len, NULL, &pp, err, sizeof(err)), "valid blob parsed (%s)", err);
 	is_u64(pp.in.nr_objs, 3, "three logical objects (two copies of A folded)");
@@ -130,33 +130,6 @@ int main(void)
 		plan_free(&s);
 	}
 	pp_free(&pp);
-
-	/* A library segment (region or arena) is kept mapped all step. */
-	{
-		const uint64_t T = LID(SENTINEL_KIND_WORKSPACE, 0, 3);
-		const uint64_t L = LID(SENTINEL_KIND_WORKSPACE, 3, 0) | (1ULL << 32);
-		uint32_t k = UINT32_MAX;
-
-		c = b;
-		for (uint32_t i = 0; i < c.h.nr_entries; i++)
-			if (c.e[i].id == ALLOC(0, T))
-				c.e[i].id = ALLOC(0, L);
-		c.o[2] = (struct sentinel_profile_object){ .id = ALLOC(0, L),
-			.len = 512 * 4096, .pages = 512,
-			.kind = SENTINEL_KIND_WORKSPACE,
-			.flags = SENTINEL_OBJ_F_SHORT_LIVED };
-		c.h.nr_objects = 3;
-		ok(!pp_parse(&c, len, NULL, &pp, err, sizeof(err)), "arena segment parsed (%s)", err);
-		for (uint32_t i = 0; i < pp.in.nr_objs; i++)
-			if (pp.objs[i].id == (PP_ID_ALLOC | L))
-				k = i;
-		ok(k != UINT32_MAX && (pp.objs[k].flags & PLAN_OBJ_F_KEPT) &&
-		   pp.objs[k].bytes == 3 * 4096,
-		   "a library segment: kept, counted with one layer's pages (%#x, %llu)",
-		   k == UINT32_MAX ? 0 : pp.objs[k].flags,
-		   k == UINT32_MAX ? 0ULL : (unsigned long long)pp.objs[k].bytes);
-		pp_free(&pp);
-	}
 
 	/* Measured times and the scan correction. */
 	{
