@@ -121,10 +121,10 @@ static double cnn_step(struct model *m, uint64_t step)
 	const struct config *c = m->cfg;
 	struct cnn *p = m->priv;
 	int N = c->batch, S = c->image, nu = p->nunits;
-	uint32_t head = m->nlayers - 2, lossid = head + 1;
+	uint32_t head = m->nlayers - 2;	/* then the loss, head + 1 */
 	struct unit *last = &p->u[nu - 1];
 	int hw = last->H * last->W, C = last->cout;
-	float *x, *logits, *dlogits, *d;
+	float *x, *dlogits, *d;
 	int *labels;
 	double loss;
 
@@ -137,28 +137,9 @@ static double cnn_step(struct model *m, uint64_t step)
 		unit_fwd(&p->u[i], i ? p->u[i - 1].out : x, N);
 		dnn_layer_end(p->u[i].id2, DIR_FWD);
 	}
-	dnn_layer_begin(head, DIR_FWD);
-	p->pooled = gap_fwd(last->out, N, hw, C);
-	logits = linear_fwd(&p->fc, p->pooled, N);
-	dnn_layer_end(head, DIR_FWD);
-
-	dnn_layer_begin(lossid, DIR_FWD);
-	loss = softmax_ce(logits, labels, N, c->classes, &dlogits);
-	dnn_free(logits);
-	dnn_layer_end(lossid, DIR_FWD);
-
-	dnn_layer_begin(head, DIR_BWD);
-	d = linear_bwd(&p->fc, p->pooled, dlogits, N, true);
-	dnn_free(dlogits);
-	dnn_free(p->pooled);
-	p->pooled = NULL;
-	{
-		float *dg = gap_bwd(d, N, hw, C);
-
-		dnn_free(d);
-		d = dg;
-	}
-	dnn_layer_end(head, DIR_BWD);
+	loss = cls_head_fwd(&p->fc, last->out, labels, N, hw, C, c->classes,
+			    head, &p->pooled, &dlogits);
+	d = cls_head_bwd(&p->fc, &p->pooled, dlogits, N, hw, C, head);
 	for (int i = nu - 1; i >= 0; i--) {
 		dnn_layer_begin(p->u[i].id2, DIR_BWD);
 		d = unit_bwd(&p->u[i], i ? p->u[i - 1].out : x, d, N);

@@ -94,11 +94,11 @@ static double mobilenet_step(struct model *m, uint64_t step)
 	const struct config *c = m->cfg;
 	struct mobilenet *p = m->priv;
 	int N = c->batch, S = c->image, nb = p->nb, S2 = p->S2;
-	uint32_t head = m->nlayers - 2, lossid = head + 1;
+	uint32_t head = m->nlayers - 2;	/* then the loss, head + 1 */
 	struct mblock *last = &p->b[nb - 1];
 	int hw = last->H * last->W, C = last->cout;
 	size_t Rs = (size_t)N * S2 * S2;
-	float *x, *logits, *dlogits, *d, *prev;
+	float *x, *dlogits, *d, *prev;
 	int *labels;
 	double loss;
 
@@ -118,28 +118,9 @@ static double mobilenet_step(struct model *m, uint64_t step)
 		dnn_layer_end(p->b[i].id_pw, DIR_FWD);
 		prev = p->b[i].out;
 	}
-	dnn_layer_begin(head, DIR_FWD);
-	p->pooled = gap_fwd(last->out, N, hw, C);
-	logits = linear_fwd(&p->fc, p->pooled, N);
-	dnn_layer_end(head, DIR_FWD);
-
-	dnn_layer_begin(lossid, DIR_FWD);
-	loss = softmax_ce(logits, labels, N, c->classes, &dlogits);
-	dnn_free(logits);
-	dnn_layer_end(lossid, DIR_FWD);
-
-	dnn_layer_begin(head, DIR_BWD);
-	d = linear_bwd(&p->fc, p->pooled, dlogits, N, true);
-	dnn_free(dlogits);
-	dnn_free(p->pooled);
-	p->pooled = NULL;
-	{
-		float *dg = gap_bwd(d, N, hw, C);
-
-		dnn_free(d);
-		d = dg;
-	}
-	dnn_layer_end(head, DIR_BWD);
+	loss = cls_head_fwd(&p->fc, last->out, labels, N, hw, C, c->classes,
+			    head, &p->pooled, &dlogits);
+	d = cls_head_bwd(&p->fc, &p->pooled, dlogits, N, hw, C, head);
 	for (int i = nb - 1; i >= 0; i--) {
 		dnn_layer_begin(p->b[i].id_pw, DIR_BWD);
 		d = mblock_bwd(&p->b[i], i ? p->b[i - 1].out : p->sout, d, N);

@@ -188,3 +188,38 @@ void model_destroy(struct model *m)
 	if (m)
 		m->destroy(m);
 }
+
+double cls_head_fwd(const struct linear *fc, const float *act,
+		    const int *labels, int N, int hw, int C, int classes,
+		    uint32_t head, float **pooled, float **dlogits)
+{
+	float *logits;
+	double loss;
+
+	dnn_layer_begin(head, DIR_FWD);
+	*pooled = gap_fwd(act, N, hw, C);
+	logits = linear_fwd(fc, *pooled, N);
+	dnn_layer_end(head, DIR_FWD);
+
+	dnn_layer_begin(head + 1, DIR_FWD);
+	loss = softmax_ce(logits, labels, N, classes, dlogits);
+	dnn_free(logits);
+	dnn_layer_end(head + 1, DIR_FWD);
+	return loss;
+}
+
+float *cls_head_bwd(const struct linear *fc, float **pooled, float *dlogits,
+		    int N, int hw, int C, uint32_t head)
+{
+	float *d, *dx;
+
+	dnn_layer_begin(head, DIR_BWD);
+	d = linear_bwd(fc, *pooled, dlogits, N, true);
+	dnn_free(dlogits);
+	dnn_free(*pooled);
+	*pooled = NULL;
+	dx = gap_bwd(d, N, hw, C);
+	dnn_free(d);
+	dnn_layer_end(head, DIR_BWD);
+	return dx;
+}

@@ -11,6 +11,21 @@
 #include "alloc.h"
 #include "layers.h"
 
+/*
+ * The classifier head of the convolutional models, forward: global
+ * average pooling of @act (N x @hw x @C), the linear layer @fc and the
+ * softmax cross-entropy of @labels, as layer @head and layer @head + 1
+ * (the loss).  Returns the loss; *@pooled keeps the pooled input and
+ * *@dlogits the loss's gradient, for cls_head_bwd().
+ */
+double cls_head_fwd(const struct linear *fc, const float *act,
+		    const int *labels, int N, int hw, int C, int classes,
+		    uint32_t head, float **pooled, float **dlogits);
+/* Backward through layer @head: the gradient of the head's input; frees
+ * *@pooled (set to NULL) and @dlogits. */
+float *cls_head_bwd(const struct linear *fc, float **pooled, float *dlogits,
+		    int N, int hw, int C, uint32_t head);
+
 enum model_type {
 	MODEL_MLP,
 	MODEL_CNN,
