@@ -19,12 +19,18 @@
  *  - Small short-lived objects are packed into the short-lived region: a
  *    range of address space reserved once and made usable in segments,
  *    each segment registered as one SHORT_LIVED object that the planner
- *    keeps in fast memory.  Segments are cut into chunks; allocation bumps
- *    through the current chunk, each chunk counts its live objects, and a
- *    chunk whose objects are all freed is reused (the current chunk
- *    rewinds at once).  A few free chunks stay resident for reuse, the
- *    others are returned to the OS with MADV_DONTNEED.  A 16-byte header
- *    in front of each object holds its size and logical id.
+ *    keeps in fast memory.  Sizes are rounded up to size classes (powers
+ *    of two and their halfway points, 64 bytes to SNTL_SHORT_MAX).  A
+ *    freed object goes on its class's free list and the next allocation
+ *    of that class takes the most recently freed one, so the pages a
+ *    layer touches stay about as many as its peak of live short-lived
+ *    bytes, however their lifetimes interleave.  Without a free block,
+ *    allocation bumps through the current chunk.  Segments are cut into
+ *    chunks; each chunk counts its live objects, and a chunk whose
+ *    objects are all freed leaves the free lists and is reused (the
+ *    current chunk rewinds at once).  A few free chunks stay resident,
+ *    the others are returned to the OS with MADV_DONTNEED.  A 16-byte
+ *    header in front of each object holds its size and logical id.
  *
  * Registration is batched: allocations and frees queue registrations and
  * unregistrations, which go to the module at the next mark, query,
@@ -54,6 +60,9 @@
 #define REGION_ALIGN	(2UL << 20)			/* THP-friendly */
 #define RETAIN_CHUNKS	4	/* free chunks kept resident for reuse */
 #define NO_CHUNK	UINT32_MAX
+#define NO_BLOCK	UINT32_MAX
+#define SHORT_MIN	64	/* smallest size class, and its alignment */
+#define NCLASS		21	/* 64, 96, 128, 192, ... 65536 */
 
 #define MCACHE_SLOTS	64
 #define MCACHE_BYTES	(64UL << 20)	/* default limit of the mapping cache */
@@ -76,6 +85,20 @@ struct shdr {
 _Static_assert(sizeof(struct shdr) == 16, "short header size");
 _Static_assert(SNTL_SHORT_MAX + 4096 + sizeof(struct shdr) <= CHUNK_SIZE,
 	       "a short object fits an empty chunk");
+_Static_assert(SNTL_SHORT_MAX == SHORT_MIN << ((NCLASS - 1) / 2),
+	       "the largest size class is SNTL_SHORT_MAX");
+
+/*
+ * A freed block of the region, written over its user bytes: its links in
+ * its class's free list and in its chunk's list of free blocks.  Links
+ * are offsets of user addresses from the region base (it is 1 GiB).
+ */
+struct fblk {
+	uint32_t next, prev;	/* class list */
+	uint32_t cnext, cprev;	/* chunk list */
+};
+
+_Static_assert(sizeof(struct fblk) <= SHORT_MIN, "a free block holds its links");
 
 enum chunk_state {
 	CH_UNUSED = 0,	/* segment not made usable yet */
@@ -89,6 +112,7 @@ struct chunk {
 	uint32_t live;
 	uint32_t next;
 	uint32_t state;
+	uint32_t fhead;		/* its free blocks, NO_BLOCK: none */
 };
 
 enum reg_state {
@@ -137,6 +161,7 @@ static struct {
 	uint32_t ncached, nreleased, nused;
 	struct chunk ch[REGION_CHUNKS];
 	struct rec *seg[REGION_SEGS];
+	uint32_t fl[NCLASS];		/* free blocks by size class */
 
 	/* freed own-page mappings kept for reuse, oldest first */
 	struct mcache {
@@ -581,6 +606,7 @@ static int region_init(void)
 	size_t total = REGION_SIZE + REGION_ALIGN;
 	char *m, *base;
 	size_t head;
+	uint32_t c;
 
 	m = mmap(NULL, total, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -595,6 +621,8 @@ static int region_init(void)
 	if (total - head - REGION_SIZE)
 		munmap(base + REGION_SIZE, total - head - REGION_SIZE);
 	A.rbase = base;
+	for (c = 0; c < NCLASS; c++)
+		A.fl[c] = NO_BLOCK;
 	return 0;
 }
 
@@ -643,6 +671,7 @@ static int segment_add(void)
 	for (c = (s + 1) * SEG_CHUNKS; c-- > s * SEG_CHUNKS;) {
 		A.ch[c].state = CH_RELEASED;
 		A.ch[c].live = 0;
+		A.ch[c].fhead = NO_BLOCK;
 		chunk_push(&A.released_head, c);
 		A.nreleased++;
 	}
@@ -688,19 +717,103 @@ static void chunk_free(uint32_t c)
 	}
 }
 
-static void *short_alloc(size_t size, size_t align, uint64_t lid,
-			 unsigned int kind, unsigned int life)
+/* The size class of a short-lived object of size bytes. */
+static unsigned int size_class(size_t size)
+{
+	unsigned int b;
+
+	if (size <= SHORT_MIN)
+		return 0;
+	b = 63 - (unsigned int)__builtin_clzll(size - 1);  /* 2^b < size */
+	if (size <= (3UL << (b - 1)))
+		return 2 * (b - 6) + 1;
+	return 2 * (b - 5);
+}
+
+static size_t class_size(unsigned int cls)
+{
+	return (size_t)(cls & 1 ? 3 * SHORT_MIN / 2 : SHORT_MIN) << (cls / 2);
+}
+
+static struct fblk *fblk_at(uint32_t off)
+{
+	return (struct fblk *)(A.rbase + off);
+}
+
+static uint32_t chunk_of_off(uint32_t off)
+{
+	return off >> CHUNK_SHIFT;
+}
+
+/* Put the freed block at user offset off on its class and chunk lists. */
+static void fblk_push(unsigned int cls, uint32_t off)
+{
+	struct chunk *ch = &A.ch[chunk_of_off(off)];
+	struct fblk *b = fblk_at(off);
+
+	b->prev = NO_BLOCK;
+	b->next = A.fl[cls];
+	if (b->next != NO_BLOCK)
+		fblk_at(b->next)->prev = off;
+	A.fl[cls] = off;
+	b->cprev = NO_BLOCK;
+	b->cnext = ch->fhead;
+	if (b->cnext != NO_BLOCK)
+		fblk_at(b->cnext)->cprev = off;
+	ch->fhead = off;
+}
+
+/* Take the free block at user offset off off both of its lists. */
+static void fblk_unlink(unsigned int cls, uint32_t off)
+{
+	struct chunk *ch = &A.ch[chunk_of_off(off)];
+	struct fblk *b = fblk_at(off);
+
+	if (b->prev != NO_BLOCK)
+		fblk_at(b->prev)->next = b->next;
+	else
+		A.fl[cls] = b->next;
+	if (b->next != NO_BLOCK)
+		fblk_at(b->next)->prev = b->prev;
+	if (b->cprev != NO_BLOCK)
+		fblk_at(b->cprev)->cnext = b->cnext;
+	else
+		ch->fhead = b->cnext;
+	if (b->cnext != NO_BLOCK)
+		fblk_at(b->cnext)->cprev = b->cprev;
+}
+
+/* Chunk c has no live object left: its free blocks leave the lists. */
+static void chunk_forget_free(uint32_t c)
+{
+	uint32_t off;
+
+	while ((off = A.ch[c].fhead) != NO_BLOCK)
+		fblk_unlink(size_class(((struct shdr *)fblk_at(off) - 1)->size), off);
+}
+
+/* A free block of class cls for an alignment of align, or 0. */
+static uintptr_t short_reuse(unsigned int cls, size_t align)
+{
+	uint32_t off = A.fl[cls];
+
+	if (off == NO_BLOCK || align > SHORT_MIN)
+		return 0;
+	fblk_unlink(cls, off);
+	A.ch[chunk_of_off(off)].live++;
+	return (uintptr_t)fblk_at(off);
+}
+
+/* A new block of size bytes bumped from the current chunk, or 0. */
+static uintptr_t short_bump(size_t size, size_t align)
 {
 	uintptr_t cbase, user;
-	struct shdr *h;
 
-	if (!A.rbase && (A.rfailed || region_init()))
-		return NULL;
 	if (A.cur == NO_CHUNK) {
 		A.cur = chunk_get();
 		A.off = 0;
 		if (A.cur == NO_CHUNK)
-			return NULL;
+			return 0;
 	}
 	for (;;) {
 		cbase = (uintptr_t)chunk_addr(A.cur);
@@ -712,16 +825,35 @@ static void *short_alloc(size_t size, size_t align, uint64_t lid,
 		A.cur = chunk_get();
 		A.off = 0;
 		if (A.cur == NO_CHUNK)
-			return NULL;
+			return 0;
 	}
+	A.off = user + size - cbase;
+	A.ch[A.cur].live++;
+	return user;
+}
+
+static void *short_alloc(size_t size, size_t align, uint64_t lid,
+			 unsigned int kind, unsigned int life)
+{
+	unsigned int cls = size_class(size);
+	struct shdr *h;
+	uintptr_t user;
+
+	if (!A.rbase && (A.rfailed || region_init()))
+		return NULL;
+	if (align < SHORT_MIN)
+		align = SHORT_MIN;
+	user = short_reuse(cls, align);
+	if (!user)
+		user = short_bump(class_size(cls), align);
+	if (!user)
+		return NULL;
 	h = (struct shdr *)user - 1;
 	h->lid = lid;
 	h->size = (uint32_t)size;
 	h->magic = SHDR_LIVE;
 	h->kind = (uint8_t)kind;
 	h->life = (uint8_t)life;
-	A.off = user + size - cbase;
-	A.ch[A.cur].live++;
 	A.st.short_objects++;
 	A.st.short_requested_bytes += size;
 	A.st.requested_bytes += size;
@@ -757,8 +889,12 @@ static void short_free(struct shdr *h)
 	A.st.short_objects--;
 	A.st.short_requested_bytes -= h->size;
 	A.st.requested_bytes -= h->size;
-	if (--A.ch[c].live)
+	if (--A.ch[c].live) {
+		fblk_push(size_class(h->size),
+			  (uint32_t)((uintptr_t)(h + 1) - (uintptr_t)A.rbase));
 		return;
+	}
+	chunk_forget_free(c);
 	if (c == A.cur)
 		A.off = 0;		/* rewind: the chunk is reused at once */
 	else

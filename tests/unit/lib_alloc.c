@@ -252,8 +252,8 @@ static void test_reuse_and_release(void)
 {
 	struct sntl_alloc_stats st0, st1, st2;
 	struct sntl_alloc_info info;
-	void *first, *p, *big[40];
-	size_t i, same = 0;
+	void *first, *p, *big[40], *keep[40][14];
+	size_t i, k, same = 0;
 	char *l;
 	int res;
 
@@ -281,15 +281,18 @@ static void test_reuse_and_release(void)
 		size_t k;
 
 		big[i] = NULL;
-		for (k = 0; k < 20; k++) {
+		for (k = 0; k < 15; k++) {
 			p = sntl_alloc(60000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
 			memset(p, 1, 60000);
 			if (!k)
 				big[i] = p;
 			else
-				sntl_free(p);
+				keep[i][k - 1] = p;
 		}
 	}
+	for (i = 0; i < 40; i++)
+		for (k = 0; k < 14; k++)
+			sntl_free(keep[i][k]);
 	sntl_alloc_stats(&st1);
 	for (i = 0; i < 40; i++)
 		sntl_free(big[i]);
@@ -377,6 +380,44 @@ static long policy_of(void *p, int *node)
 	return mode;
 }
 
+/*
+ * Lifetimes that interleave (each object outlives the next one's birth)
+ * never let a chunk drain; freed blocks are reused by size class, so the
+ * region's footprint follows the live bytes, not the bytes allocated.
+ */
+static void test_interleaved(void)
+{
+	struct sntl_alloc_stats st0, st1;
+	void *prev = NULL, *cur;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	size_t i, sz;
+
+	sntl_trim();
+	sntl_alloc_stats(&st0);
+	for (i = 0; i < 20000; i++) {
+		sz = 1000 + (i % 7) * 3000;
+		cur = sntl_alloc(sz, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
+		if (!cur)
+			break;
+		memset(cur, 5, sz);
+		if ((uintptr_t)cur < lo)
+			lo = (uintptr_t)cur;
+		if ((uintptr_t)cur + sz > hi)
+			hi = (uintptr_t)cur + sz;
+		sntl_free(prev);
+		prev = cur;
+	}
+	sntl_free(prev);
+	sntl_alloc_stats(&st1);
+	ok(i == 20000, "20000 interleaved short-lived objects allocated");
+	ok(hi - lo <= 256 * 1024,
+	   "their addresses span %zu bytes (at most 256 KiB of the 200 MB allocated)",
+	   (size_t)(hi - lo));
+	ok(st1.short_reserved_bytes == st0.short_reserved_bytes,
+	   "the region did not grow");
+	ok(st1.short_objects == st0.short_objects, "all of them freed");
+}
+
 static void test_placement(void)
 {
 	struct sntl_alloc_info info;
@@ -440,6 +481,7 @@ int main(void)
 	test_alignment();
 	test_frees();
 	test_reuse_and_release();
+	test_interleaved();
 	test_placement();
 	return tap_done();
 }
