@@ -23,7 +23,9 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h
 # Shared by both programs; config, json, profile and state are pure.
 DMN_COMMON := config json log nl profile state sync topology
 DMN_D_ONLY := notify workers migrate accounting policy sentineld
-DMN_C_ONLY := sentinelctl
+DMN_C_ONLY := sentinelctl doctor
+# What the host unit tests link (sanitized): the pure parts and doctor.
+DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor
 DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
 DMN_SAN = $(patsubst %,$(DMN_OUT)/san/%.o,$(1))
 
@@ -32,7 +34,7 @@ SENTINELCTL := $(DMN_OUT)/sentinelctl
 USER_PROGS += $(SENTINELD) $(SENTINELCTL)
 
 .SECONDARY: $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY) $(DMN_C_ONLY)) \
-	    $(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting)
+	    $(call DMN_SAN,$(DMN_TEST_OBJ))
 
 $(DMN_OUT)/obj/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
 	@mkdir -p $(@D)
@@ -59,12 +61,12 @@ DMN_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(DMN_TEST_SRCS)
 UNIT_TESTS += $(DMN_TESTS)
 
 $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h \
-		$(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting) $(DMN_HDRS) \
+		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_HDRS) \
 		$(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
 		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
-		$(call DMN_SAN,$(DMN_COMMON) notify workers migrate accounting) $(DMN_PKG_LIBS)
+		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_PKG_LIBS)
 
 # ---- in-VM tests: libnl and the daemon's client code ----
 # tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these

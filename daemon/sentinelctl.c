@@ -5,7 +5,7 @@
  * socket).
  *
  * Exit status: 0 success, 1 error (one line on stderr), 2 usage error,
- * 3 "status" found the module not loaded.
+ * 3 "status" found the module not loaded; "doctor": 1 when a check failed.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "json.h"
 #include "nl.h"
 #include "profile.h"
@@ -1053,6 +1054,40 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
 	return ok ? 0 : fail("sentineld refused '%s'", x.what);
 }
 
+static int doctor_call(void *arg, const char *req, char **reply)
+{
+	const struct ctx *c = arg;
+
+	return daemon_call(c->socket, req, reply);
+}
+
+static int cmd_doctor(struct ctx *c, int argc, char **argv)
+{
+	const struct cmd *cmd = &commands[8];
+	const struct doctor_env env = {
+		.root = "", .socket = c->socket, .call = doctor_call, .call_arg = c,
+		.version = SENTINEL_VERSION_STRING,
+	};
+	struct doctor_report rep;
+	struct jbuf b;
+	int oi = sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
+
+	if (oi < 0)
+		return -oi;
+	if (need_args(cmd, argc, oi, 0))
+		return 2;
+	doctor_collect(&env, &rep);
+	if (c->json) {
+		jb_init(&b);
+		doctor_json(&rep, &b);
+		print_json(&b);
+		jb_free(&b);
+	} else {
+		doctor_print(&rep, stdout);
+	}
+	return doctor_exit_status(&rep);
+}
+
 static int cmd_help(struct ctx *c, int argc, char **argv);
 
 static const struct cmd commands[] = {
@@ -1066,6 +1101,7 @@ static const struct cmd commands[] = {
 	{ "profile-stop", "SESSION", "disarm profiling of a session", cmd_profile_stop },
 	{ "daemon", "[--state | --canonical | --resync]",
 	  "sentineld's counters, its view of the sessions, or force a resync", cmd_daemon },
+	{ "doctor", "", "check this machine for memory tiering: ok/warn/FAIL per check (exit 1: a check failed)", cmd_doctor },
 	{ "help", "", "this help", cmd_help },
 };
 

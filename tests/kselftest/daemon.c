@@ -4,8 +4,8 @@
  * errors, sd_notify, starting before the module and surviving rmmod and
  * insmod, state kept from events equal to a fresh dump (also after a
  * SIGKILL and restart in the middle of a training-like run), event
- * overflow with a tiny socket buffer, SIGHUP reloads, and sentinelctl's
- * error messages.
+ * overflow with a tiny socket buffer, SIGHUP reloads, sentinelctl's
+ * error messages, and sentinelctl doctor on a healthy and a broken VM.
  */
 #include <signal.h>
 #include <sys/socket.h>
@@ -84,6 +84,28 @@ static pid_t dmn_start(struct dmn *d, const char *notify)
 			unsetenv("NOTIFY_SOCKET");
 		execl(SENTINELD, "sentineld", "--foreground", "--log=stderr",
 		      "--config", d->conf, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	return pid;
+}
+
+/* sentineld as its unit runs it: only the unit's three capabilities. */
+static pid_t dmn_start_shipped(struct dmn *d)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		unsetenv("NOTIFY_SOCKET");
+		execlp("setpriv", "setpriv", "--bounding-set",
+		       "-all,+net_admin,+sys_nice,+sys_ptrace", SENTINELD, "--foreground",
+		       "--log=stderr", "--config", d->conf, (char *)NULL);
 		_exit(127);
 	}
 	d->pid = pid;
@@ -589,6 +611,72 @@ TEST(ctl_commands)
 	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket /nonexistent/x daemon"), 1);
 	close(fd);
 	munmap(b, 4 * PAGE);
+}
+
+/* One line found in @out, or the whole output logged. */
+#define EXPECT_LINE(out, line) \
+	EXPECT_NE(strstr(out, line), NULL) TH_LOG("want '%s' in:\n%s", line, out)
+
+/*
+ * sentinelctl doctor: healthy with the daemon as shipped (exit 0), then
+ * NUMA balancing on, an unprivileged caller, the daemon stopped and the
+ * module unloaded (exit 1, the failing lines with their fixes).
+ */
+TEST(doctor)
+{
+	char out[8192], nb[16] = "", want[160];
+	struct dmn d;
+	pid_t pid;
+
+	ASSERT_EQ(insmod(), 0);
+	ASSERT_EQ(sntl_numa_balancing(nb, sizeof(nb), false), 0);
+	ASSERT_EQ(sntl_numa_balancing("0", 2, true), 0);
+	dmn_init(&d, "doctor");
+	dmn_config(&d, NULL);
+	pid = dmn_start_shipped(&d);
+	ASSERT_TRUE(dmn_wait(&d, "connected", 1, 10000));
+
+	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket %s doctor", d.sock), 0)
+		TH_LOG("%s", out);
+	for (const char *l = out; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != '\0'))
+		fprintf(stderr, "# doctor: %.*s\n", (int)strcspn(l, "\n"), l);
+	EXPECT_LINE(out, "ok    module: loaded, version " SENTINEL_VERSION_STRING " (sentinelctl");
+	snprintf(want, sizeof(want), "ok    daemon: running (pid %d), version", pid);
+	EXPECT_LINE(out, want);
+	EXPECT_LINE(out, "ok    tiers: fast 0, slow 1 (");
+	EXPECT_LINE(out, "; sentineld uses the same\n");
+	EXPECT_LINE(out, "ok    numa_balancing: 0 (off)\n");
+	EXPECT_LINE(out, "ok    device: /dev/sentinel opens read-write");
+	snprintf(want, sizeof(want), "ok    capabilities: sentineld (pid %d) has "
+		 "CAP_NET_ADMIN CAP_SYS_NICE CAP_SYS_PTRACE, as its unit grants", pid);
+	EXPECT_LINE(out, want);
+	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --json --socket %s doctor", d.sock), 0);
+	EXPECT_LINE(out, "{\"ok\":true,\"failures\":0,");
+
+	/* NUMA balancing on: a failure with its fix. */
+	EXPECT_EQ(sntl_numa_balancing("1", 2, true), 0);
+	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket %s doctor", d.sock), 1);
+	EXPECT_LINE(out, "FAIL  numa_balancing: 1 (on): ");
+	EXPECT_LINE(out, "; fix: sudo sysctl -w kernel.numa_balancing=0");
+	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket %s doctor --json", d.sock), 1);
+	EXPECT_LINE(out, "{\"check\":\"numa_balancing\",\"status\":\"fail\"");
+	EXPECT_EQ(sntl_numa_balancing("0", 2, true), 0);
+
+	/* A user outside the device's group (the VM has no udev rule). */
+	EXPECT_EQ(run(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups "
+		      SENTINELCTL " --socket %s doctor", d.sock), 1);
+	EXPECT_LINE(out, "FAIL  device: /dev/sentinel: permission denied (group root)");
+	EXPECT_LINE(out, "warn  daemon: ");
+
+	/* No daemon, no module. */
+	EXPECT_EQ(dmn_stop(&d), 0);
+	ASSERT_EQ(rmmod(), 0);
+	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket %s doctor", d.sock), 1);
+	EXPECT_LINE(out, "FAIL  module: not loaded (no /sys/module/sentinel); fix: sudo modprobe sentinel");
+	EXPECT_LINE(out, "FAIL  daemon: not running");
+	EXPECT_LINE(out, "FAIL  device: /dev/sentinel does not exist");
+	EXPECT_EQ(insmod(), 0);
+	sntl_numa_balancing(nb, sizeof(nb), true);
 }
 
 TEST_HARNESS_MAIN
