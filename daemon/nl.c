@@ -287,11 +287,13 @@ typedef int (*reply_fn)(struct snl *c, const struct nlmsghdr *nlh, void *arg);
  * Send @cmd to @family and collect the replies.  A do request asks for an
  * ack, a dump reads until NLMSG_DONE.  @cb sees each reply of @family; a
  * non-zero return from it is remembered, the remaining replies are read
- * and discarded, and that value returned.
+ * and discarded, and that value returned.  The request is built in a
+ * buffer of @size bytes, or of libnl's default (a page) when @size is 0:
+ * the buffer is zeroed, so a large one is asked for only where needed.
  */
-static int snl_request(struct snl *c, uint16_t family, uint8_t cmd,
-		       uint8_t version, bool dump, put_fn put, const void *put_arg,
-		       reply_fn cb, void *cb_arg)
+static int snl_request_sz(struct snl *c, uint16_t family, uint8_t cmd,
+			  uint8_t version, bool dump, put_fn put, const void *put_arg,
+			  reply_fn cb, void *cb_arg, size_t size)
 {
 	struct nl_msg *m;
 	uint32_t seq, port;
@@ -300,7 +302,7 @@ static int snl_request(struct snl *c, uint16_t family, uint8_t cmd,
 	c->extack[0] = '\0';
 	c->extack_miss = -1;
 	c->dump_intr = false;
-	m = nlmsg_alloc();
+	m = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
 	if (!m)
 		return -ENOMEM;
 	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
@@ -351,6 +353,13 @@ static int snl_request(struct snl *c, uint16_t family, uint8_t cmd,
 				cb_ret = cb(c, nlh, cb_arg);
 		}
 	}
+}
+
+static int snl_request(struct snl *c, uint16_t family, uint8_t cmd,
+		       uint8_t version, bool dump, put_fn put, const void *put_arg,
+		       reply_fn cb, void *cb_arg)
+{
+	return snl_request_sz(c, family, cmd, version, dump, put, put_arg, cb, cb_arg, 0);
 }
 
 /* ---- family resolution ---- */
@@ -824,9 +833,10 @@ int snl_set_placement(struct snl *c, uint64_t session,
 		r.offset = off;
 		r.e = n ? e + off : e;
 		r.n = n - off < SENTINEL_PLACEMENT_CHUNK ? n - off : SENTINEL_PLACEMENT_CHUNK;
-		err = snl_request(c, c->family, SENTINEL_CMD_SET_PLACEMENT,
-				  SENTINEL_GENL_VERSION, false, put_placement,
-				  &r, NULL, NULL);
+		/* A page holds about 250 entries; a chunk holds 4000. */
+		err = snl_request_sz(c, c->family, SENTINEL_CMD_SET_PLACEMENT,
+				     SENTINEL_GENL_VERSION, false, put_placement,
+				     &r, NULL, NULL, r.n * sizeof(*e) + 1024);
 		if (err)
 			return err;
 		off += r.n;
