@@ -71,6 +71,15 @@ double acct_hit_ratio(const struct acct_step *s)
 	return (double)s->touched_fast / (double)s->touched;
 }
 
+bool acct_moves_kept_up(const struct acct_step *s, uint64_t step_ns)
+{
+	uint64_t due = s->promoted + s->late_bytes;
+
+	if (s->late_bytes > due / 4)
+		return false;
+	return !step_ns || s->mig_ns / 2 <= step_ns;
+}
+
 uint64_t acct_bw_update(uint64_t bw, uint64_t bytes, uint64_t ns,
 			uint64_t min_bytes)
 {

@@ -56,6 +56,15 @@ void acct_fast(struct acct *a, uint64_t bytes);
 double acct_hit_ratio(const struct acct_step *s);
 
 /*
+ * Whether a migrating plan's moves kept up with the step @s that took
+ * @step_ns: false when more than a quarter of the bytes due to the fast
+ * node came late (or not at all), or when moving took longer than twice
+ * the step (the moves cannot hide under the compute).  Either clock
+ * works, as long as both figures come from it.
+ */
+bool acct_moves_kept_up(const struct acct_step *s, uint64_t step_ns);
+
+/*
  * Bandwidth estimate: an exponential average (weight 1/4) of the
  * measured rates; samples under @min_bytes are ignored (too noisy).
  * Returns the new estimate (@bw when the sample is ignored; the sample

@@ -30,6 +30,7 @@ void sd_config_defaults(struct sd_config *c)
 	c->budget_kind = SD_BUDGET_UNLIMITED;
 	c->policy = SD_POLICY_SENTINEL;
 	c->migration_threads = 2;
+	c->measured_fallback = true;
 	c->log_level = SD_LOG_INFO;
 	c->event_buffer = SD_DEFAULT_EVENT_BUFFER;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
@@ -268,6 +269,7 @@ enum key_id {
 	K_EVENT_BUFFER,
 	K_CONTROL_SOCKET,
 	K_VERIFY,
+	K_MEASURED_FALLBACK,
 	K_NR,
 };
 
@@ -281,7 +283,20 @@ static const char *const key_names[K_NR] = {
 	[K_EVENT_BUFFER] = "event_buffer",
 	[K_CONTROL_SOCKET] = "control_socket",
 	[K_VERIFY] = "verify",
+	[K_MEASURED_FALLBACK] = "measured_fallback",
 };
+
+/* "on", "yes", "true" or "off", "no", "false" into *@b; -1 otherwise. */
+static int parse_onoff(const char *v, bool *b)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
+		*b = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
+		*b = false;
+	else
+		return -1;
+	return 0;
+}
 
 static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 		     const char *v, bool *autoflags)
@@ -352,12 +367,12 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 		return 0;
 	}
 	case K_VERIFY:
-		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
-			c->verify = true;
-		else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
-			c->verify = false;
-		else
+		if (parse_onoff(v, &c->verify))
 			return fail(p, p->line, "verify: expected on or off, got '%s'", v);
+		return 0;
+	case K_MEASURED_FALLBACK:
+		if (parse_onoff(v, &c->measured_fallback))
+			return fail(p, p->line, "measured_fallback: expected on or off, got '%s'", v);
 		return 0;
 	case K_LOG_LEVEL:
 		if (sd_log_level_parse(v, &c->log_level))

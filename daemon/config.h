@@ -62,6 +62,7 @@ struct sd_config {
 	uint64_t event_buffer;		/* bytes; 0: kernel default */
 	char control_socket[SD_PATH_MAX];
 	bool verify;			/* measure residency at layer begins */
+	bool measured_fallback;		/* static placement when moves lag */
 };
 
 /* Fill @c with the built-in defaults (what an empty file gives). */

@@ -54,6 +54,7 @@ struct psess {
 	bool enomem_logged;
 	bool budget_capped;		/* by free fast memory at planning */
 	bool static_fallback;		/* the static placement modeled faster */
+	bool measured_fallback;		/* the moves did not keep up: static */
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -76,6 +77,8 @@ struct psess {
 	uint64_t ended_abs;		/* layers ended: last one + 1 */
 	uint64_t ahead_max;		/* most boundaries issued ahead of a layer */
 	uint64_t plan_step;		/* nstep when placement was done */
+	uint64_t schedule;		/* bumped when the schedule is replaced */
+	uint64_t step_t0;		/* when the step in progress began */
 	uint64_t template_mismatch, reprofiles, publishes, publish_errors;
 	uint64_t plans, placements;
 	struct drift drift;
@@ -343,6 +346,7 @@ struct wbatch {
 struct work {
 	struct psess *ps;
 	uint64_t ticket;
+	uint64_t schedule;	/* ps->schedule when submitted */
 	uint64_t nstep;		/* the step (count) the boundary belongs to */
 	int boundary;		/* -1: a placement pass */
 	void **pages;
@@ -493,6 +497,11 @@ static void work_run(void *arg)
 	pthread_mutex_lock(&ps->lock);
 	while (ps->serving != w->ticket)
 		pthread_cond_wait(&ps->turn, &ps->lock);
+	/* Moves of a schedule since replaced are not made. */
+	if (w->schedule != ps->schedule) {
+		ps->dropped_work++;
+		w->nb = 0;
+	}
 	pthread_mutex_unlock(&ps->lock);
 
 	for (size_t i = 0; status && i < w->nb && !ps->dead; i++) {
@@ -667,6 +676,7 @@ static void submit(struct psess *ps, const struct sd_session *s, const uint8_t *
 	__atomic_add_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_lock(&ps->lock);
 	w->ticket = ps->next_ticket++;
+	w->schedule = ps->schedule;
 	due_add(ps, nstep * ps->prof.in.nr_layers + (uint64_t)(boundary > 0 ? boundary : 0),
 		w->ticket);
 	pthread_mutex_unlock(&ps->lock);
@@ -850,6 +860,7 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 		foot += prof.in.objs[i].bytes;
 	pp.fast_budget = session_budget(ps, foot);
 	ps->static_fallback = false;
+	ps->measured_fallback = false;
 	ps->budget_capped = cap_budget(ps, &prof, &pp.fast_budget);
 	pp.bw = ps->bw ? ps->bw : P.bw;
 	switch (P.env.cfg->policy) {
@@ -878,6 +889,9 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->ial = NULL;
 	ps->prof = prof;
 	ps->sch = sch;
+	pthread_mutex_lock(&ps->lock);
+	ps->schedule++;
+	pthread_mutex_unlock(&ps->lock);
 	ps->budget = pp.fast_budget;
 	ps->planned_bytes = foot;
 	ps->cur = calloc(prof.in.nr_objs ? prof.in.nr_objs : 1, 1);
@@ -1338,18 +1352,84 @@ out:
 	free(lk);
 }
 
+/*
+ * The migrating plan replaced by the static placement of the same budget,
+ * which the step begin that called this places.
+ */
+static void fall_back_static(struct psess *ps)
+{
+	struct plan_params pp = { .fast_budget = ps->budget, .bw = ps->bw ? ps->bw : P.bw };
+	struct plan_schedule alt = { 0 };
+	char err[256];
+
+	if (plan_static(&ps->prof.in, &pp, &alt, err, sizeof(err))) {
+		log_warn("session %" PRIu64 ": no static placement: %s", ps->id, err);
+		return;
+	}
+	plan_free(&ps->sch);
+	ps->sch = alt;
+	pthread_mutex_lock(&ps->lock);
+	ps->schedule++;
+	pthread_mutex_unlock(&ps->lock);
+	for (uint32_t i = 0; i < ps->prof.in.nr_objs; i++)
+		ps->cur[i] = alt.objs[i].initial;
+	ps->measured_fallback = true;
+	ps->static_fallback = true;
+	ps->placed = false;
+	publish(ps);
+}
+
+/*
+ * At the ends of the first two steps after placement: did the moves keep
+ * up (in the daemon's own clock, against the step's own duration)?  They
+ * did not when work due in a step that is over is still queued, or when
+ * the step's accounting says so (acct_moves_kept_up(); a promotion is
+ * found late when its item runs, often in the next step, hence two
+ * steps).  The paper kept the faster of migrating and static placement;
+ * a plan whose promotions come late loses to the static placement
+ * whatever the planner's model said.  Configuration measured_fallback
+ * turns the check off.
+ */
+static void check_moves(struct psess *ps, uint64_t step_ns)
+{
+	uint64_t nl = ps->prof.in.nr_layers;
+	struct acct_step last;
+	bool backlog;
+
+	if (P.env.cfg->policy != SD_POLICY_SENTINEL || !P.env.cfg->measured_fallback ||
+	    !ps->planned || !ps->placed || !ps->sch.nr_moves || ps->measured_fallback || !nl ||
+	    ps->nstep <= ps->plan_step || ps->nstep > ps->plan_step + 2)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	last = ps->acct.last;
+	backlog = due_upto(ps, ps->nstep * nl - 1) != 0;
+	pthread_mutex_unlock(&ps->lock);
+	if (!backlog && acct_moves_kept_up(&last, step_ns))
+		return;
+	log_info("session %" PRIu64 ": the moves did not keep up (%s%" PRIu64 " of %" PRIu64
+		 " B of promotions late, %" PRIu64 " us moving in a step of %" PRIu64
+		 " us): keeping the static placement", ps->id,
+		 backlog ? "work of a past step still queued, " : "", last.late_bytes,
+		 last.promoted + last.late_bytes, last.mig_ns / 1000, step_ns / 1000);
+	fall_back_static(ps);
+}
+
 static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
 {
 	const struct plan_input *in = &ps->prof.in;
 	bool sentinel = P.env.cfg->policy == SD_POLICY_SENTINEL;
 
 	switch (ev->mark_type) {
-	case SENTINEL_MARK_STEP_BEGIN:
+	case SENTINEL_MARK_STEP_BEGIN: {
+		uint64_t now = mono_ns(), step_ns = ps->step_t0 ? now - ps->step_t0 : 0;
+
+		ps->step_t0 = now;
 		pthread_mutex_lock(&ps->lock);
 		ps->nstep++;
 		ps->pos = -1;
 		acct_step_begin(&ps->acct, ev->step);
 		pthread_mutex_unlock(&ps->lock);
+		check_moves(ps, step_ns);
 		/* Every layer of the steps before has ended. */
 		if (ps->ended_abs < (ps->nstep) * in->nr_layers)
 			ps->ended_abs = ps->nstep * in->nr_layers;
@@ -1390,6 +1470,7 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 		if (sentinel)
 			pump(ps, s);
 		break;
+	}
 	case SENTINEL_MARK_LAYER_BEGIN: {
 		int pos;
 
@@ -1482,6 +1563,21 @@ void policy_event(const struct snl_event *ev)
 	}
 }
 
+/*
+ * A plan without moves places objects at their birth (the placement map)
+ * and at step begins, where the policy dumps the objects when they
+ * changed; a dump after every burst of object events would only repeat
+ * that.  Under emulation, where a step takes seconds of wall time, the
+ * 20 ms coalescing of those dumps made it about 15 full dumps a step.
+ */
+bool policy_syncs_at_steps(uint64_t id)
+{
+	struct psess *ps = ps_find(id);
+
+	return ps && ps->planned && ps->placed && !ps->sch.nr_moves &&
+	       P.env.cfg->policy != SD_POLICY_IAL;
+}
+
 bool policy_want_refresh(void)
 {
 	bool any = false;
@@ -1565,6 +1661,7 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "budget", ps->budget);
 	jb_bool(b, "budget_capped", ps->budget_capped);
 	jb_bool(b, "static_fallback", ps->static_fallback);
+	jb_bool(b, "measured_fallback", ps->measured_fallback);
 	jb_u64(b, "interval", ps->sch.interval);
 	jb_u64(b, "planned_peak", ps->sch.planned_peak);
 	jb_u64(b, "lower_bound", ps->sch.lower_bound);

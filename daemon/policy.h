@@ -34,6 +34,11 @@ void policy_reconcile(void);
 void policy_clear(void);
 /* Session ids whose objects must be dumped again (pages gone). */
 bool policy_want_refresh(void);
+/*
+ * Whether the policy dumps session @id's objects itself, at its step
+ * begins, so that object events need not: a placed plan without moves.
+ */
+bool policy_syncs_at_steps(uint64_t id);
 void policy_json(struct jbuf *b);
 void policy_shutdown(void);
 

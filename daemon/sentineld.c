@@ -294,7 +294,7 @@ static void refresh_objects(void)
 		struct sd_session *s = D.state.s[i];
 		int err;
 
-		if (!s->objs_stale) {
+		if (!s->objs_stale || policy_syncs_at_steps(s->k.id)) {
 			i++;
 			continue;
 		}
@@ -805,6 +805,7 @@ static void print_config(const struct sd_config *c, const struct topology *t)
 		printf("event_buffer = default\n");
 	printf("control_socket = %s\n", c->control_socket);
 	printf("verify = %s\n", c->verify ? "on" : "off");
+	printf("measured_fallback = %s\n", c->measured_fallback ? "on" : "off");
 }
 
 /* Fork into the background; the parent exits once the child is ready. */

@@ -145,6 +145,20 @@ static void test_acct(void)
 	is_int((long long)acct_bw_update(1000, 100, 1, 4096), 1000, "small sample ignored");
 	is_int((long long)acct_bw_update(1000000000, 1 << 20, 524288, 4096),
 	       (long long)(1000000000 * 0.75 + 2e9 * 0.25), "exponential average");
+
+	{
+		struct acct_step st = { .promoted = 3000, .late_bytes = 1000, .mig_ns = 200 };
+
+		ok(acct_moves_kept_up(&st, 100), "a quarter late, moving 2x the step: kept up");
+		st.late_bytes = 1001;
+		ok(!acct_moves_kept_up(&st, 100), "more than a quarter late: not kept up");
+		st.late_bytes = 0;
+		st.mig_ns = 202;
+		ok(!acct_moves_kept_up(&st, 100), "moving longer than twice the step: not kept up");
+		st.promoted = 0;
+		st.mig_ns = 0;
+		ok(acct_moves_kept_up(&st, 0), "nothing moved, no step time: kept up");
+	}
 }
 
 static void test_drift(void)
