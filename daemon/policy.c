@@ -1078,7 +1078,8 @@ static void pump(struct psess *ps, struct sd_session *s)
 	bool stop = false, dem_waiting = false;
 	int pos;
 
-	if (!nl || !ps->mv_issued || sch->nr_layers != nl)
+	/* Nothing to move (a static placement): no object dump either. */
+	if (!nl || !ps->mv_issued || sch->nr_layers != nl || !sch->nr_moves)
 		return;
 	pthread_mutex_lock(&ps->lock);
 	pos = ps->pos;
