@@ -10,7 +10,9 @@
  * lab_start() and lab_stop():
  *   custom 401: move_pages of every page to node 0 (512 pages a call)
  *   custom 402: move_pages of every page back to node 1
- * Prints the number of pages and how many of them moved.
+ * Prints the number of pages, how many of them moved, and the direct
+ * reclaim the promotion ran into (allocation stalls and pages scanned by
+ * direct reclaim, from /proc/vmstat).
  */
 #include <numa.h>
 #include <numaif.h>
@@ -22,6 +24,23 @@
 #include "lab_marker.h"
 
 #define BATCH 512
+
+/* The sum of the /proc/vmstat counters whose names start with prefix. */
+static unsigned long long vmstat_sum(const char *prefix)
+{
+	unsigned long long sum = 0, v;
+	size_t n = strlen(prefix);
+	char name[128];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%127s %llu", name, &v) == 2)
+		if (!strncmp(name, prefix, n))
+			sum += v;
+	fclose(f);
+	return sum;
+}
 
 static long move_all(void **pages, int *nodes, int *status, size_t n, int to)
 {
@@ -52,6 +71,7 @@ int main(int argc, char **argv)
 	int *nodes, *status;
 	char *buf;
 	long up, down;
+	unsigned long long stalls, scanned;
 
 	if (!n || numa_available() < 0 || numa_max_node() < 1) {
 		fprintf(stderr, "lab-migcost: need memory and two NUMA nodes\n");
@@ -70,11 +90,16 @@ int main(int argc, char **argv)
 		pages[i] = buf + i * page;
 	lab_custom(0);
 	lab_start();
+	stalls = vmstat_sum("allocstall");
+	scanned = vmstat_sum("pgscan_direct");
 	lab_custom(401);
 	up = move_all(pages, nodes, status, n, 0);
+	stalls = vmstat_sum("allocstall") - stalls;
+	scanned = vmstat_sum("pgscan_direct") - scanned;
 	lab_custom(402);
 	down = move_all(pages, nodes, status, n, 1);
 	lab_stop();
 	printf("pages %zu promoted %ld demoted %ld\n", n, up, down);
+	printf("reclaim stalls %llu scanned %llu\n", stalls, scanned);
 	return up < 0 || down < 0;
 }
