@@ -9,9 +9,12 @@
 #   make check-debug  the in-VM suites on the debug kernel (KASAN, lockdep...)
 #   make demo         the demo (README: the main command)
 #   make vm-shell KVER=6.1|6.12   interactive shell in the test VM
+#   make deb          Debian packages into build/deb/ (tools/deb/build)
+#   make check-packages   install them in a clean Debian 12 chroot, check
+#                     DKMS builds for both kernels, purge (tools/deb/)
 #   make install      module (into /lib/modules/<release>/updates), daemon,
 #                     unit, config, udev rule, man pages, library,
-#                     sentinel-top (DESTDIR, PREFIX honoured)
+#                     sentinel-top, sentinel-run (DESTDIR, PREFIX honoured)
 #
 # The module is built against KDIR when given, else against the running
 # kernel's headers when installed, else against each supported test kernel
@@ -43,12 +46,22 @@ VM_TESTS :=
 include $(wildcard $(TOP)/*/*.mk $(TOP)/tools/*/*.mk $(TOP)/tests/*/*.mk)
 
 .PHONY: all modules userspace check check-debug demo install install-module bench bench-quick vm-shell clean \
-	deps kernels help
+	deps kernels help deb check-packages
+
+# Without the test dependencies (tools/install-deps --runtime) make all
+# leaves out the in-VM tests (they need the kselftest headers of the
+# kernel cache) and the 32-bit tests (gcc-multilib).
+ifeq ($(wildcard $(KSELFTEST)/kselftest_harness.h),)
+SKIPPED += $(VM_TESTS)
+endif
+ifeq ($(filter /%,$(shell $(CC) -m32 -print-file-name=libgcc.a 2>/dev/null)),)
+SKIPPED += $(filter %_m32,$(UNIT_TESTS) $(VM_TESTS))
+endif
 
 all: modules userspace
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(TOP)/tools/install-deps
@@ -69,7 +82,8 @@ modules:
 		ln -sf kmod/sentinel.ko $$d/sentinel.ko; \
 	done
 
-userspace: $(USER_PROGS) $(UNIT_TESTS) $(VM_TESTS)
+userspace: $(filter-out $(SKIPPED),$(USER_PROGS) $(UNIT_TESTS) $(VM_TESTS))
+	$(if $(SKIPPED),@echo "  SKIP    $(words $(sort $(SKIPPED))) test programs that need the test dependencies (tools/install-deps)")
 
 check:
 	@$(TOP)/tools/install-deps
@@ -101,6 +115,12 @@ install-module: modules
 
 vm-shell: modules
 	@$(TOP)/tools/vm/run --kernel $(or $(KVER),6.12) --shell
+
+deb:
+	@$(TOP)/tools/deb/build
+
+check-packages:
+	@$(TOP)/tools/deb/check-packages
 
 clean:
 	rm -rf $(B)
