@@ -36,7 +36,7 @@ __all__ = [
     "Session", "SentinelError", "SentinelWarning", "ObjectInfo",
     "library", "available", "strerror", "preload_active",
     "preload_threshold", "allocation_hint", "alloc_info", "alloc_stats",
-    "owns",
+    "owns", "profile_start",
 ]
 
 # Kinds (enum sntl_kind / enum sentinel_kind).
@@ -81,6 +81,7 @@ OPEN_SYNC = 1 << 1
 FEAT_REGISTRY = 1 << 0
 FEAT_MARKS = 1 << 1
 FEAT_RESIDENCY = 1 << 2
+FEAT_PROFILE = 1 << 3
 
 # Error codes (enum sntl_error).
 OK = 0
@@ -711,3 +712,54 @@ class Session:
     alloc_stats = staticmethod(alloc_stats)
     alloc_info = staticmethod(alloc_info)
     owns = staticmethod(owns)
+
+
+# ---- profiling (SENTINEL_IOC_PROFILE_CTL on the session's descriptor) ----
+
+_PROFILE_OP_START = 1
+_IOC_PROFILE_CTL = (3 << 30) | (32 << 16) | (0xBE << 8) | 6
+_SYSFS = "/sys/kernel/sentinel"
+
+
+def _session_fd():
+    """The descriptor of the process's open Sentinel device, or None."""
+    device = os.path.realpath(os.environ.get("SENTINEL_DEVICE") or
+                              "/dev/sentinel")
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            if os.path.realpath("/proc/self/fd/" + fd) == device:
+                return int(fd)
+        except OSError:
+            continue
+    return None
+
+
+def profile_start(warmup, steps=None):
+    """Arm a profile of this process's session: skip warmup steps, then
+    profile steps steps (default: the module's profile_steps knob).
+    True when the module accepted it; False without a session or without
+    the module's profiler."""
+    import fcntl
+    import struct
+    if not available():
+        return False
+    if steps is None:
+        try:
+            with open(os.path.join(_SYSFS, "profile_steps")) as f:
+                steps = int(f.read())
+        except (OSError, ValueError):
+            steps = 1
+    fd = _session_fd()
+    if fd is None:
+        return False
+    buf = bytearray(struct.pack("<IIIIIIQ", 32, 0, _PROFILE_OP_START,
+                                int(warmup), max(1, int(steps)), 0, 0))
+    try:
+        fcntl.ioctl(fd, _IOC_PROFILE_CTL, buf)
+    except OSError:
+        return False
+    return True

@@ -23,7 +23,19 @@ attach() marks, through libsentinel:
   node has run), which works with in-place modules such as
   ReLU(inplace=True), unlike Module.register_full_backward_hook;
 * the optimizer step, as layer len(leaves) in direction DIR_OPTIMIZER
-  (optimizer.step is wrapped on the instance).
+  (optimizer.step is wrapped on the instance);
+* the work between leaves, so that the layers of a step cover it whole:
+  inside a step, the end of one layer is immediately followed by the
+  begin of the next.  The step's head (the model's forward before its
+  first leaf) and, in backward direction, what follows the backward pass
+  until the optimizer step are layer len(leaves) + 1; the work after leaf
+  i (the body of its parent after it: residual additions, functional
+  operations, the loss after the last leaf; in backward, the gradients
+  accumulated after its node) is layer len(leaves) + 2 + i, in the
+  direction of the leaf's marks.  Between two leaves that follow each
+  other in an nn.Sequential nothing runs, and the leaf's layer lasts
+  until the next one begins.  The ids depend on the model only, so every
+  step has the same layer sequence.
 
 and registers the storages of parameters (KIND_WEIGHT), of their gradients
 (KIND_GRADIENT, once they exist), of the optimizer's state (KIND_OPTIMIZER,
@@ -40,21 +52,58 @@ threshold are registered by this module as above.
 
 Without the module, or without libsentinel, attach() warns once
 (SentinelWarning) and the model trains exactly as before.
+
+sentinel-run (sentinel.run) does the same for an unmodified program:
+AutoAttach, installed by its bootstrap when the program imports torch,
+attaches every model and optimizer the program creates with attach()'s
+Tracker.
 """
 
 import functools
+import sys
 import weakref
 
 import torch
 
 import sentinel as _s
 
-__all__ = ["attach", "Tracker", "leaf_modules"]
+__all__ = ["attach", "Tracker", "leaf_modules", "tracker_of",
+           "AutoAttach"]
 
 
 def leaf_modules(model):
     """The leaf modules of model in model.modules() order (layer ids)."""
     return [m for m in model.modules() if next(m.children(), None) is None]
+
+
+def _seamless_leaves(model, layer_of):
+    """Layers of leaves after which nothing runs before the next leaf: a
+    leaf followed by a leaf in an nn.Sequential whose forward is the
+    container's own."""
+    out = set()
+    seq_forward = torch.nn.Sequential.forward
+    for m in model.modules():
+        if getattr(type(m), "forward", None) is not seq_forward:
+            continue
+        kids = list(m.children())
+        for a, b in zip(kids, kids[1:]):
+            if id(a) in layer_of and id(b) in layer_of:
+                out.add(layer_of[id(a)])
+    return out
+
+
+_attached = weakref.WeakKeyDictionary()     # model -> Tracker
+
+
+def tracker_of(module):
+    """The Tracker attached to module or to a model containing it, or None."""
+    t = _attached.get(module)
+    if t is not None:
+        return t
+    for t in list(_attached.values()):
+        if id(module) in t.module_ids:
+            return t
+    return None
 
 
 def _storage(t):
@@ -111,6 +160,11 @@ class Tracker:
         self.leaves = leaf_modules(model)
         self.layer_of = {id(m): i for i, m in enumerate(self.leaves)}
         self.optimizer_layer = len(self.leaves)
+        self.step_layer = self.optimizer_layer + 1
+        self.between_base = self.optimizer_layer + 2
+        self.module_ids = {id(m) for m in model.modules()}
+        self._seamless = _seamless_leaves(model, self.layer_of)
+        self._open = None          # (layer, direction) open in the step
         self.step = 0              # number of the current or last step
         self.in_step = False
         self.enabled = True
@@ -131,6 +185,7 @@ class Tracker:
             for p in m.parameters(recurse=False):
                 self._param_layer.setdefault(id(p), layer)
         self.preload = _s.preload_active()
+        _attached[model] = self
 
         if _s.library() is None:
             self.enabled = False   # Session() has warned
@@ -157,6 +212,38 @@ class Tracker:
         _s._warn_once(key, "sentinel.torch: %s (counted in "
                       "Tracker.counters['errors'])" % e)
 
+    def between_layer(self, layer):
+        """The layer id of the work that follows leaf layer ``layer``."""
+        return self.between_base + layer
+
+    def _switch(self, layer, direction):
+        """Inside a step: end the open layer and begin this one."""
+        if self._open == (layer, direction):
+            return
+        self._close()
+        self._open = (layer, direction)
+        self._mark(self.session.layer_begin, layer, direction)
+
+    def _close(self):
+        if self._open is not None:
+            layer, direction = self._open
+            self._open = None
+            self._mark(self.session.layer_end, layer, direction)
+
+    def _begin(self, layer, direction):
+        if self.in_step:
+            self._switch(layer, direction)
+        else:
+            self._mark(self.session.layer_begin, layer, direction)
+
+    def _end(self, layer, direction, after):
+        """A leaf's (or the optimizer's) work ended: inside a step the
+        layer ``after`` takes over (None: the layer stays open)."""
+        if not self.in_step:
+            self._mark(self.session.layer_end, layer, direction)
+        elif after is not None:
+            self._switch(after, direction)
+
     def begin_step(self):
         """Open the next step (done by the first forward of a step)."""
         if self.in_step:
@@ -166,11 +253,13 @@ class Tracker:
         self.in_step = True
         self.counters["steps"] += 1
         self._mark(self.session.step_begin, self.step)
+        self._switch(self.step_layer, _s.DIR_FORWARD)
 
     def end_step(self):
         """Close the open step (done after optimizer.step())."""
         if not self.in_step:
             return
+        self._close()
         self.in_step = False
         self._mark(self.session.step_end, self.step)
 
@@ -214,10 +303,11 @@ class Tracker:
         self._hint_prev = None
 
     def _leaf_pre(self, layer, module, inputs):
-        self._mark(self.session.layer_begin, layer, _s.DIR_FORWARD)
+        self._begin(layer, _s.DIR_FORWARD)
 
     def _leaf_post(self, layer, module, inputs, output):
-        self._mark(self.session.layer_end, layer, _s.DIR_FORWARD)
+        self._end(layer, _s.DIR_FORWARD, None if layer in self._seamless
+                  else self.between_layer(layer))
         if not self._backward or not torch.is_grad_enabled():
             return
         for node in _first_nodes(output):
@@ -242,16 +332,32 @@ class Tracker:
             prev = _s.set_allocation_hint(_s.KIND_GRADIENT)
             torch.autograd.Variable._execution_engine.queue_callback(
                 functools.partial(self._bw_done, prev))
-        self._mark(self.session.layer_begin, layer, _s.DIR_BACKWARD)
+        self._begin(layer, _s.DIR_BACKWARD)
 
     def _bw_end(self, layer):
-        self._mark(self.session.layer_end, layer, _s.DIR_BACKWARD)
+        self._end(layer, _s.DIR_BACKWARD, self.between_layer(layer))
 
     def _bw_done(self, prev):
         self._bw_pending = False
         _s.restore_allocation_hint(prev)
+        if self.enabled and self.in_step and self._open is not None and \
+           self._open[1] == _s.DIR_BACKWARD:
+            try:
+                self._switch(self.step_layer, _s.DIR_BACKWARD)
+            except Exception as e:          # never break training
+                self._fail(e)
 
     # ---- the optimizer ----
+
+    def set_optimizer(self, optimizer):
+        """Give an optimizer to a Tracker attached without one."""
+        if self.optimizer is not None or optimizer is None:
+            return
+        if self.in_step:
+            self.end_step()
+        self.optimizer = optimizer
+        if self.enabled:
+            self._wrap_optimizer()
 
     def _wrap_optimizer(self):
         opt = self.optimizer
@@ -275,8 +381,7 @@ class Tracker:
             return
         try:
             self._sync(grads=True)
-            self._mark(self.session.layer_begin, self.optimizer_layer,
-                       _s.DIR_OPTIMIZER)
+            self._begin(self.optimizer_layer, _s.DIR_OPTIMIZER)
             self._opt_hint = _s.set_allocation_hint(_s.KIND_OPTIMIZER)
         except Exception as e:
             self._fail(e)
@@ -287,8 +392,7 @@ class Tracker:
         try:
             _s.restore_allocation_hint(getattr(self, "_opt_hint", None))
             self._opt_hint = None
-            self._mark(self.session.layer_end, self.optimizer_layer,
-                       _s.DIR_OPTIMIZER)
+            self._end(self.optimizer_layer, _s.DIR_OPTIMIZER, None)
             self._sync(grads=True, state=True)
             self.end_step()
         except Exception as e:
@@ -432,6 +536,8 @@ class Tracker:
     def detach(self):
         """Remove the hooks, close an open step, unregister the storages
         this module registered, restore optimizer.step."""
+        if _attached.get(self.model) is self:
+            del _attached[self.model]
         if not self.enabled and not self._handles:
             return
         self.end_step()
@@ -467,3 +573,163 @@ def attach(model, optimizer=None, session=None, **options):
     buffer storages).
     """
     return Tracker(model, optimizer, session, **options)
+
+
+class AutoAttach:
+    """Attach to every model and optimizer of the process (sentinel-run).
+
+    Process-wide hooks of torch.nn.Module find the models: a module with
+    trainable parameters called while no other module's forward runs, and
+    not part of a model already attached (by attach() or by this class),
+    is attached at that first call.  Each optimizer created is remembered
+    (torch.optim.Optimizer.__init__ is wrapped: torch 1.13 has no global
+    optimizer hooks) and given to the model whose parameters it updates,
+    when the model is attached or, for an optimizer created later, then.
+    Layers, steps and objects are attach()'s.
+    """
+
+    def __init__(self, warmup=None, verbose=False, log=None, **options):
+        self.warmup = warmup
+        self.verbose = verbose
+        self.options = options
+        self.trackers = []
+        self._optimizers = weakref.WeakSet()
+        self._depth = 0
+        self._session = None
+        self._armed = False
+        self._handles = []
+        self._orig_init = None
+        self._log = log or (lambda msg: print("sentinel-run: " + msg,
+                                              file=sys.stderr, flush=True))
+
+    def install(self):
+        from torch.nn.modules import module as tmod
+        self._handles = [tmod.register_module_forward_pre_hook(self._pre),
+                         tmod.register_module_forward_hook(self._post)]
+        opt_cls = torch.optim.Optimizer
+        orig = opt_cls.__init__
+        auto = self
+
+        @functools.wraps(orig)
+        def __init__(opt, *args, **kwargs):
+            orig(opt, *args, **kwargs)
+            try:
+                auto._new_optimizer(opt)
+            except Exception as e:          # never break training
+                auto._log("optimizer not tracked: %s" % e)
+
+        opt_cls.__init__ = __init__
+        self._orig_init = orig
+        return self
+
+    def uninstall(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        if self._orig_init is not None:
+            torch.optim.Optimizer.__init__ = self._orig_init
+            self._orig_init = None
+
+    # ---- optimizers ----
+
+    @staticmethod
+    def _params(opt):
+        return {id(p) for g in opt.param_groups for p in g["params"]}
+
+    def _new_optimizer(self, opt):
+        self._optimizers.add(opt)
+        mine = self._params(opt)
+        for t in self.trackers:
+            if t.optimizer is None and \
+               any(id(p) in mine for p in t.model.parameters()):
+                t.set_optimizer(opt)
+                self._say("optimizer %s given to %s" %
+                          (type(opt).__name__, type(t.model).__name__))
+                return
+
+    def _optimizer_for(self, model):
+        ids = {id(p) for p in model.parameters()}
+        taken = {id(t.optimizer) for t in _attached.values()
+                 if t.optimizer is not None}
+        for opt in list(self._optimizers):
+            if id(opt) not in taken and self._params(opt) & ids:
+                return opt
+        return None
+
+    # ---- models ----
+
+    def _pre(self, module, inputs):
+        root = self._depth == 0 or module in _attached
+        self._depth = 1 if root else self._depth + 1
+        if not root or module in _attached:
+            return None
+        try:
+            self._maybe_attach(module, inputs)
+        except Exception as e:              # never break training
+            self._log("%s not attached: %s" % (type(module).__name__, e))
+        return None
+
+    def _post(self, module, inputs, output):
+        self._depth = max(0, self._depth - 1)
+        return None
+
+    def _maybe_attach(self, module, inputs):
+        if not any(p.requires_grad for p in module.parameters()):
+            return
+        if tracker_of(module) is not None:
+            return
+        mine = {id(m) for m in module.modules()}
+        if any(id(t.model) in mine for t in list(_attached.values())):
+            return                          # contains an attached model
+        opt = self._optimizer_for(module)
+        if self._session is None:
+            self._session = _s.Session()
+        t = Tracker(module, opt, self._session, **self.options)
+        self.trackers.append(t)
+        self._say("attached to %s (%d layers) with %s" %
+                  (type(module).__name__, len(t.leaves),
+                   type(opt).__name__ if opt is not None else "no optimizer"))
+        if self.warmup is not None and not self._armed:
+            self._armed = True
+            ok = _s.profile_start(self.warmup)
+            self._say("profile after %d warm-up steps: %s" %
+                      (self.warmup, "armed" if ok else "not armed (no "
+                       "session or no profiler)"))
+        # This call's hooks were taken before the model's were added.
+        t._guard(t._root_pre)(module, inputs)
+
+    def _say(self, msg):
+        if self.verbose:
+            self._log(msg)
+
+    # ---- the end ----
+
+    def summary(self):
+        """One line: what was attached and what the module counted."""
+        steps = sum(t.counters["steps"] for t in self.trackers)
+        marks = sum(t.counters["marks"] for t in self.trackers)
+        errors = sum(t.counters["errors"] for t in self.trackers)
+        line = "%d model(s), %d steps, %d marks sent, %d errors" % (
+            len(self.trackers), steps, marks, errors)
+        session = self._session
+        if session is None and _s.library() is not None:
+            session = _s.Session(warn=False)    # the interposer's, if open
+        st = session.stats() if session is not None else None
+        if st:
+            line += ("; module session %d: %d steps, %d marks, %d errors, "
+                     "%d unterminated steps" % (
+                         st["session_id"], st["steps"], st["marks"],
+                         st["errors"], st["unterminated_steps"]))
+        else:
+            line += "; no module session"
+        return line
+
+    def finish(self):
+        """Close the open steps (at exit); print the summary if verbose."""
+        for t in self.trackers:
+            if t.enabled:
+                try:
+                    t.end_step()
+                except Exception:       # never break the exit
+                    pass
+        self._say(self.summary())

@@ -14,8 +14,19 @@ weight layers touch their weights; and what the daemon did: it planned
 the session from resnet18's profile and migrated its objects.  The
 profile summary (sentinelctl profile) is printed as TAP comments.
 
-  sentinel_torch [--models resnet18,mlp] [--require-session]
-  sentinel_torch --worker plain|sentinel --models ...    (one run, JSON)
+Then both runs execute an unmodified training script (torchvision's
+shufflenet_v2_x0_5, SGD, fixed seeds, losses printed), written by the
+driver: its losses must be bitwise identical too.  With the module and
+the daemon, the Sentinel run is started by sentinel-run (--require), so
+the script's model and optimizer are attached by the launcher's
+bootstrap with no change to the script; the module must have counted its
+steps and every mark sent, and the launcher's --warmup 1 must have given
+a profile of its second step with layers for the work between leaves.
+Without the module (the host's py_sentinel) the run installs the
+bootstrap itself.
+
+  sentinel_torch [--models resnet18,mlp] [--require-session] [--no-script]
+  sentinel_torch --worker plain|sentinel --models ... [--script PATH]
 
 The paths below are filled in by the build (python/python.mk); without
 them the script finds the tree from its own location.
@@ -49,6 +60,32 @@ def tree():
 TOP, BUILD = tree()
 PY = "/usr/bin/python3"
 STEPS = 5
+SCRIPT_STEPS = 3
+SCRIPT_WARMUP = 1
+
+# The unmodified training script run plainly and under sentinel-run.
+SCRIPT = """\
+import struct
+import torch
+import torchvision
+
+torch.manual_seed(4321)
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+model = torchvision.models.shufflenet_v2_x0_5(num_classes=10)
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+crit = torch.nn.CrossEntropyLoss()
+x = torch.randn(4, 3, 32, 32)
+y = torch.randint(0, 10, (4,))
+model.train()
+for step in range(%d):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    bits = struct.unpack("<I", struct.pack("<f", loss.item()))[0]
+    print("loss %%d %%08x" %% (step, bits))
+""" % SCRIPT_STEPS
 DAEMON_ENV = "SENTINEL_TEST_DAEMON_SOCKET"
 
 
@@ -327,7 +364,87 @@ def sentinel_torch_tensor():
     return torch.Tensor
 
 
-def worker(mode, names):
+def run_script(path):
+    """Run the unmodified script in this process; its losses (ints)."""
+    import contextlib
+    import io
+    import runpy
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(path, run_name="__main__")
+    return [int(line.split()[2], 16) for line in out.getvalue().splitlines()
+            if line.startswith("loss ")]
+
+
+def script_case(path, session, has_session, result, checks):
+    """The script under sentinel-run's bootstrap (installed here when the
+    launcher did not start this process)."""
+    import sentinel
+    import sentinel.bootstrap
+    launched = sentinel.bootstrap._state["auto"] is not None
+    result["info"]["launched"] = launched
+    if not launched:
+        os.environ["SENTINEL_WARMUP_STEPS"] = str(SCRIPT_WARMUP)
+    auto = sentinel.bootstrap.activate()
+    before = session.stats() if has_session else None
+    prof = Profiler() if has_session else None
+    gen0 = prof.ctl(0)[1] if prof and prof.fd is not None else None
+    t0 = time.time()
+    result["losses"]["script"] = run_script(path)
+    result["info"]["script_seconds"] = round(time.time() - t0, 2)
+    trs = [t for t in auto.trackers
+           if type(t.model).__name__ == "ShuffleNetV2"]
+    tr = trs[0] if trs else None
+    result["info"]["script"] = dict(tr.counters) if tr else None
+    checks.append((len(trs) == 1 and tr.optimizer is not None and
+                   type(tr.optimizer).__name__ == "SGD",
+                   "script: the bootstrap attached its model and its SGD "
+                   "optimizer, the script unchanged (%d model(s))" % len(trs)))
+    if tr is None:
+        return
+    checks.append((tr.counters["steps"] == SCRIPT_STEPS and
+                   tr.counters["errors"] == 0,
+                   "script: %d steps counted, no errors (%s)" %
+                   (SCRIPT_STEPS, tr.last_error)))
+    if not has_session:
+        checks.append((tr.counters["marks"] == 0,
+                       "script: no module: no mark reached a module"))
+        return
+    tr.end_step()
+    st = session.stats()
+    d = {k: st[k] - before[k] for k in ("steps", "marks", "errors",
+                                        "unterminated_steps")}
+    result["info"]["script_module"] = d
+    checks.append((d["steps"] == SCRIPT_STEPS and
+                   d["marks"] == tr.counters["marks"] and d["errors"] == 0 and
+                   d["unterminated_steps"] == 0,
+                   "script: the module counted its %d steps and every mark "
+                   "sent (%d sent, %d counted, %d errors)" %
+                   (SCRIPT_STEPS, tr.counters["marks"], d["marks"],
+                    d["errors"])))
+    if gen0 is None:
+        checks.append((None, "script: profile: the module has no profiler"))
+        return
+    state, gen = prof.ctl(0)
+    if gen <= gen0:
+        checks.append((False, "script: sentinel-run --warmup %d: a profile "
+                       "completed (state %d, generation %d)"
+                       % (SCRIPT_WARMUP, state, gen)))
+        return
+    p = prof.read()
+    ids = [layer for _s, layer, _d, _fe, _ne in p["layers"]]
+    between = sum(1 for i in ids if i > tr.optimizer_layer)
+    # sentineld may ask for profiles of its own: the step is only
+    # required to be one of the script's.
+    checks.append((tr.step - SCRIPT_STEPS < p["first_step"] <= tr.step
+                   and between > 0 and max(ids) <= 2 * len(tr.leaves) + 1,
+                   "script: sentinel-run --warmup %d: the profile of step %d "
+                   "has %d layer records, %d of them for the work between "
+                   "leaves" % (SCRIPT_WARMUP, p["first_step"], len(ids),
+                               between)))
+
+
+def worker(mode, names, script=None):
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -337,6 +454,8 @@ def worker(mode, names):
     if mode == "plain":
         for name, model, opt, x, y in models:
             result["losses"][name] = train(model, opt, x, y)
+        if script:
+            result["losses"]["script"] = run_script(script)
         return result
 
     import warnings
@@ -412,13 +531,15 @@ def worker(mode, names):
         for name, _m, _o, _x, _y in models:
             checks.append((result["info"][name]["marks"] == 0,
                            "%s: no module: no mark reached a module" % name))
+    if script:
+        script_case(script, session, has_session, result, checks)
     result["checks"] = checks
     return result
 
 
 # ---------------------------------------------------------------- driver
 
-def spawn(mode, models, daemon_sock=None):
+def spawn(mode, models, daemon_sock=None, script=None):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.join(TOP, "python") + \
         (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -429,14 +550,21 @@ def spawn(mode, models, daemon_sock=None):
     env.pop(DAEMON_ENV, None)
     if mode == "sentinel" and daemon_sock:
         env[DAEMON_ENV] = daemon_sock
-    if mode == "sentinel":
+    # Activations of these small models are tens of KiB: route them to
+    # the allocator too, so that they are objects of their own.
+    threshold = env.pop("SENTINEL_PRELOAD_THRESHOLD", "32K")
+    cmd = [PY, os.path.abspath(__file__), "--worker", mode,
+           "--models", ",".join(models)] + (["--script", script] if script
+                                            else [])
+    if mode == "sentinel" and daemon_sock:
+        # Module and daemon: the launcher sets up the run.
+        cmd = [os.path.join(BUILD, "python", "sentinel-run"), "--require",
+               "--socket", daemon_sock, "--threshold", threshold,
+               "--warmup", str(SCRIPT_WARMUP), "--verbose", "--"] + cmd
+    elif mode == "sentinel":
         env["LD_PRELOAD"] = os.path.join(BUILD, "lib", "libsentinel-preload.so")
-        # Activations of these small models are tens of KiB: route them
-        # to the allocator too, so that they are objects of their own.
-        env.setdefault("SENTINEL_PRELOAD_THRESHOLD", "32K")
-    return subprocess.Popen([PY, os.path.abspath(__file__), "--worker", mode,
-                             "--models", ",".join(models)],
-                            env=env, stdout=subprocess.PIPE,
+        env["SENTINEL_PRELOAD_THRESHOLD"] = threshold
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -473,7 +601,7 @@ def start_daemon():
     return proc, None, log
 
 
-def driver(models, require_session):
+def driver(models, require_session, with_script=True):
     n = 0
     failed = 0
 
@@ -492,7 +620,13 @@ def driver(models, require_session):
     if require_session and os.path.exists("/sys/devices/system/node/node1"):
         daemon, sock, dlog = start_daemon()
         tap(sock is not None, "sentineld started on the sentinel policy")
-    procs = {m: spawn(m, models, sock) for m in ("plain", "sentinel")}
+    script = None
+    if with_script:
+        import tempfile
+        fd, script = tempfile.mkstemp(prefix="sentinel-script-", suffix=".py")
+        with os.fdopen(fd, "w") as f:
+            f.write(SCRIPT)
+    procs = {m: spawn(m, models, sock, script) for m in ("plain", "sentinel")}
     res = {}
     for mode, p in procs.items():
         r, err = collect(p)
@@ -500,7 +634,13 @@ def driver(models, require_session):
             print("# %s run failed (exit %s):" % (mode, p.returncode))
             for line in err.splitlines()[-30:]:
                 print("#   " + line)
+        elif mode == "sentinel":
+            for line in err.splitlines():
+                if line.startswith("sentinel-run:"):
+                    print("# " + line)
         res[mode] = r
+    if script:
+        os.unlink(script)
     print("# both runs took %.0f s" % (time.time() - t0))
     if daemon:
         daemon.terminate()
@@ -516,6 +656,9 @@ def driver(models, require_session):
     for line in prof_lines or []:
         print("# profile: " + line)
     tap(sent["info"]["preload"], "the interposer was active in the sentinel run")
+    if sock:
+        tap(sent["info"].get("launched"),
+            "the sentinel run was started by sentinel-run (its bootstrap ran)")
     if require_session:
         tap(sent["info"]["session"], "the sentinel run had a session with the module")
     for name in models:
@@ -529,6 +672,14 @@ def driver(models, require_session):
         tap(len(a) == STEPS and a == b,
             "%s: %d losses bitwise identical with and without Sentinel" %
             (name, STEPS))
+    if with_script:
+        a, b = plain["losses"].get("script"), sent["losses"].get("script")
+        for what, v in (("plain:   ", a), ("sentinel:", b)):
+            print("# script losses %s %s" % (what, " ".join(
+                "%08x" % x for x in v or [])))
+        tap(a is not None and len(a) == SCRIPT_STEPS and a == b,
+            "unmodified script (shufflenet_v2_x0_5): %d losses bitwise "
+            "identical plainly and under sentinel-run" % SCRIPT_STEPS)
     for ok, desc in sent["checks"]:
         tap(ok, desc)
     if daemon and failed and dlog:
@@ -546,14 +697,16 @@ def main(argv):
     ap.add_argument("--models", default="resnet18,mlp")
     ap.add_argument("--require-session", action="store_true",
                     default=os.path.exists("/dev/sentinel"))
+    ap.add_argument("--script")
+    ap.add_argument("--no-script", action="store_true")
     args = ap.parse_args(argv)
     models = [m for m in args.models.split(",") if m]
     if args.worker:
         sys.path.insert(0, os.path.join(TOP, "python"))
-        r = worker(args.worker, models)
+        r = worker(args.worker, models, args.script)
         print("RESULT " + json.dumps(r))
         return 0
-    return driver(models, args.require_session)
+    return driver(models, args.require_session, not args.no_script)
 
 
 if __name__ == "__main__":
