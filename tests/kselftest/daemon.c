@@ -66,8 +66,11 @@ static void dmn_config(struct dmn *d, const char *extra)
 	write_file(d->conf, buf);
 }
 
-/* Start sentineld in the foreground, its output in d->log. */
-static pid_t dmn_start(struct dmn *d, const char *notify)
+/*
+ * Start sentineld in the foreground, its output in d->log; @shipped: as
+ * its unit runs it, with only the unit's three capabilities.
+ */
+static pid_t dmn_spawn(struct dmn *d, const char *notify, bool shipped)
 {
 	pid_t pid = fork();
 
@@ -82,34 +85,23 @@ static pid_t dmn_start(struct dmn *d, const char *notify)
 			setenv("NOTIFY_SOCKET", notify, 1);
 		else
 			unsetenv("NOTIFY_SOCKET");
-		execl(SENTINELD, "sentineld", "--foreground", "--log=stderr",
-		      "--config", d->conf, (char *)NULL);
+		if (shipped)
+			execlp("setpriv", "setpriv", "--bounding-set",
+			       "-all,+net_admin,+sys_nice,+sys_ptrace", SENTINELD,
+			       "--foreground", "--log=stderr", "--config", d->conf,
+			       (char *)NULL);
+		else
+			execl(SENTINELD, "sentineld", "--foreground", "--log=stderr",
+			      "--config", d->conf, (char *)NULL);
 		_exit(127);
 	}
 	d->pid = pid;
 	return pid;
 }
 
-/* sentineld as its unit runs it: only the unit's three capabilities. */
-static pid_t dmn_start_shipped(struct dmn *d)
+static pid_t dmn_start(struct dmn *d, const char *notify)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd < 0)
-			_exit(126);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		unsetenv("NOTIFY_SOCKET");
-		execlp("setpriv", "setpriv", "--bounding-set",
-		       "-all,+net_admin,+sys_nice,+sys_ptrace", SENTINELD, "--foreground",
-		       "--log=stderr", "--config", d->conf, (char *)NULL);
-		_exit(127);
-	}
-	d->pid = pid;
-	return pid;
+	return dmn_spawn(d, notify, false);
 }
 
 static int wait_status(pid_t pid)
@@ -633,7 +625,7 @@ TEST(doctor)
 	ASSERT_EQ(sntl_numa_balancing("0", 2, true), 0);
 	dmn_init(&d, "doctor");
 	dmn_config(&d, NULL);
-	pid = dmn_start_shipped(&d);
+	pid = dmn_spawn(&d, NULL, true);
 	ASSERT_TRUE(dmn_wait(&d, "connected", 1, 10000));
 
 	EXPECT_EQ(run(out, sizeof(out), SENTINELCTL " --socket %s doctor", d.sock), 0)

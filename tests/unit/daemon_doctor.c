@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/sentinel.h>
@@ -266,24 +267,6 @@ static int fake_call(void *arg, const char *req, char **reply)
 	return fake_err;
 }
 
-static void mkfile(const char *root, const char *rel, const char *text)
-{
-	char p[512], *s;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -418,6 +401,30 @@ static void test_broken(const char *root, const struct doctor_env *env)
 	jb_free(&b);
 }
 
+/* The command line: bad arguments are usage errors (exit 2), named. */
+static void test_usage(void)
+{
+	static const struct { const char *args, *msg; } bad[] = {
+		{ "doctor extra", "doctor: too many arguments" },
+		{ "doctor --bogus", "doctor: bad or incomplete option '--bogus'" },
+	};
+	char cmd[512], out[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *p;
+		size_t n;
+		int st;
+
+		snprintf(cmd, sizeof(cmd), "%s/sentinelctl %s 2>&1", DMN_BIN, bad[i].args);
+		p = popen(cmd, "r");
+		n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
+		out[n] = '\0';
+		st = p ? pclose(p) : -1;
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 2 && has(out, bad[i].msg),
+		   "sentinelctl %s: exit 2, '%s'", bad[i].args, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	char good[] = "/tmp/daemon-doctor-XXXXXX", bad[] = "/tmp/daemon-doctor-XXXXXX";
@@ -433,6 +440,7 @@ int main(void)
 	test_tiers();
 	test_kernel_settings();
 	test_device_caps_lockdown();
+	test_usage();
 	rep.r[0].level = DOCTOR_OK;
 	rep.r[1].level = DOCTOR_WARN;
 	is_int(doctor_exit_status(&rep), 0, "warnings only: exit status 0");

@@ -366,22 +366,6 @@ static void test_workers(void)
 	ok(wq_create(0, "x") == NULL, "zero threads refused");
 }
 
-static void mkfile(const char *root, const char *rel, const char *text)
-{
-	char p[512], *s;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_topology(void)
 {
 	char root[] = "/tmp/daemon-topo-XXXXXX", buf[64], err[256];

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int tap_count, tap_fails;
 
@@ -73,6 +74,25 @@ static inline int tap_end(void)
 	if (tap_fails)
 		printf("# %d of %d failed\n", tap_fails, tap_count);
 	return tap_fails ? 1 : 0;
+}
+
+/* Write @text to @root/@rel, making the directories on the way. */
+static inline void mkfile(const char *root, const char *rel, const char *text)
+{
+	char p[512], *s;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	f = fopen(p, "w");
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
 }
 
 #endif /* DAEMON_TAP_H */
