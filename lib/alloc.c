@@ -8,13 +8,15 @@
  *  - Long-lived objects (step-lived and persistent ones, and short-lived
  *    ones too large for the region) get pages of their own: one anonymous
  *    mapping each, registered with the module as one object.  On free the
- *    mapping goes to a small cache, from which the next allocation of the
- *    same page count and birth node takes it with its pages still
- *    present: a training step allocates the same sizes again and again,
- *    and a fresh mapping costs a page fault and a page clearing per page.
- *    The cache holds at most MCACHE_SLOTS mappings and MCACHE_BYTES (or
- *    SENTINEL_ALLOC_CACHE bytes); what is not reused within two step
- *    begins is unmapped, and sntl_trim() empties it.
+ *    mapping goes to the mapping cache (mcache.c), from which the same
+ *    object of a later step (same logical id), else the next allocation
+ *    of the same page count and birth node, takes it with its pages still
+ *    present: a training step allocates the same objects again and
+ *    again, and a fresh mapping costs a page fault and a page clearing
+ *    per page.  The cache holds at most MCACHE_BYTES or the job's peak of
+ *    requested bytes, whichever is larger (or SENTINEL_ALLOC_CACHE
+ *    bytes); what is not reused within two step begins is unmapped, and
+ *    sntl_trim() empties it.
  *
  *  - Small short-lived objects are packed into the short-lived region: a
  *    range of address space reserved once and made usable in segments,
@@ -64,8 +66,7 @@
 #define SHORT_MIN	64	/* smallest size class, and its alignment */
 #define NCLASS		21	/* 64, 96, 128, 192, ... 65536 */
 
-#define MCACHE_SLOTS	64
-#define MCACHE_BYTES	(64UL << 20)	/* default limit of the mapping cache */
+#define MCACHE_BYTES	(64UL << 20)	/* least default limit of the mapping cache */
 
 #define PENDING_MAX	1024
 #define REC_SLAB	(64 * 1024)
@@ -163,16 +164,10 @@ static struct {
 	struct rec *seg[REGION_SEGS];
 	uint32_t fl[NCLASS];		/* free blocks by size class */
 
-	/* freed own-page mappings kept for reuse, oldest first */
-	struct mcache {
-		void *addr;
-		size_t len;
-		int32_t node;		/* birth node (mbind), -1: none */
-		uint64_t step;		/* step serial when cached */
-	} mc[MCACHE_SLOTS];
-	uint32_t nmc;
-	size_t mc_bytes, mc_limit;
-	bool mc_init;
+	/* freed own-page mappings kept for reuse */
+	struct sntl_mcache mc;
+	size_t mc_limit;	/* 0: the default (unless mc_zero) */
+	bool mc_init, mc_zero;
 	uint64_t step_serial;
 
 	/* pending module traffic */
@@ -211,7 +206,7 @@ static void update_peaks(void)
 	struct sntl_alloc_stats *s = &A.st;
 
 	s->mapped_bytes = s->long_mapped_bytes + (uint64_t)A.nused * CHUNK_SIZE +
-			  A.mc_bytes;
+			  A.mc.bytes;
 	s->short_chunks_used = A.nused;
 	s->short_chunks_cached = A.ncached;
 	s->short_chunks_released = A.nreleased;
@@ -269,11 +264,6 @@ static uint64_t assign_oid(uint64_t lid)
 
 /* ---- the mapping cache (sntl_lock held) ---- */
 
-struct mc_victims {
-	struct mcache v[MCACHE_SLOTS + 1];
-	uint32_t n;
-};
-
 static void mc_setup(void)
 {
 	const char *e;
@@ -281,71 +271,30 @@ static void mc_setup(void)
 	if (A.mc_init)
 		return;
 	A.mc_init = true;
-	A.mc_limit = MCACHE_BYTES;
+	sntl_mc_init(&A.mc);
 	e = getenv("SENTINEL_ALLOC_CACHE");
 	if (e && *e >= '0' && *e <= '9') {
 		char *end;
 		unsigned long long n = strtoull(e, &end, 10);
 		const char *units = "KMG", *u = *end ? strchr(units, *end & ~0x20) : NULL;
 
-		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1))))
+		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1)))) {
 			A.mc_limit = (size_t)n << (10 * (u - units + 1));
-		else if (!*end && n <= SIZE_MAX)
+			A.mc_zero = !n;
+		} else if (!*end && n <= SIZE_MAX) {
 			A.mc_limit = (size_t)n;
-	}
-}
-
-static void mc_remove(uint32_t i, struct mc_victims *out)
-{
-	if (out)
-		out->v[out->n++] = A.mc[i];
-	A.mc_bytes -= A.mc[i].len;
-	memmove(&A.mc[i], &A.mc[i + 1], (A.nmc - i - 1) * sizeof(A.mc[0]));
-	A.nmc--;
-}
-
-/* Keep a freed mapping; what no longer fits goes to @out to be unmapped. */
-static void mc_put(void *addr, size_t len, int32_t node, struct mc_victims *out)
-{
-	mc_setup();
-	if (len > A.mc_limit) {
-		out->v[out->n++] = (struct mcache){ addr, len, node, 0 };
-		return;
-	}
-	while (A.nmc && (A.nmc == MCACHE_SLOTS || A.mc_bytes + len > A.mc_limit))
-		mc_remove(0, out);
-	A.mc[A.nmc++] = (struct mcache){ addr, len, node, A.step_serial };
-	A.mc_bytes += len;
-}
-
-/* A cached mapping of exactly @len bytes born on @node, or NULL. */
-static void *mc_take(size_t len, size_t align, int32_t node)
-{
-	for (uint32_t i = A.nmc; i-- > 0;) {
-		struct mcache *m = &A.mc[i];
-
-		if (m->len == len && m->node == node &&
-		    !((uintptr_t)m->addr & (align - 1))) {
-			void *p = m->addr;
-
-			mc_remove(i, NULL);
-			return p;
+			A.mc_zero = !n;
 		}
 	}
-	return NULL;
 }
 
-static void mc_unmap(const struct mc_victims *v)
+/* The cache's byte limit: as set, else the default. */
+static size_t mc_limit(void)
 {
-	for (uint32_t i = 0; i < v->n; i++)
-		munmap(v->v[i].addr, v->v[i].len);
-}
-
-/* Mappings not reused since the step before last. */
-static void mc_age(struct mc_victims *out)
-{
-	while (A.nmc && A.mc[0].step + 2 <= A.step_serial)
-		mc_remove(0, out);
+	if (A.mc_limit || A.mc_zero)
+		return A.mc_limit;
+	return A.st.peak_requested_bytes > MCACHE_BYTES ?
+	       (size_t)A.st.peak_requested_bytes : MCACHE_BYTES;
 }
 
 void sntl__alloc_step(bool begin)
@@ -940,7 +889,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 			unsigned int life, bool have_lid, uint64_t lid)
 {
 	size_t len = SNTL_ALIGN_UP(size ? size : 1, sntl_page_size);
-	struct mc_victims old;
+	struct sntl_mc_victims old;
 	bool planned, reused;
 	struct rec *r;
 	void *p;
@@ -952,12 +901,13 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 		lid = next_lid(kind, life, size);
 	planned = sntl__placement_locked(lid, &node);
 	mc_setup();
-	mc_age(&old);
-	p = mc_take(len, align > sntl_page_size ? align : sntl_page_size,
-		    planned ? node : -1);
+	sntl_mc_age(&A.mc, A.step_serial, &old);
+	p = sntl_mc_take(&A.mc, lid, len,
+			 align > sntl_page_size ? align : sntl_page_size,
+			 planned ? node : -1);
 	reused = p != NULL;
 	pthread_mutex_unlock(&sntl_lock);
-	mc_unmap(&old);
+	sntl_mc_unmap(&old);
 	if (!p)
 		p = map_pages(len, align);
 	if (!p)
@@ -1073,7 +1023,7 @@ void *sntl_alloc(size_t size, enum sntl_kind kind, enum sntl_life life)
 
 int sntl_free(void *ptr)
 {
-	struct mc_victims old;
+	struct sntl_mc_victims old;
 	struct rec *r;
 	struct shdr *h;
 	uint64_t v;
@@ -1106,8 +1056,10 @@ int sntl_free(void *ptr)
 		A.st.requested_bytes -= r->size;
 		A.st.frees++;
 		A.st.live_objects--;
-		mc_age(&old);
-		mc_put(r->addr, r->maplen, r->node, &old);
+		mc_setup();
+		sntl_mc_age(&A.mc, A.step_serial, &old);
+		sntl_mc_put(&A.mc, r->addr, r->maplen, r->lid, r->node,
+			    A.step_serial, mc_limit(), &old);
 		rec_put(r);
 		if (sync_mode())
 			sntl__flush_locked();
@@ -1118,7 +1070,7 @@ int sntl_free(void *ptr)
 		update_peaks();
 	pthread_mutex_unlock(&sntl_lock);
 
-	mc_unmap(&old);
+	sntl_mc_unmap(&old);
 	return ret;
 }
 
@@ -1213,14 +1165,18 @@ int sntl_alloc_stats(struct sntl_alloc_stats *out)
 
 int sntl_trim(void)
 {
-	struct mc_victims old;
+	struct sntl_mc_victims old;
 	uint32_t c;
 
 	sntl__init();
 	old.n = 0;
 	pthread_mutex_lock(&sntl_lock);
-	while (A.nmc)
-		mc_remove(0, &old);
+	mc_setup();
+	while (!sntl_mc_drain(&A.mc, &old)) {
+		pthread_mutex_unlock(&sntl_lock);
+		sntl_mc_unmap(&old);
+		pthread_mutex_lock(&sntl_lock);
+	}
 	while ((c = chunk_pop(&A.cached_head)) != NO_CHUNK) {
 		A.ncached--;
 		madvise(chunk_addr(c), CHUNK_SIZE, MADV_DONTNEED);
@@ -1238,6 +1194,6 @@ int sntl_trim(void)
 	}
 	update_peaks();
 	pthread_mutex_unlock(&sntl_lock);
-	mc_unmap(&old);
+	sntl_mc_unmap(&old);
 	return 0;
 }

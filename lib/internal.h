@@ -134,4 +134,54 @@ bool sntl_hmap_get(const struct sntl_hmap *m, uint64_t key, uint64_t *val);
 bool sntl_hmap_del(struct sntl_hmap *m, uint64_t key);
 void sntl_hmap_clear(struct sntl_hmap *m);
 
+/* ---- mcache.c: freed own-page mappings kept for reuse ---- */
+
+#define SNTL_MC_MAX_SLOTS	(1U << 20)
+#define SNTL_MC_VICTIMS		64
+
+struct sntl_mc_ent {
+	void *addr;
+	size_t len;
+	uint64_t lid;		/* logical id of the object that had it */
+	uint64_t step;		/* step serial when cached */
+	int32_t node;		/* birth node (mbind), -1: none */
+	uint32_t older, newer;	/* age list */
+	uint32_t knext, kprev;	/* same (length, node), newest first; free list */
+};
+
+struct sntl_mcache {
+	struct sntl_mc_ent *e;	/* slots, mmap'd */
+	uint32_t cap, n;
+	uint32_t free;		/* free slots, through knext */
+	uint32_t oldest, newest;
+	struct sntl_hmap by_lid;	/* lid -> slot */
+	struct sntl_hmap by_key;	/* (length, node) -> newest slot */
+	size_t bytes;
+	uint64_t hits, lid_hits;
+};
+
+/* Mappings to unmap outside the caller's lock. */
+struct sntl_mc_victims {
+	struct {
+		void *addr;
+		size_t len;
+	} v[SNTL_MC_VICTIMS];
+	uint32_t n;
+};
+
+void sntl_mc_init(struct sntl_mcache *mc);
+/* A cached mapping for object @lid of @len bytes born on @node, or NULL. */
+void *sntl_mc_take(struct sntl_mcache *mc, uint64_t lid, size_t len,
+		   size_t align, int32_t node);
+/* Keep a freed mapping within @limit bytes; what does not fit: @vic. */
+void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
+		 uint64_t lid, int32_t node, uint64_t step, size_t limit,
+		 struct sntl_mc_victims *vic);
+/* Mappings not reused since the step before last go to @vic. */
+void sntl_mc_age(struct sntl_mcache *mc, uint64_t step,
+		 struct sntl_mc_victims *vic);
+/* Empty the cache into @vic; false when @vic filled first. */
+bool sntl_mc_drain(struct sntl_mcache *mc, struct sntl_mc_victims *vic);
+void sntl_mc_unmap(struct sntl_mc_victims *vic);
+
 #endif /* SENTINEL_LIB_INTERNAL_H */

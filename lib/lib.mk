@@ -24,7 +24,7 @@ LIB_PREFIX ?= /usr/local
 LIB_LIBDIR ?= $(LIB_PREFIX)/lib
 LIB_INCDIR ?= $(LIB_PREFIX)/include
 
-LIB_NAMES := alloc error hmap lab plan session
+LIB_NAMES := alloc error hmap lab mcache plan session
 LIB_SRCS := $(patsubst %,$(LIB_DIR)/%.c,$(LIB_NAMES))
 LIB_HDRS := $(wildcard $(LIB_DIR)/*.h $(LIB_DIR)/include/*.h \
 	      $(TOP)/tools/lab/lab_marker.h) $(TOP)/uapi/linux/sentinel.h
