@@ -64,7 +64,7 @@
 #define NO_CHUNK	UINT32_MAX
 #define NO_BLOCK	UINT32_MAX
 #define SHORT_MIN	64	/* smallest size class, and its alignment */
-#define NCLASS		21	/* 64, 96, 128, 192, ... 65536 */
+#define NCLASS		25	/* 64, 96, 128, 192, ... 262144 */
 
 #define MCACHE_BYTES	(64UL << 20)	/* least default limit of the mapping cache */
 
@@ -573,6 +573,29 @@ static int region_init(void)
 	for (c = 0; c < NCLASS; c++)
 		A.fl[c] = NO_BLOCK;
 	return 0;
+}
+
+/*
+ * A new placement map: segments made usable before it get the node it
+ * gives them, for the pages they fault from now on (chunks released
+ * and reused come back there); the daemon moves the pages they have.
+ */
+void sntl__alloc_placement_changed_locked(void)
+{
+	for (uint32_t s = 0; s < A.nseg; s++) {
+		struct rec *r = A.seg[s];
+		int node;
+
+		if (!r || !sntl__placement_locked(r->lid, &node) ||
+		    node == r->node)
+			continue;
+		if (sntl__bind(r->addr, SEG_SIZE, node)) {
+			A.st.placement_failures++;
+		} else {
+			r->node = node;
+			A.st.placed++;
+		}
+	}
 }
 
 /* Make the next segment usable and register it. */

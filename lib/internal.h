@@ -105,6 +105,8 @@ enum sntl_lab_type {
 /* Tier-lab phase marker; a no-op unless SENTINEL_LAB=1. */
 void sntl__lab_mark(unsigned int type, uint32_t arg);
 void sntl__placement_sync_locked(void);
+/* alloc.c: a new placement map was loaded (sntl_lock held). */
+void sntl__alloc_placement_changed_locked(void);
 /*
  * The value of a layer's lab marker: the direction (SENTINEL_DIR_*) in the
  * top 4 bits, the layer id's low 28 bits below, so that the forward,

@@ -131,6 +131,7 @@ void sntl__placement_sync_locked(void)
 				break;
 		}
 		plan_generation = g.generation;
+		sntl__alloc_placement_changed_locked();
 	}
 	munmap(buf, len);
 }

@@ -325,7 +325,7 @@ enum sntl_life {
  * Never calls malloc.
  */
 #define SNTL_ALLOC_ALIGN	64
-#define SNTL_SHORT_MAX		(64 * 1024)
+#define SNTL_SHORT_MAX		(256 * 1024)
 
 SNTL_API void *sntl_alloc(size_t size, enum sntl_kind kind,
 			  enum sntl_life life);
@@ -470,8 +470,10 @@ SNTL_API int sntl_trim(void);
  * Bind future allocations with this logical id to NUMA node node
  * (preferred policy, so a full node falls back rather than fails); node
  * -1 forgets the placement.  Applied when the object is allocated: a
- * placement of SNTL_LID_REGION(n) applies when segment n is created.
- * Allocations already live are not moved (migration is the daemon's).
+ * placement of SNTL_LID_REGION(n) applies when segment n is created, and
+ * to the pages segment n faults after a new placement map from the
+ * module (at a step begin).  Allocations already live are not moved
+ * (migration is the daemon's).
  */
 SNTL_API int sntl_set_placement(uint64_t logical_id, int node);
 /* The node placed for logical_id, or SNTL_ENOENT. */

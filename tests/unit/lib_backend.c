@@ -8,6 +8,10 @@
  */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/mempolicy.h>
 
 #include <sentinel.h>
 
@@ -234,6 +238,48 @@ static void test_placement_sync(void)
 	sntl_clear_placements();
 }
 
+/* The policy segment 0 of the region has for its future pages. */
+static int seg0_policy(void *p, int *node)
+{
+	unsigned long mask[16] = { 0 };
+	int mode = -1;
+
+	if (syscall(SYS_get_mempolicy, &mode, mask, 16 * 8 * sizeof(long), p,
+		    MPOL_F_ADDR))
+		return -1;
+	*node = -1;
+	for (int i = 0; i < 16 * 64; i++)
+		if (mask[i / 64] & (1UL << (i % 64))) {
+			*node = i;
+			break;
+		}
+	return mode;
+}
+
+/* A new map binds the region's segments made usable before it. */
+static void test_region_rebind(void)
+{
+	void *p;
+	int node = -1, mode;
+
+	ok(open_fake(0) == 0, "open for the region");
+	p = sntl_alloc(1000, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
+	ok(p && seg0_policy(p, &node) == MPOL_DEFAULT,
+	   "segment 0 made usable before any map: default policy");
+	fake.placement[0] = (struct sentinel_placement){
+		.id = SNTL_ID_ALLOC | SNTL_LID_REGION(0), .node = 0 };
+	fake.nplacement = 1;
+	fake.placement_gen = 7;
+	ok(sntl_step_begin(1) == 0, "step begin");
+	mode = seg0_policy(p, &node);
+	ok(mode == MPOL_PREFERRED && node == 0,
+	   "the map's node for segment 0 applies at the step begin (policy %d, node %d)",
+	   mode, node);
+	ok(sntl_free(p) == 0 && sntl_step_end(1) == 0 && sntl_close() == 0,
+	   "close");
+	sntl_clear_placements();
+}
+
 int main(void)
 {
 	tap_init();
@@ -242,6 +288,7 @@ int main(void)
 	test_alloc_registration();
 	test_explicit();
 	test_placement_sync();
+	test_region_rebind();
 	ok(!fake.violations, "no contract violations (%s)", fake.last_violation);
 	return tap_done();
 }
