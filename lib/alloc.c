@@ -579,9 +579,13 @@ static int region_init(void)
  * A new placement map: segments made usable before it get the node it
  * gives them, for the pages they fault from now on (chunks released
  * and reused come back there); the daemon moves the pages they have.
+ * Cached mappings are stale: their pages are where the old map or the
+ * daemon's moves put them.
  */
 void sntl__alloc_placement_changed_locked(void)
 {
+	mc_setup();
+	sntl_mc_forget(&A.mc);
 	for (uint32_t s = 0; s < A.nseg; s++) {
 		struct rec *r = A.seg[s];
 		int node;

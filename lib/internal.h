@@ -146,6 +146,7 @@ struct sntl_mc_ent {
 	size_t len;
 	uint64_t lid;		/* logical id of the object that had it */
 	uint64_t step;		/* step serial when cached */
+	uint64_t gen;		/* sntl_mcache.gen when cached */
 	int32_t node;		/* birth node (mbind), -1: none */
 	uint32_t older, newer;	/* age list */
 	uint32_t knext, kprev;	/* same (length, node), newest first; free list */
@@ -159,6 +160,7 @@ struct sntl_mcache {
 	struct sntl_hmap by_lid;	/* lid -> slot */
 	struct sntl_hmap by_key;	/* (length, node) -> newest slot */
 	size_t bytes;
+	uint64_t gen;		/* entries of older generations are stale */
 	uint64_t hits, lid_hits;
 };
 
@@ -182,6 +184,8 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 /* Mappings not reused since the step before last go to @vic. */
 void sntl_mc_age(struct sntl_mcache *mc, uint64_t step,
 		 struct sntl_mc_victims *vic);
+/* A new placement map: no mapping cached so far is taken again. */
+void sntl_mc_forget(struct sntl_mcache *mc);
 /* Empty the cache into @vic; false when @vic filled first. */
 bool sntl_mc_drain(struct sntl_mcache *mc, struct sntl_mc_victims *vic);
 void sntl_mc_unmap(struct sntl_mc_victims *vic);

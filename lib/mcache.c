@@ -10,6 +10,10 @@
  * mapping not reused within two step begins is old and goes; so do the
  * oldest when the cache is over its byte limit.  Mappings that go are
  * handed back as victims, for the caller to unmap outside its lock.
+ * A new placement map makes every cached mapping stale (sntl_mc_forget):
+ * their pages are where the old map, or the daemon's moves, put them,
+ * not where the new map wants the objects born; stale mappings are
+ * never taken and age out.
  *
  * No I/O but mmap for its own tables; the caller serialises access.
  */
@@ -103,10 +107,10 @@ static void evict(struct sntl_mcache *mc, uint32_t i,
 	unlink_slot(mc, i);
 }
 
-static bool fits(const struct sntl_mc_ent *e, size_t len, size_t align,
-		 int32_t node)
+static bool fits(const struct sntl_mcache *mc, const struct sntl_mc_ent *e,
+		 size_t len, size_t align, int32_t node)
 {
-	return e->len == len && e->node == node &&
+	return e->gen == mc->gen && e->len == len && e->node == node &&
 	       !((uintptr_t)e->addr & (align - 1));
 }
 
@@ -118,12 +122,12 @@ void *sntl_mc_take(struct sntl_mcache *mc, uint64_t lid, size_t len,
 	void *p;
 
 	if (sntl_hmap_get(&mc->by_lid, lid, &v) &&
-	    fits(&mc->e[v], len, align, node)) {
+	    fits(mc, &mc->e[v], len, align, node)) {
 		i = (uint32_t)v;
 		mc->lid_hits++;
 	} else if (sntl_hmap_get(&mc->by_key, key_of(len, node), &v)) {
 		for (i = (uint32_t)v; i != MC_NONE; i = mc->e[i].knext)
-			if (fits(&mc->e[i], len, align, node))
+			if (fits(mc, &mc->e[i], len, align, node))
 				break;
 	}
 	if (i == MC_NONE)
@@ -172,7 +176,7 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 	}
 	mc->free = e->knext;
 	*e = (struct sntl_mc_ent){
-		.addr = addr, .len = len, .lid = lid, .step = step,
+		.addr = addr, .len = len, .lid = lid, .step = step, .gen = mc->gen,
 		.node = node, .older = mc->newest, .newer = MC_NONE,
 		.knext = (uint32_t)head, .kprev = MC_NONE,
 	};
@@ -187,6 +191,11 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 	sntl_hmap_put(&mc->by_lid, lid, i);
 	mc->bytes += len;
 	mc->n++;
+}
+
+void sntl_mc_forget(struct sntl_mcache *mc)
+{
+	mc->gen++;
 }
 
 bool sntl_mc_drain(struct sntl_mcache *mc, struct sntl_mc_victims *vic)

@@ -126,6 +126,23 @@ static void test_victims_bounded(void)
 	   "drained in %u rounds, %u mappings returned", calls + 1, seen);
 }
 
+static void test_forget(void)
+{
+	sntl_mc_init(&mc);
+	vic.n = 0;
+	sntl_mc_put(&mc, A(0x100000), PG, 1, 0, 1, BIG, &vic);
+	sntl_mc_put(&mc, A(0x200000), PG, 2, 0, 1, BIG, &vic);
+	sntl_mc_forget(&mc);
+	ok(sntl_mc_take(&mc, 1, PG, PG, 0) == NULL &&
+	   sntl_mc_take(&mc, 3, PG, PG, 0) == NULL,
+	   "after a new placement map nothing cached before is taken");
+	sntl_mc_put(&mc, A(0x300000), PG, 1, 0, 2, BIG, &vic);
+	ok(sntl_mc_take(&mc, 1, PG, PG, 0) == A(0x300000),
+	   "what is cached after it is");
+	sntl_mc_age(&mc, 3, &vic);
+	ok(vic.n == 2 && mc.n == 0, "the stale ones age out (%u)", vic.n);
+}
+
 /* A step's objects freed and taken again, in another order, 5 steps. */
 static void test_steps(void)
 {
@@ -162,6 +179,7 @@ int main(void)
 	test_align_and_nodes();
 	test_age_and_limit();
 	test_victims_bounded();
+	test_forget();
 	test_steps();
 	return tap_done();
 }
