@@ -137,6 +137,9 @@ def _first_nodes(out, seen=None):
     return nodes
 
 
+FULL_SYNC_STEPS = 64
+
+
 class _Obj:
     """A storage this module knows: registered by it, or the allocator's."""
 
@@ -170,11 +173,14 @@ class Tracker:
         self.enabled = True
         self.counters = {"marks": 0, "steps": 0, "registered": 0,
                          "unregistered": 0, "allocator_objects": 0,
-                         "refused": 0, "rehomed": 0, "errors": 0}
+                         "refused": 0, "rehomed": 0, "errors": 0,
+                         "full_syncs": 0, "quick_syncs": 0}
         self.last_error = None
         self._backward = backward
         self._register = register
         self._objs = {}            # storage ptr -> _Obj
+        # Tensors whose storage was looked at, by id (quick syncs).
+        self._known = weakref.WeakValueDictionary()
         self._handles = []
         self._hint_prev = None
         self._bw_pending = False
@@ -244,11 +250,18 @@ class Tracker:
         elif after is not None:
             self._switch(after, direction)
 
+    def _full_sync_due(self):
+        """Every storage is looked at again in the first steps (parameters
+        re-homed, optimizer state created) and then every FULL_SYNC_STEPS
+        steps; between them only tensors not seen before are."""
+        n = self.counters["steps"]
+        return n < 3 or n % FULL_SYNC_STEPS == 0
+
     def begin_step(self):
         """Open the next step (done by the first forward of a step)."""
         if self.in_step:
             return
-        self._sync()
+        self._sync(full=self._full_sync_due())
         self.step = _s.next_step_number()
         self.in_step = True
         self.counters["steps"] += 1
@@ -380,7 +393,7 @@ class Tracker:
         if not self.enabled:
             return
         try:
-            self._sync(grads=True)
+            self._sync(params=False, full=self._full_sync_due())
             self._begin(self.optimizer_layer, _s.DIR_OPTIMIZER)
             self._opt_hint = _s.set_allocation_hint(_s.KIND_OPTIMIZER)
         except Exception as e:
@@ -393,7 +406,7 @@ class Tracker:
             _s.restore_allocation_hint(getattr(self, "_opt_hint", None))
             self._opt_hint = None
             self._end(self.optimizer_layer, _s.DIR_OPTIMIZER, None)
-            self._sync(grads=True, state=True)
+            self._sync(params=False, full=self._full_sync_due())
             self.end_step()
         except Exception as e:
             self._fail(e)
@@ -473,17 +486,26 @@ class Tracker:
                     if isinstance(v, torch.Tensor):
                         yield v, _s.KIND_OPTIMIZER, layer
 
-    def _sync(self, params=True, grads=True, state=True):
-        """Forget storages that went away, register the new ones."""
+    def _sync(self, params=True, grads=True, state=True, full=True):
+        """Register the storages of new tensors.  A full sync also forgets
+        storages that went away and looks at every tensor again (a tensor
+        whose storage was swapped); a quick one skips the tensors it saw
+        before, whose storages die with them (weakref finalizers)."""
         if not self._register:
             return
-        for ptr, o in list(self._objs.items()):
-            t = o.owner()
-            cur = _storage(t) if t is not None else None
-            if cur is None or cur[0] != ptr:
-                self._forget(o)
+        self.counters["full_syncs" if full else "quick_syncs"] += 1
+        if full:
+            for ptr, o in list(self._objs.items()):
+                t = o.owner()
+                cur = _storage(t) if t is not None else None
+                if cur is None or cur[0] != ptr:
+                    self._forget(o)
+        known = self._known
         for t, kind, layer in self._candidates(params, grads, state):
+            if not full and known.get(id(t)) is t:
+                continue
             st = _storage(t)
+            known[id(t)] = t
             if st is None or st[0] in self._objs:
                 continue
             self._add(t, st[0], st[1], kind, layer)

@@ -110,6 +110,26 @@ print(json.dumps({"c": hashlib.sha256(c.numpy().tobytes()).hexdigest(),
                   "preload": sentinel.preload_active()}))
 """
 
+SYNCS = r"""
+import json, torch, sentinel, sentinel.torch as st
+torch.manual_seed(5); torch.set_num_threads(1)
+model = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(),
+                            torch.nn.Linear(512, 4))
+opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+x = torch.randn(64, 256); y = torch.randint(0, 4, (64,))
+tr = st.attach(model, opt)
+thr = sentinel.preload_threshold()
+big = [p for p in model.parameters() if p.numel() * 4 >= thr]
+seen = []
+for step in range(8):
+    opt.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    seen.append(all(p.grad.storage().data_ptr() in tr._objs for p in big))
+print(json.dumps({"n_big": len(big), "seen": seen, "full": tr.counters["full_syncs"],
+                  "quick": tr.counters["quick_syncs"], "errors": tr.counters["errors"]}))
+"""
+
 KINDS = r"""
 import json, os, torch, sentinel, sentinel.torch as st
 torch.manual_seed(3); torch.set_num_threads(1)
@@ -194,6 +214,15 @@ def main():
            "under the interposer the matmul result lives in libsentinel memory")
         ok(a["c"] == b["c"] and a["y"] == b["y"],
            "matmul and conv2d results bitwise identical with and without the interposer")
+
+    q, p = run(SYNCS, preload=True, threshold="128K")
+    ok(q is not None and q["n_big"] == 1 and all(q["seen"]) and q["errors"] == 0,
+       "gradients re-created every step (set_to_none) are known after each step")
+    if q:
+        diag(json.dumps(q))
+        ok(q["quick"] > 0 and 0 < q["full"] < q["quick"],
+           "after the first steps only new tensors are looked at (%d full, %d quick syncs)"
+           % (q["full"], q["quick"]))
 
     k, p = run(KINDS, preload=True, threshold="128K")
     ok(k is not None, "MLP training under the interposer with sentinel.torch")
