@@ -126,8 +126,9 @@ for step in range(8):
     torch.nn.functional.cross_entropy(model(x), y).backward()
     opt.step()
     seen.append(all(p.grad.storage().data_ptr() in tr._objs for p in big))
-print(json.dumps({"n_big": len(big), "seen": seen, "full": tr.counters["full_syncs"],
-                  "quick": tr.counters["quick_syncs"], "errors": tr.counters["errors"]}))
+c = tr.counters
+print(json.dumps({"n_big": len(big), "seen": seen, "full": c["full_syncs"],
+                  "quick": c["quick_syncs"], "errors": c["errors"]}))
 """
 
 KINDS = r"""
@@ -216,13 +217,15 @@ def main():
            "matmul and conv2d results bitwise identical with and without the interposer")
 
     q, p = run(SYNCS, preload=True, threshold="128K")
-    ok(q is not None and q["n_big"] == 1 and all(q["seen"]) and q["errors"] == 0,
-       "gradients re-created every step (set_to_none) are known after each step")
+    ok(q is not None and q["n_big"] == 1 and all(q["seen"]) and
+       q["errors"] == 0,
+       "gradients re-created every step (set_to_none) are known after "
+       "each step")
     if q:
         diag(json.dumps(q))
         ok(q["quick"] > 0 and 0 < q["full"] < q["quick"],
-           "after the first steps only new tensors are looked at (%d full, %d quick syncs)"
-           % (q["full"], q["quick"]))
+           "after the first steps only new tensors are looked at "
+           "(%d full, %d quick syncs)" % (q["full"], q["quick"]))
 
     k, p = run(KINDS, preload=True, threshold="128K")
     ok(k is not None, "MLP training under the interposer with sentinel.torch")
