@@ -261,7 +261,13 @@ class Tracker:
         """Open the next step (done by the first forward of a step)."""
         if self.in_step:
             return
-        self._sync(full=self._full_sync_due())
+        # Between steps only parameters can change (a full sync's work);
+        # gradients and optimizer state are looked at around the
+        # optimizer's step, or here when there is no optimizer.
+        if self._full_sync_due():
+            self._sync()
+        elif self.optimizer is None:
+            self._sync(params=False, state=False, full=False)
         self.step = _s.next_step_number()
         self.in_step = True
         self.counters["steps"] += 1
@@ -393,7 +399,8 @@ class Tracker:
         if not self.enabled:
             return
         try:
-            self._sync(params=False, full=self._full_sync_due())
+            full = self._full_sync_due()
+            self._sync(params=False, state=full, full=full)
             self._begin(self.optimizer_layer, _s.DIR_OPTIMIZER)
             self._opt_hint = _s.set_allocation_hint(_s.KIND_OPTIMIZER)
         except Exception as e:
@@ -406,7 +413,8 @@ class Tracker:
             _s.restore_allocation_hint(getattr(self, "_opt_hint", None))
             self._opt_hint = None
             self._end(self.optimizer_layer, _s.DIR_OPTIMIZER, None)
-            self._sync(params=False, full=self._full_sync_due())
+            full = self._full_sync_due()
+            self._sync(params=False, grads=full, full=full)
             self.end_step()
         except Exception as e:
             self._fail(e)

@@ -127,8 +127,27 @@ for step in range(8):
     opt.step()
     seen.append(all(p.grad.storage().data_ptr() in tr._objs for p in big))
 c = tr.counters
+m2 = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(),
+                         torch.nn.Linear(512, 4))
+tr2 = st.attach(m2)
+big2 = [p for p in m2.parameters() if p.numel() * 4 >= thr]
+seen2 = []
+for step in range(8):
+    out = m2(x)             # the step begin looks at last step's gradients
+    if step:
+        seen2.append(all(p.grad.storage().data_ptr() in tr2._objs
+                         for p in big2))
+    for p in m2.parameters():
+        p.grad = None
+    torch.nn.functional.cross_entropy(out, y).backward()
+    with torch.no_grad():
+        for p in m2.parameters():
+            p -= 0.1 * p.grad
 print(json.dumps({"n_big": len(big), "seen": seen, "full": c["full_syncs"],
-                  "quick": c["quick_syncs"], "errors": c["errors"]}))
+                  "quick": c["quick_syncs"], "errors": c["errors"],
+                  "seen_no_opt": seen2,
+                  "errors_no_opt": tr2.counters["errors"],
+                  "quick_no_opt": tr2.counters["quick_syncs"]}))
 """
 
 KINDS = r"""
@@ -221,6 +240,10 @@ def main():
        q["errors"] == 0,
        "gradients re-created every step (set_to_none) are known after "
        "each step")
+    ok(q is not None and all(q["seen_no_opt"]) and
+       q["errors_no_opt"] == 0 and q["quick_no_opt"] >= 5,
+       "... also without an optimizer: every step begin after the first "
+       "three looks at new gradients")
     if q:
         diag(json.dumps(q))
         ok(q["quick"] > 0 and 0 < q["full"] < q["quick"],
