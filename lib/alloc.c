@@ -166,8 +166,8 @@ static struct {
 
 	/* freed own-page mappings kept for reuse */
 	struct sntl_mcache mc;
-	size_t mc_limit;	/* 0: the default (unless mc_zero) */
-	bool mc_init, mc_zero;
+	size_t mc_limit;	/* SENTINEL_ALLOC_CACHE when mc_limit_set */
+	bool mc_init, mc_limit_set;
 	uint64_t step_serial;
 
 	/* pending module traffic */
@@ -280,10 +280,10 @@ static void mc_setup(void)
 
 		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1)))) {
 			A.mc_limit = (size_t)n << (10 * (u - units + 1));
-			A.mc_zero = !n;
+			A.mc_limit_set = true;
 		} else if (!*end && n <= SIZE_MAX) {
 			A.mc_limit = (size_t)n;
-			A.mc_zero = !n;
+			A.mc_limit_set = true;
 		}
 	}
 }
@@ -291,7 +291,7 @@ static void mc_setup(void)
 /* The cache's byte limit: as set, else the default. */
 static size_t mc_limit(void)
 {
-	if (A.mc_limit || A.mc_zero)
+	if (A.mc_limit_set)
 		return A.mc_limit;
 	return A.st.peak_requested_bytes > MCACHE_BYTES ?
 	       (size_t)A.st.peak_requested_bytes : MCACHE_BYTES;
