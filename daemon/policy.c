@@ -55,6 +55,7 @@ struct psess {
 	bool budget_capped;		/* by free fast memory at planning */
 	bool static_fallback;		/* the static placement modeled faster */
 	bool measured_fallback;		/* the moves did not keep up: static */
+	bool promote_pending;		/* promotions wait for the step's end */
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -948,7 +949,12 @@ static bool id_placed(const struct psess *ps, uint64_t id)
 /*
  * Placement pass: every live object not placed yet goes to its planned
  * node (new objects: their logical object's, unknown ones slow).  The
- * first pass after planning moves everything (initial placement).
+ * first pass after planning moves everything (initial placement); for a
+ * placement without moves, its promotions wait for the step's end
+ * (promote_live()): the objects the step is born with first, so that a
+ * fast tier too small for the plan is short of the objects promoted
+ * last, not of those born in the step (whose pages stay where they were
+ * born, step after step, in the allocator's mapping cache).
  */
 static void place(struct psess *ps, struct sd_session *s, bool all)
 {
@@ -968,9 +974,13 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 		ids[i] = s->objs[i].id;
 		if (!all && id_placed(ps, s->objs[i].id))
 			want[i] = MIG_STAY;
+		else if (node == PLAN_FAST && all && !ps->sch.nr_moves)
+			want[i] = MIG_STAY;	/* promote_live() */
 		else
 			want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
 	}
+	if (all)
+		ps->promote_pending = !ps->sch.nr_moves;
 	submit(ps, s, want, need, slow, ps->nstep, -1);
 	free(ps->placed_ids);
 	ps->placed_ids = ids;	/* sd_session objects are sorted by id */
@@ -987,6 +997,38 @@ out:
 	free(slow);
 	free(need);
 	free(ids);
+}
+
+/* At the end of the step placed without moves: its live objects' promotions. */
+static void promote_live(struct psess *ps, struct sd_session *s)
+{
+	struct keyed *pk;
+	uint8_t *want, *slow;
+	int *need;
+
+	ps->promote_pending = false;
+	if (s->objs_stale)
+		sync_session_objects(P.env.cmd, s);
+	pk = plan_keys(ps);
+	want = calloc(s->nobjs + 1, 1);
+	slow = calloc(s->nobjs + 1, 1);
+	need = calloc(s->nobjs + 1, sizeof(int));
+	if (!pk || !want || !slow || !need)
+		goto out;
+	for (size_t i = 0; i < s->nobjs; i++) {
+		int64_t pi;
+		int node = planned_node(ps, pk, &s->objs[i], &pi);
+
+		need[i] = -1;
+		slow[i] = node == PLAN_SLOW;
+		want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_STAY;
+	}
+	submit(ps, s, want, need, slow, ps->nstep, -1);
+out:
+	free(pk);
+	free(want);
+	free(slow);
+	free(need);
 }
 
 /*
@@ -1501,6 +1543,10 @@ ack_now:
 			ack_send(ps, ev->seq);
 		break;
 	}
+	case SENTINEL_MARK_STEP_END:
+		if (ps->planned && ps->placed && ps->promote_pending)
+			promote_live(ps, s);
+		break;
 	case SENTINEL_MARK_LAYER_END: {
 		int pos;
 

@@ -168,22 +168,34 @@ int topo_resolve(const char *root, const struct sd_config *c,
 	return 0;
 }
 
-bool topo_parse_memfree(const char *meminfo, uint64_t *bytes)
+/* The largest entry of a "protection: (a, b, ...)" list. */
+static uint64_t max_protection(const char *list)
 {
-	const char *p = meminfo ? strstr(meminfo, "MemFree:") : NULL;
-	unsigned long long kb;
+	unsigned long long v, max = 0;
+	int used;
 
-	if (!p || sscanf(p + strlen("MemFree:"), "%llu kB", &kb) != 1)
-		return false;
-	*bytes = (uint64_t)kb * 1024;
-	return true;
+	while (*list && *list != ')') {
+		if (sscanf(list, " %llu%n", &v, &used) != 1)
+			break;
+		max = v > max ? v : max;
+		list += used;
+		while (*list == ',' || *list == ' ')
+			list++;
+	}
+	return max;
 }
 
-bool topo_parse_zone_high(const char *zoneinfo, unsigned int node, uint64_t *pages)
+/* Usable pages of a zone: free above its high watermark and reserve. */
+static uint64_t zone_usable(uint64_t free, uint64_t high, uint64_t prot)
 {
-	const char *line = zoneinfo;
-	bool in_node = false, found = false;
-	uint64_t sum = 0;
+	return free > high + prot ? free - high - prot : 0;
+}
+
+bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *pages)
+{
+	const char *line = zoneinfo, *pr;
+	bool in_zone = false, found = false;
+	uint64_t sum = 0, free = 0, high = 0, prot = 0;
 
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
@@ -191,13 +203,23 @@ bool topo_parse_zone_high(const char *zoneinfo, unsigned int node, uint64_t *pag
 		unsigned long long v;
 
 		if (sscanf(line, "Node %u, zone", &n) == 1) {
-			in_node = n == node;
-			found |= in_node;
-		} else if (in_node && sscanf(line, " high %llu", &v) == 1) {
-			sum += v;
+			if (in_zone)
+				sum += zone_usable(free, high, prot);
+			in_zone = n == node;
+			found |= in_zone;
+			free = high = prot = 0;
+		} else if (in_zone && sscanf(line, " pages free %llu", &v) == 1) {
+			free = v;
+		} else if (in_zone && sscanf(line, " high %llu", &v) == 1) {
+			high = v;
+		} else if (in_zone && (pr = strstr(line, "protection: (")) &&
+			   (!nl || pr < nl)) {
+			prot = max_protection(pr + strlen("protection: ("));
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+	if (in_zone)
+		sum += zone_usable(free, high, prot);
 	if (found)
 		*pages = sum;
 	return found;
@@ -234,23 +256,15 @@ uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m)
 	if (!zi)
 		return UINT64_MAX;
 	for (unsigned int n = 0; n < SD_MAX_NODES; n++) {
-		char path[96], *mi;
-		uint64_t free_b, high;
-		bool ok;
+		uint64_t pages;
 
 		if (!sd_node_isset(m, n))
 			continue;
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", n);
-		mi = read_text(root, path, 8192);
-		ok = mi && topo_parse_memfree(mi, &free_b) &&
-		     topo_parse_zone_high(zi, n, &high);
-		free(mi);
-		if (!ok) {
+		if (!topo_parse_zone_usable(zi, n, &pages)) {
 			free(zi);
 			return UINT64_MAX;
 		}
-		high *= (uint64_t)psz;
-		total += free_b > high ? free_b - high : 0;
+		total += pages * (uint64_t)psz;
 	}
 	free(zi);
 	return total;

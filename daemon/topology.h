@@ -37,19 +37,20 @@ int topo_resolve(const char *root, const struct sd_config *c,
 		 struct topology *t, char *err, size_t errlen);
 
 /*
- * Bytes the page allocator can still hand out on the nodes of @m without
- * reclaim: per node, MemFree (sys/devices/system/node/nodeN/meminfo)
- * less the high watermarks of the node's zones (proc/zoneinfo), never
- * below 0.  UINT64_MAX when a node's figures cannot be read.
+ * Bytes the page allocator can still hand out for user pages on the
+ * nodes of @m without reclaim: per zone (proc/zoneinfo), the free pages
+ * above its high watermark and its reserve against allocations from
+ * higher zones (the largest of its "protection" entries: a user page may
+ * come from the movable zone down), never below 0.  A small zone (DMA)
+ * often has hundreds of free pages that its reserve keeps from user
+ * pages.  UINT64_MAX when zoneinfo cannot be read.
  */
 uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m);
 
 /*
- * The parsers behind it, on the text of the files: MemFree of a node's
- * meminfo in bytes (false: not found), and the sum of the high watermarks
- * of node @node's zones in zoneinfo, in pages (false: node not found).
+ * The parser behind it, on the text of zoneinfo: the usable free pages of
+ * node @node's zones (false: node not found).
  */
-bool topo_parse_memfree(const char *meminfo, uint64_t *bytes);
-bool topo_parse_zone_high(const char *zoneinfo, unsigned int node, uint64_t *pages);
+bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *pages);
 
 #endif /* SENTINELD_TOPOLOGY_H */

@@ -16,7 +16,13 @@
  *    per page.  The cache holds at most MCACHE_BYTES or the job's peak of
  *    requested bytes, whichever is larger (or SENTINEL_ALLOC_CACHE
  *    bytes); what is not reused within two step begins is unmapped, and
- *    sntl_trim() empties it.
+ *    sntl_trim() empties it.  A mapping born with a placement is checked
+ *    at its first free: one whose pages are not on its birth node (the
+ *    node was full when they were touched) is unmapped, not cached, so
+ *    that the same object of a later step is born again where the plan
+ *    wants it, at most MISPLACED_TRIES times per object and placement
+ *    map; a checked mapping is not checked again (the daemon may move
+ *    its pages later, and keeps them where it moved them).
  *
  *  - Small short-lived objects are packed into the short-lived region: a
  *    range of address space reserved once and made usable in segments,
@@ -70,6 +76,7 @@
 
 #define PENDING_MAX	1024
 #define REC_SLAB	(64 * 1024)
+#define MISPLACED_TRIES	3	/* mappings dropped per object and map */
 
 /* Header in front of each object of the region. */
 struct shdr {
@@ -138,6 +145,7 @@ struct rec {
 	uint8_t life;
 	uint8_t reg;			/* enum reg_state */
 	uint8_t is_seg;
+	uint8_t checked;		/* own pages found on node */
 };
 
 static struct {
@@ -169,6 +177,7 @@ static struct {
 	size_t mc_limit;	/* SENTINEL_ALLOC_CACHE when mc_limit_set */
 	bool mc_init, mc_limit_set;
 	uint64_t step_serial;
+	struct sntl_hmap misplaced;	/* lid -> mappings dropped, this map */
 
 	/* pending module traffic */
 	struct rec *preg[PENDING_MAX];
@@ -286,6 +295,31 @@ static void mc_setup(void)
 			A.mc_limit_set = true;
 		}
 	}
+}
+
+/*
+ * Whether the freed mapping of @r may be cached: not when it was born
+ * with a placement and its pages are elsewhere, fewer than
+ * MISPLACED_TRIES times for its logical object under this placement
+ * map.  Checks each mapping once (a move_pages(2) query of a few pages).
+ */
+static bool keep_mapping(struct rec *r)
+{
+	uint64_t tries = 0;
+	int off;
+
+	if (r->node < 0 || r->checked)
+		return true;
+	off = sntl__pages_off_node(r->addr, r->maplen, r->node);
+	if (off <= 0 || (sntl_hmap_get(&A.misplaced, r->lid, &tries) &&
+			 tries >= MISPLACED_TRIES)) {
+		r->checked = 1;	/* on its node, cannot tell, or given up */
+		return true;
+	}
+	if (sntl_hmap_put(&A.misplaced, r->lid, tries + 1))
+		return true;
+	A.st.placement_failures++;
+	return false;
 }
 
 /* The cache's byte limit: as set, else the default. */
@@ -580,12 +614,21 @@ static int region_init(void)
  * gives them, for the pages they fault from now on (chunks released
  * and reused come back there); the daemon moves the pages they have.
  * Cached mappings are stale: their pages are where the old map or the
- * daemon's moves put them.
+ * daemon's moves put them, and they go now (not when they age out), so
+ * that their pages do not fill the fast tier while the objects of the
+ * new map are born.
  */
 void sntl__alloc_placement_changed_locked(void)
 {
+	struct sntl_mc_victims old;
+
 	mc_setup();
 	sntl_mc_forget(&A.mc);
+	old.n = 0;
+	while (!sntl_mc_drain(&A.mc, &old))
+		sntl_mc_unmap(&old);
+	sntl_mc_unmap(&old);
+	sntl_hmap_clear(&A.misplaced);
 	for (uint32_t s = 0; s < A.nseg; s++) {
 		struct rec *r = A.seg[s];
 		int node;
@@ -917,7 +960,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 {
 	size_t len = SNTL_ALIGN_UP(size ? size : 1, sntl_page_size);
 	struct sntl_mc_victims old;
-	bool planned, reused;
+	bool planned, reused, checked = false;
 	struct rec *r;
 	void *p;
 	int node = -1;
@@ -931,7 +974,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	sntl_mc_age(&A.mc, A.step_serial, &old);
 	p = sntl_mc_take(&A.mc, lid, len,
 			 align > sntl_page_size ? align : sntl_page_size,
-			 planned ? node : -1);
+			 planned ? node : -1, &checked);
 	reused = p != NULL;
 	pthread_mutex_unlock(&sntl_lock);
 	sntl_mc_unmap(&old);
@@ -954,6 +997,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	r->oflags = life == SNTL_LIFE_SHORT ? SENTINEL_OBJ_F_SHORT_LIVED : 0;
 	r->layer = atomic_load_explicit(&sntl_cur_layer, memory_order_relaxed);
 	r->node = reused && planned ? node : -1;
+	r->checked = reused && checked;
 	if (sntl_hmap_put(&A.by_oid, r->oid, (uintptr_t)r))
 		goto fail_rec;
 	if (sntl_hmap_put(&A.by_addr, (uintptr_t)p, (uintptr_t)r)) {
@@ -1085,8 +1129,14 @@ int sntl_free(void *ptr)
 		A.st.live_objects--;
 		mc_setup();
 		sntl_mc_age(&A.mc, A.step_serial, &old);
-		sntl_mc_put(&A.mc, r->addr, r->maplen, r->lid, r->node,
-			    A.step_serial, mc_limit(), &old);
+		if (keep_mapping(r)) {
+			sntl_mc_put(&A.mc, r->addr, r->maplen, r->lid, r->node,
+				    r->checked, A.step_serial, mc_limit(), &old);
+		} else {
+			/* sntl_mc_age() leaves a slot free */
+			old.v[old.n].addr = r->addr;
+			old.v[old.n++].len = r->maplen;
+		}
 		rec_put(r);
 		if (sync_mode())
 			sntl__flush_locked();

@@ -92,6 +92,12 @@ void sntl__alloc_step(bool begin);
 bool sntl__placement_locked(uint64_t lid, int *node);
 /* Bind [addr, addr + len) to node (preferred policy); 0 or -errno. */
 int sntl__bind(void *addr, size_t len, int node);
+/*
+ * Of up to SNTL_CHECK_PAGES pages spread over [addr, addr + len), how
+ * many are present on a node other than @node; or -errno.
+ */
+#define SNTL_CHECK_PAGES	16
+int sntl__pages_off_node(void *addr, size_t len, int node);
 
 /* ---- lab.c ---- */
 
@@ -148,6 +154,7 @@ struct sntl_mc_ent {
 	uint64_t step;		/* step serial when cached */
 	uint64_t gen;		/* sntl_mcache.gen when cached */
 	int32_t node;		/* birth node (mbind), -1: none */
+	uint32_t checked;	/* its pages were found on @node */
 	uint32_t older, newer;	/* age list */
 	uint32_t knext, kprev;	/* same (length, node), newest first; free list */
 };
@@ -174,13 +181,19 @@ struct sntl_mc_victims {
 };
 
 void sntl_mc_init(struct sntl_mcache *mc);
-/* A cached mapping for object @lid of @len bytes born on @node, or NULL. */
+/*
+ * A cached mapping for object @lid of @len bytes born on @node, or NULL;
+ * *@checked (when not NULL): whether it was put with @checked set.
+ */
 void *sntl_mc_take(struct sntl_mcache *mc, uint64_t lid, size_t len,
-		   size_t align, int32_t node);
-/* Keep a freed mapping within @limit bytes; what does not fit: @vic. */
+		   size_t align, int32_t node, bool *checked);
+/*
+ * Keep a freed mapping within @limit bytes; what does not fit: @vic.
+ * @checked: its pages were found on @node (sntl_mc_take hands it back).
+ */
 void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
-		 uint64_t lid, int32_t node, uint64_t step, size_t limit,
-		 struct sntl_mc_victims *vic);
+		 uint64_t lid, int32_t node, bool checked, uint64_t step,
+		 size_t limit, struct sntl_mc_victims *vic);
 /* Mappings not reused since the step before last go to @vic. */
 void sntl_mc_age(struct sntl_mcache *mc, uint64_t step,
 		 struct sntl_mc_victims *vic);

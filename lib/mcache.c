@@ -115,7 +115,7 @@ static bool fits(const struct sntl_mcache *mc, const struct sntl_mc_ent *e,
 }
 
 void *sntl_mc_take(struct sntl_mcache *mc, uint64_t lid, size_t len,
-		   size_t align, int32_t node)
+		   size_t align, int32_t node, bool *checked)
 {
 	uint64_t v;
 	uint32_t i = MC_NONE;
@@ -134,6 +134,8 @@ void *sntl_mc_take(struct sntl_mcache *mc, uint64_t lid, size_t len,
 		return NULL;
 	mc->hits++;
 	p = mc->e[i].addr;
+	if (checked)
+		*checked = mc->e[i].checked;
 	unlink_slot(mc, i);
 	return p;
 }
@@ -147,8 +149,8 @@ void sntl_mc_age(struct sntl_mcache *mc, uint64_t step,
 }
 
 void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
-		 uint64_t lid, int32_t node, uint64_t step, size_t limit,
-		 struct sntl_mc_victims *vic)
+		 uint64_t lid, int32_t node, bool checked, uint64_t step,
+		 size_t limit, struct sntl_mc_victims *vic)
 {
 	uint64_t key = key_of(len, node), head;
 	struct sntl_mc_ent *e;
@@ -177,7 +179,8 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 	mc->free = e->knext;
 	*e = (struct sntl_mc_ent){
 		.addr = addr, .len = len, .lid = lid, .step = step, .gen = mc->gen,
-		.node = node, .older = mc->newest, .newer = MC_NONE,
+		.node = node, .checked = checked,
+		.older = mc->newest, .newer = MC_NONE,
 		.knext = (uint32_t)head, .kprev = MC_NONE,
 	};
 	if (head != MC_NONE)

@@ -162,6 +162,29 @@ bool sntl__placement_locked(uint64_t lid, int *node)
 	return true;
 }
 
+int sntl__pages_off_node(void *addr, size_t len, int node)
+{
+	void *pages[SNTL_CHECK_PAGES];
+	int status[SNTL_CHECK_PAGES];
+	size_t npg = len / sntl_page_size, n = npg < SNTL_CHECK_PAGES ? npg : SNTL_CHECK_PAGES;
+	int off = 0;
+
+	if (!n)
+		return 0;
+	/* Evenly spread over the mapping, its first and last page included. */
+	for (size_t i = 0; i < n; i++) {
+		size_t pg = n > 1 ? i * (npg - 1) / (n - 1) : 0;
+
+		pages[i] = (char *)addr + pg * sntl_page_size;
+	}
+	/* move_pages(2) without nodes only reports where each page is. */
+	if (syscall(SYS_move_pages, 0, (unsigned long)n, pages, NULL, status, 0))
+		return -errno;
+	for (size_t i = 0; i < n; i++)
+		off += status[i] >= 0 && status[i] != node;
+	return off;
+}
+
 int sntl__bind(void *addr, size_t len, int node)
 {
 	unsigned long mask[PLAN_MAX_NODES / (8 * sizeof(unsigned long))] = { 0 };

@@ -393,7 +393,7 @@ struct sntl_alloc_stats {
 	uint64_t register_failures;	/* objects the module refused */
 	uint64_t flushes;
 	uint64_t placed;		/* allocations bound to a node */
-	uint64_t placement_failures;
+	uint64_t placement_failures;	/* mbind refused, or pages elsewhere */
 	int32_t last_register_error;	/* SNTL_E* of the last refusal */
 	uint32_t reserved;
 };

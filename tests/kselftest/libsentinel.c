@@ -4,12 +4,14 @@
  * registered (kind, layer hint, length) and visible through queries with
  * residency, the short-lived region is registered in segments, explicit
  * registration and its errors, marks and the session's statistics,
- * frees unregister, placement at birth on node 1, and fork() with and
- * without SNTL_OPEN_FOLLOW_FORK.
+ * frees unregister, placement at birth on node 1, a mapping whose pages
+ * are not on its birth node born again, and fork() with and without
+ * SNTL_OPEN_FOLLOW_FORK.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <numa.h>
+#include <numaif.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -260,6 +262,100 @@ TEST_F(lib, placement_at_birth)
 	EXPECT_EQ(info.node_pages[1], 2 * MiB / PAGE);
 	sntl_free(p);
 	ASSERT_EQ(sntl_step_end(2), 0);
+}
+
+/* Present pages of @p's object on @node (-1: on any node). */
+static long resident(void *p, int node)
+{
+	struct sntl_alloc_info ai;
+	struct sntl_obj_info info;
+	uint64_t id;
+
+	if (sntl_alloc_info(p, &ai))
+		return -1;
+	id = ai.object_id;
+	if (sntl_query(&id, 1, &info, SNTL_QUERY_RESIDENCY, NULL))
+		return -1;
+	return node < 0 ? (long)info.present_pages : (long)info.node_pages[node];
+}
+
+/* Move every page of [p, p + len) to @node; pages not moved. */
+static long move_all(char *p, size_t len, int node)
+{
+	size_t n = len / PAGE;
+	void *pages[64];
+	int nodes[64], status[64];
+	long bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		pages[i] = p + i * PAGE;
+		nodes[i] = node;
+	}
+	if (numa_move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE))
+		return (long)n;
+	for (size_t i = 0; i < n; i++)
+		bad += status[i] != node;
+	return bad;
+}
+
+/*
+ * A mapping born for node 0 whose pages are elsewhere at its first free
+ * (here moved away; in a job, node 0 was full when they were touched)
+ * is not kept for the next step: the object is born again, up to three
+ * times per placement map, after which the mapping is kept where it is.
+ * A mapping found on its node is kept and reused with its pages.
+ */
+TEST_F(lib, misplaced_mapping_born_again)
+{
+	const size_t len = 16 * PAGE;
+	uint64_t lid, lid2;
+	struct sntl_alloc_info ai;
+	char *p;
+	int step = 1;
+
+	if (numa_available() < 0 || numa_max_node() < 1)
+		SKIP(return, "needs two NUMA nodes");
+	ASSERT_EQ(sntl_step_begin(step), 0);
+	p = sntl_alloc(len, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+	ASSERT_EQ(sntl_alloc_info(p, &ai), 0);
+	lid = ai.logical_id;
+	sntl_free(p);
+	p = sntl_alloc(2 * len, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+	ASSERT_EQ(sntl_alloc_info(p, &ai), 0);
+	lid2 = ai.logical_id;
+	sntl_free(p);
+	ASSERT_EQ(sntl_step_end(step), 0);
+	ASSERT_EQ(sntl_set_placement(lid, 0), 0);
+	ASSERT_EQ(sntl_set_placement(lid2, 0), 0);
+
+	/* Three misplaced births: each next one starts without pages. */
+	for (int t = 0; t < 4; t++) {
+		char *q;
+
+		ASSERT_EQ(sntl_step_begin(++step), 0);
+		p = sntl_alloc(len, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+		ASSERT_NE(p, NULL);
+		if (t > 0)
+			EXPECT_EQ(resident(p, -1), 0);	/* born again */
+		touch(p, len);
+		EXPECT_EQ(resident(p, 0), 16);
+		EXPECT_EQ(move_all(p, len, 1), 0);
+		q = sntl_alloc(2 * len, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+		ASSERT_NE(q, NULL);
+		if (t > 0)
+			EXPECT_EQ(resident(q, 0), 32);	/* on its node: reused */
+		touch(q, 2 * len);
+		sntl_free(q);
+		sntl_free(p);
+		ASSERT_EQ(sntl_step_end(step), 0);
+	}
+	/* The fourth misplaced mapping was kept, pages and all. */
+	ASSERT_EQ(sntl_step_begin(++step), 0);
+	p = sntl_alloc(len, SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+	ASSERT_NE(p, NULL);
+	EXPECT_EQ(resident(p, 1), 16);
+	sntl_free(p);
+	ASSERT_EQ(sntl_step_end(step), 0);
 }
 
 /* The child's checks after fork(); returns a bit mask of failures. */

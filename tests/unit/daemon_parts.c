@@ -398,32 +398,37 @@ static void test_topology(void)
 	ok(topo_detect("/nonexistent-root", &t, err, sizeof(err)) == -1,
 	   "no sysfs: %s", err);
 	{
+		/* The guest's figures at a 1.6 MB budget, DMA's reserve included. */
 		static const char zi[] =
-			"Node 0, zone      DMA\n  pages free     3000\n        min      10\n"
-			"        low      12\n        high     14\n"
-			"Node 0, zone    DMA32\n  pages free     9000\n        high     300\n"
-			"Node 1, zone   Normal\n        high     7\n";
+			"Node 0, zone      DMA\n  per-node stats\n      nr_free_pages 561\n"
+			"  pages free     374\n        boost    0\n        min      12\n"
+			"        low      15\n        high     18\n        managed  3840\n"
+			"        protection: (0, 191, 191, 191, 191)\n"
+			"Node 0, zone    DMA32\n  pages free     360\n        min      166\n"
+			"        low      207\n        high     248\n"
+			"        protection: (0, 0, 0, 0, 0)\n"
+			"Node 0, zone  Movable\n  pages free     0\n        high     32\n"
+			"        protection: (0, 0, 0, 0, 0)\n"
+			"Node 1, zone    DMA32\n  pages free     5\n        high     7\n"
+			"        protection: (0, 0, 0, 0, 0)\n";
 		struct sd_nodemask m = { { 0 } };
 		uint64_t v = 0;
+		const uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE);
 
-		ok(topo_parse_zone_high(zi, 0, &v) && v == 314, "node 0: high of DMA + DMA32 (%llu)",
-		   (unsigned long long)v);
-		ok(topo_parse_zone_high(zi, 1, &v) && v == 7, "node 1: one zone");
-		ok(!topo_parse_zone_high(zi, 2, &v), "node 2: not in zoneinfo");
-		ok(topo_parse_memfree("Node 0 MemTotal: 5 kB\nNode 0 MemFree:  2048 kB\n", &v) &&
-		   v == 2048 * 1024, "MemFree in bytes");
-		ok(!topo_parse_memfree("Node 0 MemTotal: 5 kB\n", &v), "no MemFree");
+		ok(topo_parse_zone_usable(zi, 0, &v) && v == (374 - 18 - 191) + (360 - 248),
+		   "node 0: free pages above high and reserve, of DMA and DMA32");
+		ok(topo_parse_zone_usable(zi, 1, &v) && v == 0, "node 1: below its watermark, 0");
+		ok(!topo_parse_zone_usable(zi, 2, &v), "node 2: not in zoneinfo");
+		ok(topo_parse_zone_usable("Node 0, zone DMA\n  pages free 100\n        high 10\n"
+					  "        protection: (0, 95, 95)\n", 0, &v) && v == 0,
+		   "a zone whose reserve takes its free pages adds nothing");
 		mkfile(root, "proc/zoneinfo", zi);
-		mkfile(root, "sys/devices/system/node/node0/meminfo", "Node 0 MemFree:  4096 kB\n");
-		mkfile(root, "sys/devices/system/node/node1/meminfo", "Node 1 MemFree:  4 kB\n");
 		sd_node_set(&m, 0);
-		ok(topo_free_bytes(root, &m) == 4096 * 1024 - 314 * (uint64_t)sysconf(_SC_PAGESIZE),
-		   "free bytes above the high watermarks");
+		ok(topo_free_bytes(root, &m) == 277 * psz, "free bytes of the fast node");
 		sd_node_set(&m, 1);
-		ok(topo_free_bytes(root, &m) == 4096 * 1024 - 314 * (uint64_t)sysconf(_SC_PAGESIZE),
-		   "a node below its watermark adds nothing");
+		ok(topo_free_bytes(root, &m) == 277 * psz, "a node below its watermark adds nothing");
 		sd_node_set(&m, 3);
-		ok(topo_free_bytes(root, &m) == UINT64_MAX, "a node without figures: unknown");
+		ok(topo_free_bytes(root, &m) == UINT64_MAX, "a node missing from zoneinfo: unknown");
 	}
 	{
 		char cmd[600];
