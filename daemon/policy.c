@@ -55,7 +55,6 @@ struct psess {
 	bool budget_capped;		/* by free fast memory at planning */
 	bool static_fallback;		/* the static placement modeled faster */
 	bool measured_fallback;		/* the moves did not keep up: static */
-	bool promote_pending;		/* promotions wait for the step's end */
 	bool need_refresh;		/* pages gone: dump objects again */
 
 	/* event loop only */
@@ -514,12 +513,14 @@ static void work_run(void *arg)
 		int err;
 
 		/*
-		 * A promotion whose step is over is dropped (counted late, not
-		 * retried); one whose layer began still helps the rest of its
-		 * interval, and is counted late when it ends.
+		 * A boundary's promotion whose step is over is dropped (counted
+		 * late, not retried); one whose layer began still helps the
+		 * rest of its interval, and is counted late when it ends.  A
+		 * placement's (no boundary) is made whenever it runs: nothing
+		 * else would ever put those objects where the plan has them.
 		 */
 		pthread_mutex_lock(&ps->lock);
-		late = b->dir == MIG_TO_FAST && ps->nstep > w->nstep;
+		late = b->dir == MIG_TO_FAST && w->boundary >= 0 && ps->nstep > w->nstep;
 		if (late)
 			acct_late(&ps->acct, b->bytes);
 		pthread_mutex_unlock(&ps->lock);
@@ -949,12 +950,7 @@ static bool id_placed(const struct psess *ps, uint64_t id)
 /*
  * Placement pass: every live object not placed yet goes to its planned
  * node (new objects: their logical object's, unknown ones slow).  The
- * first pass after planning moves everything (initial placement); for a
- * placement without moves, its promotions wait for the step's end
- * (promote_live()): the objects the step is born with first, so that a
- * fast tier too small for the plan is short of the objects promoted
- * last, not of those born in the step (whose pages stay where they were
- * born, step after step, in the allocator's mapping cache).
+ * first pass after planning moves everything (initial placement).
  */
 static void place(struct psess *ps, struct sd_session *s, bool all)
 {
@@ -974,13 +970,9 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 		ids[i] = s->objs[i].id;
 		if (!all && id_placed(ps, s->objs[i].id))
 			want[i] = MIG_STAY;
-		else if (node == PLAN_FAST && all && !ps->sch.nr_moves)
-			want[i] = MIG_STAY;	/* promote_live() */
 		else
 			want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
 	}
-	if (all)
-		ps->promote_pending = !ps->sch.nr_moves;
 	submit(ps, s, want, need, slow, ps->nstep, -1);
 	free(ps->placed_ids);
 	ps->placed_ids = ids;	/* sd_session objects are sorted by id */
@@ -997,38 +989,6 @@ out:
 	free(slow);
 	free(need);
 	free(ids);
-}
-
-/* At the end of the step placed without moves: its live objects' promotions. */
-static void promote_live(struct psess *ps, struct sd_session *s)
-{
-	struct keyed *pk;
-	uint8_t *want, *slow;
-	int *need;
-
-	ps->promote_pending = false;
-	if (s->objs_stale)
-		sync_session_objects(P.env.cmd, s);
-	pk = plan_keys(ps);
-	want = calloc(s->nobjs + 1, 1);
-	slow = calloc(s->nobjs + 1, 1);
-	need = calloc(s->nobjs + 1, sizeof(int));
-	if (!pk || !want || !slow || !need)
-		goto out;
-	for (size_t i = 0; i < s->nobjs; i++) {
-		int64_t pi;
-		int node = planned_node(ps, pk, &s->objs[i], &pi);
-
-		need[i] = -1;
-		slow[i] = node == PLAN_SLOW;
-		want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_STAY;
-	}
-	submit(ps, s, want, need, slow, ps->nstep, -1);
-out:
-	free(pk);
-	free(want);
-	free(slow);
-	free(need);
 }
 
 /*
@@ -1543,10 +1503,6 @@ ack_now:
 			ack_send(ps, ev->seq);
 		break;
 	}
-	case SENTINEL_MARK_STEP_END:
-		if (ps->planned && ps->placed && ps->promote_pending)
-			promote_live(ps, s);
-		break;
 	case SENTINEL_MARK_LAYER_END: {
 		int pos;
 
