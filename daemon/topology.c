@@ -186,16 +186,16 @@ static uint64_t max_protection(const char *list)
 }
 
 /* Usable pages of a zone: free above its high watermark and reserve. */
-static uint64_t zone_usable(uint64_t free, uint64_t high, uint64_t prot)
+static uint64_t zone_usable(uint64_t nfree, uint64_t high, uint64_t prot)
 {
-	return free > high + prot ? free - high - prot : 0;
+	return nfree > high + prot ? nfree - high - prot : 0;
 }
 
 bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *pages)
 {
 	const char *line = zoneinfo, *pr;
 	bool in_zone = false, found = false;
-	uint64_t sum = 0, free = 0, high = 0, prot = 0;
+	uint64_t sum = 0, nfree = 0, high = 0, prot = 0;
 
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
@@ -204,12 +204,12 @@ bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *p
 
 		if (sscanf(line, "Node %u, zone", &n) == 1) {
 			if (in_zone)
-				sum += zone_usable(free, high, prot);
+				sum += zone_usable(nfree, high, prot);
 			in_zone = n == node;
 			found |= in_zone;
-			free = high = prot = 0;
+			nfree = high = prot = 0;
 		} else if (in_zone && sscanf(line, " pages free %llu", &v) == 1) {
-			free = v;
+			nfree = v;
 		} else if (in_zone && sscanf(line, " high %llu", &v) == 1) {
 			high = v;
 		} else if (in_zone && (pr = strstr(line, "protection: (")) &&
@@ -219,7 +219,7 @@ bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *p
 		line = nl ? nl + 1 : NULL;
 	}
 	if (in_zone)
-		sum += zone_usable(free, high, prot);
+		sum += zone_usable(nfree, high, prot);
 	if (found)
 		*pages = sum;
 	return found;

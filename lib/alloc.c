@@ -997,7 +997,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	r->oflags = life == SNTL_LIFE_SHORT ? SENTINEL_OBJ_F_SHORT_LIVED : 0;
 	r->layer = atomic_load_explicit(&sntl_cur_layer, memory_order_relaxed);
 	r->node = reused && planned ? node : -1;
-	r->checked = reused && checked;
+	r->checked = checked;	/* set only by a cached mapping */
 	if (sntl_hmap_put(&A.by_oid, r->oid, (uintptr_t)r))
 		goto fail_rec;
 	if (sntl_hmap_put(&A.by_addr, (uintptr_t)p, (uintptr_t)r)) {
@@ -1134,8 +1134,7 @@ int sntl_free(void *ptr)
 				    r->checked, A.step_serial, mc_limit(), &old);
 		} else {
 			/* sntl_mc_age() leaves a slot free */
-			old.v[old.n].addr = r->addr;
-			old.v[old.n++].len = r->maplen;
+			sntl_mc_victim(&old, r->addr, r->maplen);
 		}
 		rec_put(r);
 		if (sync_mode())

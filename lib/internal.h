@@ -202,5 +202,7 @@ void sntl_mc_forget(struct sntl_mcache *mc);
 /* Empty the cache into @vic; false when @vic filled first. */
 bool sntl_mc_drain(struct sntl_mcache *mc, struct sntl_mc_victims *vic);
 void sntl_mc_unmap(struct sntl_mc_victims *vic);
+/* Add a mapping to @vic (the caller leaves room for it). */
+void sntl_mc_victim(struct sntl_mc_victims *vic, void *addr, size_t len);
 
 #endif /* SENTINEL_LIB_INTERNAL_H */

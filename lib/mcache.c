@@ -93,7 +93,7 @@ static void unlink_slot(struct sntl_mcache *mc, uint32_t i)
 	mc->free = i;
 }
 
-static void victim(struct sntl_mc_victims *vic, void *addr, size_t len)
+void sntl_mc_victim(struct sntl_mc_victims *vic, void *addr, size_t len)
 {
 	vic->v[vic->n].addr = addr;
 	vic->v[vic->n].len = len;
@@ -103,7 +103,7 @@ static void victim(struct sntl_mc_victims *vic, void *addr, size_t len)
 static void evict(struct sntl_mcache *mc, uint32_t i,
 		  struct sntl_mc_victims *vic)
 {
-	victim(vic, mc->e[i].addr, mc->e[i].len);
+	sntl_mc_victim(vic, mc->e[i].addr, mc->e[i].len);
 	unlink_slot(mc, i);
 }
 
@@ -157,7 +157,7 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 	uint32_t i;
 
 	if (len > limit) {
-		victim(vic, addr, len);
+		sntl_mc_victim(vic, addr, len);
 		return;
 	}
 	while (mc->oldest != MC_NONE && mc->bytes + len > limit &&
@@ -165,7 +165,7 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 		evict(mc, mc->oldest, vic);
 	if (mc->bytes + len > limit ||
 	    (mc->free == MC_NONE && grow(mc))) {
-		victim(vic, addr, len);
+		sntl_mc_victim(vic, addr, len);
 		return;
 	}
 	i = mc->free;
@@ -173,7 +173,7 @@ void sntl_mc_put(struct sntl_mcache *mc, void *addr, size_t len,
 	if (!sntl_hmap_get(&mc->by_key, key, &head))
 		head = MC_NONE;
 	if (sntl_hmap_put(&mc->by_key, key, i)) {
-		victim(vic, addr, len);
+		sntl_mc_victim(vic, addr, len);
 		return;
 	}
 	mc->free = e->knext;
