@@ -188,7 +188,9 @@ static uint64_t max_protection(const char *list)
 /* Usable pages of a zone: free above its high watermark and reserve. */
 static uint64_t zone_usable(uint64_t nfree, uint64_t high, uint64_t prot)
 {
-	return nfree > high + prot ? nfree - high - prot : 0;
+	if (high >= nfree || prot >= nfree - high)
+		return 0;
+	return nfree - high - prot;
 }
 
 bool topo_parse_zone_usable(const char *zoneinfo, unsigned int node, uint64_t *pages)

@@ -422,6 +422,16 @@ static void test_topology(void)
 		ok(topo_parse_zone_usable("Node 0, zone DMA\n  pages free 100\n        high 10\n"
 					  "        protection: (0, 95, 95)\n", 0, &v) && v == 0,
 		   "a zone whose reserve takes its free pages adds nothing");
+		ok(topo_parse_zone_usable("Node 0, zone DMA\n  pages free 100\n        high 10\n"
+					  "        protection: (x, 95\n"
+					  "Node 0, zone DMA32\n        high 10\n", 0, &v) && v == 90,
+		   "garbage: an unreadable protection list counts 0, a zone without free pages 0");
+		ok(topo_parse_zone_usable("Node 0, zone DMA\n  pages free 99999999999999999999999\n"
+					  "        high 18446744073709551615\n"
+					  "        protection: (0, 191)\n", 0, &v) && v == 0,
+		   "garbage: out-of-range figures never wrap into free pages");
+		ok(!topo_parse_zone_usable("", 0, &v) && !topo_parse_zone_usable("Node x, zone\n", 0, &v),
+		   "garbage: empty or malformed zoneinfo has no node");
 		mkfile(root, "proc/zoneinfo", zi);
 		sd_node_set(&m, 0);
 		ok(topo_free_bytes(root, &m) == 277 * psz, "free bytes of the fast node");
