@@ -56,6 +56,7 @@ struct psess {
 	bool static_fallback;		/* the static placement modeled faster */
 	bool measured_fallback;		/* the moves did not keep up: static */
 	bool need_refresh;		/* pages gone: dump objects again */
+	bool in_step;			/* between a STEP_BEGIN and its STEP_END */
 
 	/* event loop only */
 	bool planned, placed, reprofiling;
@@ -1427,6 +1428,7 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 		uint64_t now = mono_ns(), step_ns = ps->step_t0 ? now - ps->step_t0 : 0;
 
 		ps->step_t0 = now;
+		ps->in_step = true;
 		pthread_mutex_lock(&ps->lock);
 		ps->nstep++;
 		ps->pos = -1;
@@ -1503,6 +1505,15 @@ ack_now:
 			ack_send(ps, ev->seq);
 		break;
 	}
+	case SENTINEL_MARK_STEP_END:
+		/* Objects that changed in the step are dumped between steps. */
+		ps->in_step = false;
+		if (s->objs_stale) {
+			pthread_mutex_lock(&ps->lock);
+			ps->need_refresh = true;
+			pthread_mutex_unlock(&ps->lock);
+		}
+		break;
 	case SENTINEL_MARK_LAYER_END: {
 		int pos;
 
@@ -1572,12 +1583,14 @@ void policy_event(const struct snl_event *ev)
  * changed; a dump after every burst of object events would only repeat
  * that.  Under emulation, where a step takes seconds of wall time, the
  * 20 ms coalescing of those dumps made it about 15 full dumps a step.
+ * Only inside a step: objects that changed after a step's end (a job's
+ * last step, or one that pauses) are dumped on the usual deadline.
  */
 bool policy_syncs_at_steps(uint64_t id)
 {
 	struct psess *ps = ps_find(id);
 
-	return ps && ps->planned && ps->placed && !ps->sch.nr_moves &&
+	return ps && ps->planned && ps->placed && !ps->sch.nr_moves && ps->in_step &&
 	       P.env.cfg->policy != SD_POLICY_IAL;
 }
 

@@ -36,7 +36,8 @@ void policy_clear(void);
 bool policy_want_refresh(void);
 /*
  * Whether the policy dumps session @id's objects itself, at its step
- * begins, so that object events need not: a placed plan without moves.
+ * begins, so that object events need not: a placed plan without moves,
+ * while the session is inside a step.
  */
 bool policy_syncs_at_steps(uint64_t id);
 void policy_json(struct jbuf *b);
