@@ -803,6 +803,13 @@ int snl_ack_mark(struct snl *c, uint64_t session, uint64_t seq)
 			   SENTINEL_GENL_VERSION, false, put_ack, &r, NULL, NULL);
 }
 
+int snl_release_marks(struct snl *c, uint64_t session)
+{
+	return snl_request(c, c->family, SENTINEL_CMD_RELEASE_MARKS,
+			   SENTINEL_GENL_VERSION, false, put_session, &session,
+			   NULL, NULL);
+}
+
 struct placement_req {
 	uint64_t session;
 	uint32_t total, offset, n;

@@ -124,9 +124,11 @@ int snl_profile_stop(struct snl *c, uint64_t session);
 /*
  * Acknowledge the session's marks up to @seq: the moves they call for are
  * complete (SENTINEL_CMD_ACK_MARK).  The first makes @c the session's
- * acknowledger until @c is closed.
+ * acknowledger until @c is closed or releases it (snl_release_marks(),
+ * -EOPNOTSUPP from modules without SENTINEL_FEAT_RELEASE).
  */
 int snl_ack_mark(struct snl *c, uint64_t session, uint64_t seq);
+int snl_release_marks(struct snl *c, uint64_t session);
 
 /*
  * Publish a placement map (@n entries sorted by id) in chunks of

@@ -98,8 +98,9 @@ struct psess {
 	struct due { uint64_t abs, ticket; } *due;
 	size_t ndue, capdue;
 	bool acking;			/* the session's marks are acknowledged */
+	bool released;			/* no longer (under P.ack_lock) */
 	uint64_t ack_seq, ack_ticket;	/* pending: seq once ticket is served */
-	uint64_t acks, ack_errors;
+	uint64_t acks, ack_errors, ack_releases;
 	uint64_t nstep;			/* STEP_BEGINs seen */
 	int pos;			/* template layer begun, -1 at step begin */
 	struct acct acct;
@@ -122,6 +123,7 @@ static struct {
 	pthread_mutex_t ack_lock;
 	struct snl ack;
 	bool ack_open;
+	bool no_release;		/* the module cannot release a session */
 } P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER,
 	.ack_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -400,19 +402,29 @@ static void note_err(struct psess *ps, int err)
 
 /*
  * Acknowledge @ps's marks up to @seq on the daemon's acknowledging socket
- * (opened at the first use; its closing releases the sessions).
+ * (opened at the first use; its closing releases the sessions).  A
+ * worker's acknowledgment (@take false) of a session released since is
+ * not sent: it would take the session again.
  */
-static void ack_send(struct psess *ps, uint64_t seq)
+static void ack_send(struct psess *ps, uint64_t seq, bool take)
 {
+	bool skip;
 	int err = 0;
 
 	pthread_mutex_lock(&P.ack_lock);
-	if (!P.ack_open)
+	skip = ps->released && !take;
+	if (!skip && !P.ack_open)
 		err = snl_open(&P.ack);
-	P.ack_open = !err;
-	if (!err)
-		err = snl_ack_mark(&P.ack, ps->id, seq);
+	if (!skip) {
+		P.ack_open = !err;
+		if (!err)
+			err = snl_ack_mark(&P.ack, ps->id, seq);
+		if (!err)
+			ps->released = false;
+	}
 	pthread_mutex_unlock(&P.ack_lock);
+	if (skip)
+		return;
 	pthread_mutex_lock(&ps->lock);
 	if (err && err != -ENOENT) {
 		if (!ps->ack_errors++)
@@ -422,6 +434,35 @@ static void ack_send(struct psess *ps, uint64_t seq)
 		ps->acks++;
 	}
 	pthread_mutex_unlock(&ps->lock);
+}
+
+/*
+ * No moves at boundaries any more (a static placement): @ps's marks are
+ * no longer acknowledged, so that its layers do not wait for the daemon
+ * and the daemon does not answer every mark.  A module without
+ * SENTINEL_FEAT_RELEASE keeps being answered.  Main thread.
+ */
+static void ack_release(struct psess *ps)
+{
+	int err = -ENOTCONN;
+
+	pthread_mutex_lock(&P.ack_lock);
+	if (P.ack_open)
+		err = snl_release_marks(&P.ack, ps->id);
+	if (!err)
+		ps->released = true;
+	pthread_mutex_unlock(&P.ack_lock);
+	pthread_mutex_lock(&ps->lock);
+	if (!err) {
+		ps->acking = false;
+		ps->ack_releases++;
+	} else if (err != -ENOENT && !ps->ack_errors++) {
+		log_warn("session %" PRIu64 ": cannot stop acknowledging marks: %s",
+			 ps->id, strerror(-err));
+	}
+	pthread_mutex_unlock(&ps->lock);
+	if (err == -EOPNOTSUPP)
+		P.no_release = true;
 }
 
 static void ack_close(void)
@@ -470,22 +511,47 @@ static uint64_t due_upto(struct psess *ps, uint64_t abs)
 
 /*
  * A LAYER_BEGIN mark (@seq) of template layer @abs: acknowledge it now,
- * or once the moves of its boundary and the earlier ones have run.
+ * or once the moves of its boundary and the earlier ones have run.  With
+ * nothing due and a plan without moves, release the session instead.
  */
 static void ack_layer(struct psess *ps, uint64_t abs, uint64_t seq)
 {
+	bool idle, acking;
 	uint64_t t;
 
 	pthread_mutex_lock(&ps->lock);
-	ps->acking = true;
 	t = due_upto(ps, abs);
-	if (t) {
-		ps->ack_seq = seq;
-		ps->ack_ticket = t - 1;
+	idle = !t && !ps->sch.nr_moves && !P.no_release;
+	acking = ps->acking;
+	if (!idle) {
+		ps->acking = true;
+		if (t) {
+			ps->ack_seq = seq;
+			ps->ack_ticket = t - 1;
+		}
 	}
 	pthread_mutex_unlock(&ps->lock);
-	if (!t)
-		ack_send(ps, seq);
+	if (idle && acking)
+		ack_release(ps);
+	else if (!idle && !t)
+		ack_send(ps, seq, true);
+}
+
+/*
+ * A step begin (@seq) that queued the first placement's moves: take the
+ * session now, so that its first layer waits for them.
+ */
+static void ack_take(struct psess *ps, uint64_t seq)
+{
+	bool take;
+
+	pthread_mutex_lock(&ps->lock);
+	take = !ps->acking && due_upto(ps, UINT64_MAX);
+	if (take)
+		ps->acking = true;
+	pthread_mutex_unlock(&ps->lock);
+	if (take)
+		ack_send(ps, seq, true);
 }
 
 static void work_run(void *arg)
@@ -579,7 +645,7 @@ static void work_run(void *arg)
 		ps->ack_seq = 0;
 	pthread_mutex_unlock(&ps->lock);
 	if (ack)
-		ack_send(ps, ack);
+		ack_send(ps, ack, false);
 	pthread_mutex_lock(&P.bw_lock);
 	P.bw = ps->bw;
 	pthread_mutex_unlock(&P.bw_lock);
@@ -1458,8 +1524,10 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 			ps->ended_abs = ps->next_abs;
 			if (ps->mv_issued)
 				memset(ps->mv_issued, 0, ps->sch.nr_moves);
-			if (sentinel)
+			if (sentinel) {
 				pump(ps, s);
+				ack_take(ps, ev->seq);
+			}
 			break;
 		}
 		if (s->objs_stale)
@@ -1502,7 +1570,7 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 ack_now:
 		/* Once acknowledged, a session's layers never wait in vain. */
 		if (ps->acking)
-			ack_send(ps, ev->seq);
+			ack_send(ps, ev->seq, true);
 		break;
 	}
 	case SENTINEL_MARK_STEP_END:
@@ -1698,6 +1766,7 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "dropped_work", ps->dropped_work);
 	jb_u64(b, "mark_acks", ps->acks);
 	jb_u64(b, "mark_ack_errors", ps->ack_errors);
+	jb_u64(b, "mark_releases", ps->ack_releases);
 	jb_u64(b, "bw", ps->bw);
 	jb_u64(b, "peak_fast_bytes", ps->acct.peak_fast);
 	step_json(b, "current", &ps->acct.cur);

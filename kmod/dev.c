@@ -59,7 +59,8 @@ static long sntl_ioc_version(void __user *uarg)
 	v.features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
 		     SENTINEL_FEAT_RESIDENCY | SENTINEL_FEAT_PROFILE |
 		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK |
-		     SENTINEL_FEAT_PLACEMENT | SENTINEL_FEAT_SYNC;
+		     SENTINEL_FEAT_PLACEMENT | SENTINEL_FEAT_SYNC |
+		     SENTINEL_FEAT_RELEASE;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 

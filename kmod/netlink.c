@@ -549,6 +549,22 @@ static int sntl_nl_ack_mark(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+static int sntl_nl_release_marks(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sntl_session *s;
+	int ret;
+
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = sntl_session_unack(s, info->snd_portid);
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "another socket acknowledges this session");
+	sntl_session_put(s);
+	return ret;
+}
+
 static const struct genl_ops sntl_genl_ops[] = {
 	{
 		.cmd = SENTINEL_CMD_GET_STATUS,
@@ -605,6 +621,13 @@ static const struct genl_ops sntl_genl_ops[] = {
 	{
 		.cmd = SENTINEL_CMD_ACK_MARK,
 		.doit = sntl_nl_ack_mark,
+		.policy = sntl_ack_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_RELEASE_MARKS,
+		.doit = sntl_nl_release_marks,
 		.policy = sntl_ack_policy,
 		.maxattr = SENTINEL_A_MAX,
 		.flags = GENL_ADMIN_PERM,

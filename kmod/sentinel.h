@@ -307,6 +307,7 @@ int sntl_session_stats(struct sntl_session *s,
 void sntl_session_peek(struct sntl_session *s,
 		       struct sentinel_session_stats *st);
 int sntl_session_ack(struct sntl_session *s, u32 portid, u64 seq);
+int sntl_session_unack(struct sntl_session *s, u32 portid);
 int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
 		      u64 *acked);
 void sntl_session_release_acks(u32 portid);

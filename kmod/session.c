@@ -363,6 +363,33 @@ int sntl_session_ack(struct sntl_session *s, u32 portid, u64 seq)
 	return ret;
 }
 
+/**
+ * sntl_session_unack() - a port stops acknowledging a session
+ * @s: the session
+ * @portid: netlink port of the acknowledger
+ *
+ * The session's waiters return -ENOTCONN, as when the port closes.
+ *
+ * Return: 0 (also when nobody acknowledges @s), -EBUSY when another port
+ * does.
+ */
+int sntl_session_unack(struct sntl_session *s, u32 portid)
+{
+	bool mine;
+	int ret = 0;
+
+	spin_lock(&s->mark_lock);
+	mine = s->ack_portid && s->ack_portid == portid;
+	if (mine)
+		s->ack_portid = 0;
+	else if (s->ack_portid)
+		ret = -EBUSY;
+	spin_unlock(&s->mark_lock);
+	if (mine)
+		wake_up_all(&s->ack_wq);
+	return ret;
+}
+
 /* Whether a waiter for @target may stop: acknowledged, or nobody to. */
 static bool sntl_ack_done(struct sntl_session *s, u64 target, u64 *acked,
 			  bool *orphan)

@@ -8,7 +8,8 @@
  * every layer begin) never exceed the budget, the prefetch hit ratio
  * (bytes touched by a layer already on node 0 when it began) is at
  * least 0.95, and the results equal those of a run without the daemon;
- * killing the daemon in the middle of a step changes nothing either.
+ * killing the daemon in the middle of a step changes nothing either; a
+ * plan without moves releases the session's marks.
  * The hit-ratio run waits at each layer begin for the moves the daemon
  * has due there (SNTL_OPEN_WAIT_MOVES), so that the ratio measures the
  * plan and the migrator, not how fast this host happens to run them.
@@ -92,6 +93,44 @@ TEST_F_TIMEOUT(mig, sentinel_policy, 600)
 	EXPECT_LT(0, r.acks);
 	/* The same bar on every kernel: the layers wait for their moves. */
 	EXPECT_LE(0.95, hit);
+	EXPECT_EQ(self->reference, r.checksum);
+	free(stats);
+}
+
+/*
+ * A budget above the footprint: the sentinel plan has no moves, only the
+ * placement's promotions of the objects born on the slow node.  The
+ * daemon takes the session for the layers that wait for them, then
+ * releases it: later layers do not wait for the daemon at all.
+ */
+TEST_F_TIMEOUT(mig, plan_without_moves_releases_the_marks, 600)
+{
+	uint64_t saved = budget;
+	struct dmn d;
+	struct result r;
+	char *stats;
+
+	budget = 2 * FOOTPRINT;
+	ASSERT_LT(0, dmn_start(&d, "sentinel", false));
+	budget = saved;
+	ASSERT_EQ(0, train_run(&r, &(struct train_opts){ .daemon = true, .wait_moves = true,
+							 .born_slow = true }, NULL, NULL));
+	stats = dmn_stop(&d);
+	TH_LOG("waits for moves: %llu, done %llu, no daemon %llu, timed out %llu; "
+	       "daemon acks %lld, releases %lld, promoted %lld", (unsigned long long)r.waits.waits,
+	       (unsigned long long)r.waits.done, (unsigned long long)r.waits.no_daemon,
+	       (unsigned long long)r.waits.timeouts, r.acks, r.releases, r.promoted);
+	if (r.placed_step == UINT64_MAX || r.releases != 1 || r.waits.timeouts)
+		dmn_show_log(&d);
+	EXPECT_NE(UINT64_MAX, r.placed_step);
+	EXPECT_EQ(0, sess_num(stats, "plan_moves"));
+	/* Only layers of the placement's step were acknowledged (3 NL a step). */
+	EXPECT_LT(0, r.acks);
+	EXPECT_GT(3 * NL, r.acks);
+	EXPECT_EQ(1, r.releases);
+	EXPECT_LT(0, r.promoted);
+	EXPECT_EQ(0, r.waits.timeouts);
+	EXPECT_LT(0, r.waits.no_daemon);
 	EXPECT_EQ(self->reference, r.checksum);
 	free(stats);
 }

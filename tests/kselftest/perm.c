@@ -217,6 +217,9 @@ static void nl_build(struct sntl_nl_req *r, int family, int cmd, uint64_t sid)
 		steps = 0;	/* a mark number no session can lack */
 		nl_put(r, SENTINEL_A_SEQ, &steps, sizeof(steps));
 		break;
+	case SENTINEL_CMD_RELEASE_MARKS:
+		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
+		break;
 	case SENTINEL_CMD_PROFILE_START:
 		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
 		u = 0;
@@ -243,6 +246,7 @@ static const struct {
 	{ SENTINEL_CMD_PROFILE_START, 0, "PROFILE_START" },
 	{ SENTINEL_CMD_SET_PLACEMENT, 0, "SET_PLACEMENT" },
 	{ SENTINEL_CMD_ACK_MARK, 0, "ACK_MARK" },
+	{ SENTINEL_CMD_RELEASE_MARKS, 0, "RELEASE_MARKS" },
 };
 
 #define NR_NL_CMDS (sizeof(nl_cmds) / sizeof(nl_cmds[0]))

@@ -3,7 +3,7 @@
  * Placement maps: uploaded in ordered chunks over netlink, read whole by
  * the session through SENTINEL_IOC_GET_PLACEMENT, with bad uploads and bad
  * reads refused and the published map left as it was.  Synchronous marks:
- * SENTINEL_CMD_ACK_MARK and SENTINEL_IOC_WAIT.
+ * SENTINEL_CMD_ACK_MARK, SENTINEL_CMD_RELEASE_MARKS and SENTINEL_IOC_WAIT.
  */
 #include <pthread.h>
 
@@ -170,6 +170,15 @@ static int ack(int sk, int family, uint64_t session, uint64_t seq)
 	return sntl_nl_call(sk, &r);
 }
 
+static int release(int sk, int family, uint64_t session)
+{
+	static struct sntl_nl_req r;
+
+	sntl_nl_start(&r, family, SENTINEL_CMD_RELEASE_MARKS);
+	sntl_nl_put(&r, SENTINEL_A_SESSION_ID, &session, sizeof(session));
+	return sntl_nl_call(sk, &r);
+}
+
 struct waiter {
 	int fd;
 	uint64_t seq;
@@ -272,6 +281,47 @@ TEST_F(pl, acknowledged_marks_release_waiters)
 	EXPECT_EQ(ack(other, self->family, self->session, 3), 0);
 	EXPECT_EQ(wait_mark(&w), 0);
 	self->sk = other;
+}
+
+TEST_F(pl, released_marks_end_the_waits)
+{
+	struct waiter w = { .fd = self->fd, .timeout_ms = 60000 };
+	struct sentinel_version v = { .size = sizeof(v) };
+	int other = sntl_nl_socket();
+	static struct sntl_nl_req r;
+	pthread_t t;
+
+	ASSERT_GE(other, 0);
+	ASSERT_EQ(sntl_ioctl(self->fd, SENTINEL_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & SENTINEL_FEAT_RELEASE);
+	/* Nobody acknowledges yet: a release changes nothing. */
+	EXPECT_EQ(release(self->sk, self->family, self->session), 0);
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 1 */
+	ASSERT_EQ(ack(self->sk, self->family, self->session, 1), 0);
+	/* Only the acknowledger may release; bad requests. */
+	EXPECT_EQ(release(other, self->family, self->session), -EBUSY);
+	EXPECT_EQ(release(self->sk, self->family, ~0ULL), -ENOENT);
+	sntl_nl_start(&r, self->family, SENTINEL_CMD_RELEASE_MARKS);
+	EXPECT_EQ(sntl_nl_call(self->sk, &r), -EINVAL);
+
+	/* A waiter for a mark not acknowledged learns of the release. */
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 2 */
+	ASSERT_EQ(pthread_create(&t, NULL, waiter_thread, &w), 0);
+	ASSERT_EQ(release(self->sk, self->family, self->session), 0);
+	pthread_join(t, NULL);
+	EXPECT_EQ(w.ret, -ENOTCONN);
+	EXPECT_EQ(w.acked, 1);
+	/* Released, later marks are not waited for at all. */
+	ASSERT_EQ(layer_mark(self->fd), 0);		/* mark 3 */
+	EXPECT_EQ(wait_mark(&w), -ENOTCONN);
+	EXPECT_EQ(release(self->sk, self->family, self->session), 0);
+	/* Any socket may take the session again, this one too. */
+	EXPECT_EQ(ack(other, self->family, self->session, 3), 0);
+	EXPECT_EQ(wait_mark(&w), 0);
+	EXPECT_EQ(w.acked, 3);
+	EXPECT_EQ(release(other, self->family, self->session), 0);
+	EXPECT_EQ(ack(self->sk, self->family, self->session, 3), 0);
+	close(other);
 }
 
 TEST_HARNESS_MAIN

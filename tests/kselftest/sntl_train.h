@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <numa.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -50,6 +51,7 @@ struct result {
 	/* the daemon's, at the end */
 	long long promoted, demoted, late, dsteps, bw, enomem, failed;
 	long long acks;		/* marks the daemon acknowledged */
+	long long releases;	/* times the daemon stopped acknowledging */
 	struct sntl_wait_stats waits;	/* the trainer's waits for moves */
 	int ok;
 };
@@ -60,6 +62,7 @@ struct train_opts {
 	uint64_t mid_step;	/* the step of the 'm' point, 0 for none */
 	bool wait_mid, wait_end; /* wait for a reply at 'm', at 'e' */
 	bool wait_moves;	/* layers wait for the daemon's moves */
+	bool born_slow;		/* the objects are first touched on node 1 */
 };
 
 /* The parent's hook: called for each point reached by @child; 0 or -1. */
@@ -227,6 +230,8 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 	bool waited = false;
 	struct net n;
 
+	if (o->born_slow)
+		numa_set_preferred(1);
 	if (sntl_open(&(struct sntl_open_opts){
 			.size = sizeof(struct sntl_open_opts),
 			.flags = o->wait_moves ? SNTL_OPEN_WAIT_MOVES : 0 }) ||
@@ -298,6 +303,7 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		r.dsteps = sess_num(st, "steps");
 		r.bw = sess_num(st, "bw");
 		r.acks = sess_num(st, "mark_acks");
+		r.releases = sess_num(st, "mark_releases");
 		free(st);
 	}
 	sntl_wait_stats(&r.waits);

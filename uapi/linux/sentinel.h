@@ -146,9 +146,10 @@
  * acknowledge each phase mark once the moves the mark's boundary needs
  * are complete (netlink SENTINEL_CMD_ACK_MARK).  The first acknowledgment
  * makes the daemon's netlink socket the session's acknowledger; closing
- * that socket (the daemon exits or dies) releases it.  A framework that
- * wants every layer to start with its tensors in place waits for the
- * acknowledgment after its LAYER_BEGIN mark:
+ * that socket (the daemon exits or dies) or SENTINEL_CMD_RELEASE_MARKS
+ * (the daemon has no more moves to make at boundaries) releases it.  A
+ * framework that wants every layer to start with its tensors in place
+ * waits for the acknowledgment after its LAYER_BEGIN mark:
  *
  * SENTINEL_IOC_WAIT (struct sentinel_wait, read/write)
  *   Waits until mark seq (0: the session's latest mark) is acknowledged,
@@ -267,6 +268,13 @@
  *   EBUSY when another socket is the acknowledger.  Acknowledgments never
  *   go back: a lower SEQ than one acknowledged is accepted and changes
  *   nothing.
+ * SENTINEL_CMD_RELEASE_MARKS (do): SENTINEL_A_SESSION_ID: the sender's
+ *   socket stops acknowledging the session (see SYNCHRONOUS MARKS); its
+ *   waiters return ENOTCONN at once, as when the socket closes.  0 also
+ *   when the session has no acknowledger; EBUSY when another socket is
+ *   its acknowledger; ENOENT for an unknown session.  A later
+ *   SENTINEL_CMD_ACK_MARK takes the session again.  Modules with
+ *   SENTINEL_FEAT_RELEASE implement it.
  * SENTINEL_CMD_SET_PLACEMENT (do): SENTINEL_A_SESSION_ID, SENTINEL_A_COUNT
  *   (entries of the whole map, at most max_objects_per_session),
  *   SENTINEL_A_OFFSET (index of this message's first entry) and
@@ -320,6 +328,7 @@
 #define SENTINEL_FEAT_NETLINK		_BITULL(5)
 #define SENTINEL_FEAT_PLACEMENT		_BITULL(6)
 #define SENTINEL_FEAT_SYNC		_BITULL(7)
+#define SENTINEL_FEAT_RELEASE		_BITULL(8)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -839,6 +848,7 @@ enum sentinel_cmd {
 	SENTINEL_EVT_SCAN,
 	/* commands added later */
 	SENTINEL_CMD_ACK_MARK,
+	SENTINEL_CMD_RELEASE_MARKS,
 	__SENTINEL_CMD_MAX,
 };
 
