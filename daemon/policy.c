@@ -106,6 +106,8 @@ struct psess {
 	struct acct acct;
 	uint64_t bw;
 	uint64_t dropped_work, items, batches;
+	/* Main thread: the pipeline's CPU time; the session's object dumps. */
+	uint64_t pump_ns, obj_dumps, obj_dump_ns;
 };
 
 static struct {
@@ -1141,7 +1143,7 @@ static void pump(struct psess *ps, struct sd_session *s)
 	const struct plan_schedule *sch = &ps->sch;
 	const struct plan_input *in = &ps->prof.in;
 	uint32_t nl = in->nr_layers;
-	uint64_t next_layer, end, fast = 0;
+	uint64_t next_layer, end, fast = 0, t0;
 	uint32_t *take = NULL;
 	uint8_t *blocked = NULL;
 	bool stop = false, dem_waiting = false;
@@ -1150,6 +1152,7 @@ static void pump(struct psess *ps, struct sd_session *s)
 	/* Nothing to move (a static placement): no object dump either. */
 	if (!nl || !ps->mv_issued || sch->nr_layers != nl || !sch->nr_moves)
 		return;
+	t0 = sync_thread_ns();
 	pthread_mutex_lock(&ps->lock);
 	pos = ps->pos;
 	next_layer = ps->nstep * nl + (uint64_t)(pos + 1);
@@ -1244,6 +1247,7 @@ static void pump(struct psess *ps, struct sd_session *s)
 out:
 	free(take);
 	free(blocked);
+	ps->pump_ns += sync_thread_ns() - t0;
 }
 
 /* ---- verify mode ---- */
@@ -1489,6 +1493,8 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 	const struct plan_input *in = &ps->prof.in;
 	bool sentinel = P.env.cfg->policy == SD_POLICY_SENTINEL;
 
+	ps->obj_dumps = s->obj_dumps;
+	ps->obj_dump_ns = s->obj_dump_ns;
 	switch (ev->mark_type) {
 	case SENTINEL_MARK_STEP_BEGIN: {
 		uint64_t now = mono_ns(), step_ns = ps->step_t0 ? now - ps->step_t0 : 0;
@@ -1759,6 +1765,9 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "placement_publishes", ps->publishes);
 	jb_u64(b, "placement_errors", ps->publish_errors);
 	jb_u64(b, "ial_samples", ps->ial_samples);
+	jb_u64(b, "object_dumps", ps->obj_dumps);
+	jb_u64(b, "object_dump_ns", ps->obj_dump_ns);
+	jb_u64(b, "pump_ns", ps->pump_ns);
 	pthread_mutex_lock(&ps->lock);
 	jb_u64(b, "steps", ps->nstep);
 	jb_u64(b, "work_items", ps->items);

@@ -28,6 +28,7 @@ struct sd_session {
 	uint32_t last_layer;
 	uint64_t last_mark_ns;
 	uint64_t scans, scan_pages, scan_young;
+	uint64_t obj_dumps, obj_dump_ns;	/* object dumps, their thread CPU time */
 };
 
 struct sd_state {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sync.h"
 
@@ -39,8 +40,17 @@ static int objvec_add(const struct snl_object *o, void *arg)
 	return 0;
 }
 
+uint64_t sync_thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int sync_session_objects(struct snl *c, struct sd_session *s)
 {
+	uint64_t t0 = sync_thread_ns();
 	int err = 0;
 
 	for (int tries = 0; tries < SYNC_RETRIES; tries++) {
@@ -50,19 +60,21 @@ int sync_session_objects(struct snl *c, struct sd_session *s)
 
 		err = snl_dump_objects(c, s->k.id, false, false, 0, objvec_add, &a,
 				       &gen, &consistent);
+		s->obj_dumps++;
 		if (err) {
 			free(a.v);
-			return err;
+			break;
 		}
 		if (consistent || tries == SYNC_RETRIES - 1) {
 			session_set_objects(s, a.v, a.n);
 			if (gen > s->k.generation || consistent)
 				s->k.generation = gen;
 			s->objs_stale = !consistent;
-			return 0;
+			break;
 		}
 		free(a.v);
 	}
+	s->obj_dump_ns += sync_thread_ns() - t0;
 	return err;
 }
 

@@ -9,7 +9,8 @@
 # When build/daemon/sentineld is missing, or refuses the generated
 # configuration, the policy is "not available" and its rows say so.
 # "verify" is $VERIFY, set by tools/bench/run on the host and by case.env
-# in the guest (off unless asked: tools/bench/run --verify).
+# in the guest (off unless asked: tools/bench/run --verify).  A policy
+# with variants of its own wraps daemon_settings and daemon_setup.
 POLICY_KERNELS="6.12 6.1"
 POLICY_BUDGET=yes
 POLICY_MODULE=yes
@@ -44,7 +45,7 @@ policy_available() {
 	fi
 	rm -f "$tmp"
 }
-policy_settings() {
+daemon_settings() {
 	echo "policy=$DAEMON_POLICY"
 	echo "daemon=sentineld --foreground, pinned to vCPU 0"
 	echo "migration_threads=1"
@@ -56,7 +57,8 @@ policy_settings() {
 	echo "profile_warmup_steps=1 (sysfs)"
 	echo "fast_nodes=0 slow_nodes=1 fast_budget=the run's budget"
 }
-policy_setup() {
+policy_settings() { daemon_settings; }
+daemon_setup() {
 	local conf=$CASE_DIR/sentineld.conf
 	mkdir -p /run/sentinel
 	# A lab run lasts a few steps: profile the second one (the paper skips
@@ -75,6 +77,7 @@ policy_setup() {
 	echo "sentineld did not come up (see $CASE_DIR/sentineld.log)" >&2
 	return 1
 }
+policy_setup() { daemon_setup; }
 policy_teardown() {
 	local ctl=$B/daemon/sentinelctl
 	{
@@ -82,8 +85,21 @@ policy_teardown() {
 		"$ctl" --json --socket /run/sentinel/bench.sock daemon 2>/dev/null || printf null
 		printf ',"module":'
 		"$ctl" --json --socket /run/sentinel/bench.sock stats 2>/dev/null || printf null
-		printf ',"daemon_cpu_ticks":%s}\n' \
+		printf ',"daemon_cpu_ticks":%s' \
 			"$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat" 2>/dev/null || echo null)"
+		# Per thread (main loop, migration workers): user and system ticks.
+		printf ',"daemon_threads":['
+		local sep='' t
+		for t in /proc/"$DAEMON_PID"/task/*/stat; do
+			[ -r "$t" ] || continue
+			# The name is in parentheses and may hold spaces: fields after it.
+			sed 's/^[0-9]* (\(.*\)) \(.*\)$/\1\t\2/' "$t" |
+				awk -F'\t' -v sep="$sep" '{ split($2, f, " ");
+					printf "%s{\"comm\":\"%s\",\"utime\":%s,\"stime\":%s}",
+					sep, $1, f[12], f[13] }'
+			sep=,
+		done
+		printf ']}\n'
 	} >"$CASE_DIR/policy.json"
 	kill "$DAEMON_PID" 2>/dev/null || true
 	wait "$DAEMON_PID" 2>/dev/null || true

@@ -1,6 +1,20 @@
 # shellcheck shell=bash
 # sentineld's "sentinel" policy through the plug-in point (daemon-common.sh).
+# Variant "wait": the workload's layers wait at their begin for the moves
+# the daemon has due there (libsentinel's SENTINEL_WAIT_MOVES); the lab
+# charges each phase the longer of the training vCPU's work and the
+# daemon's (vCPU 0), so a wait costs what the migration it waits for does.
 DAEMON_POLICY=sentinel
 # shellcheck source=daemon-common.sh
 . "${BASH_SOURCE[0]%/*}/daemon-common.sh"
+POLICY_VARIANTS="default wait"
 POLICY_DESC="sentinel: sentineld, object-level profile-driven migration"
+policy_settings() {
+	daemon_settings
+	[ "$VARIANT" = wait ] && echo "SENTINEL_WAIT_MOVES=1 (layers wait for their moves)"
+	true
+}
+policy_setup() {
+	[ "$VARIANT" = wait ] && policy_wrap=(env SENTINEL_WAIT_MOVES=1 numactl --localalloc)
+	daemon_setup
+}
