@@ -17,8 +17,9 @@ DMN_OUT := $(B)/daemon
 DMN_PKG := libnl-genl-3.0 libsystemd
 DMN_PKG_CFLAGS := $(shell pkg-config --cflags $(DMN_PKG) 2>/dev/null)
 DMN_PKG_LIBS := $(shell pkg-config --libs $(DMN_PKG) 2>/dev/null)
-DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -pthread
-DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h
+DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -pthread
+DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h \
+	    $(TOP)/lib/include/sentinel.h
 
 # Shared by both programs; config, json, profile and state are pure.
 DMN_COMMON := config json log nl profile state sync topology

@@ -521,7 +521,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 				const struct sentinel_profile_object *o = &w.ob[w.rec_of[key]];
 
 				if (mx > o->pages && !(fl & PP_RAW_IDS) &&
-				    (w.keys[key] & PP_ID_ALLOC))
+				    (w.keys[key] & SNTL_ID_ALLOC))
 					mx = o->pages;	/* two copies in one layer */
 				if (mx > o->pages) {
 					seterr(err, errlen, "object %llu: %llu pages touched in layer %u, but it spans %llu",
@@ -566,12 +566,12 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 		out->nr_estimated++;
 		po->bytes = w.maxpg[k] * ps;
 		po->flags = PLAN_OBJ_F_ESTIMATED;
-		if (key & PP_ID_ALLOC && !(fl & PP_RAW_IDS)) {
-			uint64_t lid = key & PP_LID_MASK;
+		if (key & SNTL_ID_ALLOC && !(fl & PP_RAW_IDS)) {
+			uint64_t lid = key & SNTL_LID_MASK;
 
-			po->kind = PP_LID_KIND(lid) < __SENTINEL_KIND_MAX ?
-				   PP_LID_KIND(lid) : SENTINEL_KIND_OTHER;
-			if (PP_LID_CLASS(lid) == 0)
+			po->kind = SNTL_LID_KIND(lid) < __SENTINEL_KIND_MAX ?
+				   SNTL_LID_KIND(lid) : SENTINEL_KIND_OTHER;
+			if (SNTL_LID_CLASS(lid) == 0)
 				po->flags |= SENTINEL_OBJ_F_SHORT_LIVED;
 		}
 	}

@@ -30,17 +30,16 @@
 #include <stdint.h>
 
 #include "planner.h"
+/*
+ * Allocator object ids and logical ids: libsentinel's encoding, defined
+ * once in its public header (lib/include/sentinel.h, "Logical ids"); the
+ * module treats ids as opaque.
+ */
+#include "sentinel.h"
 
 /* pp_opts.flags */
 #define PP_RAW_IDS	(1U << 0)	/* do not fold generations */
 
-/* Allocator object ids (see libsentinel.rst, "Logical ids"). */
-#define PP_ID_ALLOC		(1ULL << 63)
-#define PP_ID_GEN(id)		((unsigned int)(((id) >> 56) & 0x7f))
-#define PP_ID_GEN_SERIAL	127
-#define PP_LID_MASK		((1ULL << 56) - 1)
-#define PP_LID_KIND(l)		((unsigned int)(((l) >> 52) & 0xf))
-#define PP_LID_CLASS(l)		((unsigned int)(((l) >> 50) & 0x3))
 
 /**
  * struct pp_opts - conversion options (NULL: all defaults)
@@ -100,9 +99,9 @@ void pp_free(struct pp_profile *p);
 /* The key an object id is folded to (see above). */
 static inline uint64_t pp_key(uint64_t id, uint32_t flags)
 {
-	if (!(flags & PP_RAW_IDS) && (id & PP_ID_ALLOC) &&
-	    PP_ID_GEN(id) != PP_ID_GEN_SERIAL)
-		return PP_ID_ALLOC | (id & PP_LID_MASK);
+	if (!(flags & PP_RAW_IDS) && (id & SNTL_ID_ALLOC) &&
+	    SNTL_OBJECT_GEN(id) != SNTL_OBJECT_GEN_SERIAL)
+		return SNTL_ID_ALLOC | (id & SNTL_LID_MASK);
 	return id;
 }
 

@@ -804,10 +804,10 @@ static void publish(struct psess *ps)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id = ps->prof.in.objs[i].id;
 
-		if (!(id & PP_ID_ALLOC))
+		if (!(id & SNTL_ID_ALLOC))
 			continue;	/* placed by the caller, not at birth */
 		e[k++] = (struct sentinel_placement){
-			.id = id & PP_LID_MASK,
+			.id = id & SNTL_LID_MASK,
 			.node = (uint32_t)(ps->sch.objs[i].birth == PLAN_FAST ? P.fast : P.slow),
 		};
 	}

@@ -66,6 +66,7 @@ OBJ_PARTIAL = 1 << 0
 OBJ_SHORT_LIVED = 1 << 1
 
 LAYER_NONE = 0xFFFFFFFF
+# Allocator object ids (SNTL_ID_ALLOC, lib/include/sentinel.h).
 ID_ALLOC = 1 << 63
 
 # Session states (enum sntl_state).

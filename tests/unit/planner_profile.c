@@ -11,8 +11,8 @@
 #include "planner_fixture.h"
 #include "plan_profile.h"
 
-#define ALLOC(gen, lid)	(PP_ID_ALLOC | ((uint64_t)(gen) << 56) | (lid))
-#define LID(kind, cls, idx) (((uint64_t)(kind) << 52) | ((uint64_t)(cls) << 50) | (idx))
+#define ALLOC(gen, lid)	(SNTL_ID_ALLOC | ((uint64_t)(gen) << SNTL_LID_BITS) | (lid))
+#define LID(kind, cls, idx) SNTL_LID_MAKE(kind, cls, 0, 0, idx)
 
 struct blob {
 	struct sentinel_profile_hdr h;
@@ -100,9 +100,9 @@ int main(void)
 	for (uint32_t i = 0; i < pp.in.nr_objs; i++) {
 		if (pp.objs[i].id == 11)
 			w = i;
-		if (pp.objs[i].id == (PP_ID_ALLOC | LID(SENTINEL_KIND_ACTIVATION, 1, 0)))
+		if (pp.objs[i].id == (SNTL_ID_ALLOC | LID(SENTINEL_KIND_ACTIVATION, 1, 0)))
 			a = i;
-		if (pp.objs[i].id == (PP_ID_ALLOC | LID(SENTINEL_KIND_WORKSPACE, 0, 3)))
+		if (pp.objs[i].id == (SNTL_ID_ALLOC | LID(SENTINEL_KIND_WORKSPACE, 0, 3)))
 			t = i;
 	}
 	ok(w != UINT32_MAX && a != UINT32_MAX && t != UINT32_MAX, "objects named by logical id");
