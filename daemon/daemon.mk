@@ -21,8 +21,9 @@ DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -pthread
 DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h \
 	    $(TOP)/lib/include/sentinel.h
 
-# Shared by both programs; config, json, profile and state are pure.
-DMN_COMMON := config json log nl profile state sync topology
+# Shared by both programs; config, json and state are pure.  Both link
+# the planner library (planner.mk), which reads profile blobs.
+DMN_COMMON := config json log nl state sync topology
 DMN_D_ONLY := notify workers migrate accounting policy sentineld
 DMN_C_ONLY := sentinelctl doctor
 # What the host unit tests link (sanitized): the pure parts and doctor.
@@ -50,8 +51,9 @@ $(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) $(B)/daemon/libplanner
 	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) \
 		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
-$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY))
-	$(CC) -pthread -o $@ $^ $(DMN_PKG_LIBS)
+$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) $(B)/daemon/libplanner.a
+	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) \
+		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
 .PHONY: daemon install-daemon
 daemon: $(SENTINELD) $(SENTINELCTL)
@@ -63,11 +65,12 @@ UNIT_TESTS += $(DMN_TESTS)
 
 $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h \
 		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_HDRS) \
-		$(SENTINELD) $(SENTINELCTL)
+		$(B)/daemon/planner/san/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
 		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
-		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_PKG_LIBS)
+		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(PLANNER_SAN_LIB) $(PLANNER_LIBS) \
+		$(DMN_PKG_LIBS)
 
 # ---- in-VM tests: libnl and the daemon's client code ----
 # tests/kselftest/kselftest.mk's pattern rule links only -lnuma; these
@@ -76,11 +79,11 @@ $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_
 DMN_VM_TESTS := $(B)/tests/vm/netlink $(B)/tests/vm/daemon $(B)/tests/vm/races
 $(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
 		$(wildcard $(TOP)/tests/kselftest/*.h) $(DMN_HDRS) \
-		$(call DMN_OBJ,$(DMN_COMMON)) $(SENTINELD) $(SENTINELCTL)
+		$(call DMN_OBJ,$(DMN_COMMON)) $(B)/daemon/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(KST_CFLAGS) $(DMN_PKG_CFLAGS) -I$(DMN_DIR) \
 		-DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
-		$(call DMN_OBJ,$(DMN_COMMON)) $(DMN_PKG_LIBS) -lnuma
+		$(call DMN_OBJ,$(DMN_COMMON)) $(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS) -lnuma
 
 # The migrator's in-VM tests drive a training through libsentinel.
 $(B)/tests/vm/migrate $(B)/tests/vm/disturb: $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \

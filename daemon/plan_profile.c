@@ -162,32 +162,11 @@ static bool same_seq(const struct work *w, uint32_t s1, uint32_t s2)
 	return true;
 }
 
-int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
-	     struct pp_profile *out, char *err, size_t errlen)
+int pp_check_blob(const void *buf, size_t len, struct sentinel_profile_hdr *hdr,
+		  char *err, size_t errlen)
 {
-	const unsigned char *blob = buf;
 	struct sentinel_profile_hdr h;
-	struct pp_opts def = { 0 };
-	struct work w;
-	uint32_t nl, ne, nob, nsteps = 0, tmpl = 0, best = 0, nkeys = 0;
-	uint32_t tlen, nacc = 0, ps, fl;
-	uint64_t fast_pages = 0;
-	int ret = -EINVAL;
 
-	memset(&w, 0, sizeof(w));
-	if (!out) {
-		seterr(err, errlen, "no output");
-		return -EINVAL;
-	}
-	memset(out, 0, sizeof(*out));
-	if (!opts)
-		opts = &def;
-	ps = opts->page_size ? opts->page_size : 4096;
-	fl = opts->flags;
-	if (ps < 512 || ps > (1U << 30) || (ps & (ps - 1)) || (fl & ~PP_RAW_IDS)) {
-		seterr(err, errlen, "bad options (page size %u, flags %#x)", ps, fl);
-		return -EINVAL;
-	}
 	if (!buf || len < sizeof(h)) {
 		seterr(err, errlen, "profile too short (%zu bytes)", len);
 		return -EINVAL;
@@ -220,14 +199,50 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	}
 	{
 		struct arr a[3] = {
-			{ h.layers_off, h.nr_layers, sizeof(*w.ly), "layer" },
-			{ h.entries_off, h.nr_entries, sizeof(*w.en), "entry" },
-			{ h.objects_off, h.nr_objects, sizeof(*w.ob), "object" },
+			{ h.layers_off, h.nr_layers, sizeof(struct sentinel_profile_layer),
+			  "layer" },
+			{ h.entries_off, h.nr_entries, sizeof(struct sentinel_profile_entry),
+			  "entry" },
+			{ h.objects_off, h.nr_objects, sizeof(struct sentinel_profile_object),
+			  "object" },
 		};
 
 		if (check_arrays(&h, a, 3, err, errlen))
 			return -EINVAL;
 	}
+	if (hdr)
+		*hdr = h;
+	return 0;
+}
+
+int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
+	     struct pp_profile *out, char *err, size_t errlen)
+{
+	const unsigned char *blob = buf;
+	struct sentinel_profile_hdr h;
+	struct pp_opts def = { 0 };
+	struct work w;
+	uint32_t nl, ne, nob, nsteps = 0, tmpl = 0, best = 0, nkeys = 0;
+	uint32_t tlen, nacc = 0, ps, fl;
+	uint64_t fast_pages = 0;
+	int ret = -EINVAL;
+
+	memset(&w, 0, sizeof(w));
+	if (!out) {
+		seterr(err, errlen, "no output");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	if (!opts)
+		opts = &def;
+	ps = opts->page_size ? opts->page_size : 4096;
+	fl = opts->flags;
+	if (ps < 512 || ps > (1U << 30) || (ps & (ps - 1)) || (fl & ~PP_RAW_IDS)) {
+		seterr(err, errlen, "bad options (page size %u, flags %#x)", ps, fl);
+		return -EINVAL;
+	}
+	if (pp_check_blob(buf, len, &h, err, errlen))
+		return -EINVAL;
 	nl = h.nr_layers;
 	ne = h.nr_entries;
 	nob = h.nr_objects;

@@ -94,6 +94,16 @@ struct pp_profile {
  */
 int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	     struct pp_profile *out, char *err, size_t errlen);
+
+/*
+ * The one check of a blob's layout, for every reader of profiles: its
+ * length, version, header and total sizes, flags, number of steps, and
+ * arrays (8-byte aligned offsets inside the blob, no overlap).  The blob
+ * itself may have any alignment.  0 and the header in @hdr (may be
+ * NULL), or -EINVAL with a reason in @err.
+ */
+int pp_check_blob(const void *buf, size_t len, struct sentinel_profile_hdr *hdr,
+		  char *err, size_t errlen);
 void pp_free(struct pp_profile *p);
 
 /* The key an object id is folded to (see above). */

@@ -8,14 +8,16 @@
 #
 # The daemon links $(PLANNER_LIB) and adds -I$(PLANNER_DIR); the headers
 # are planner.h (planner and baselines), plan_profile.h (the uapi profile
-# blob to planner input) and sim.h (the schedule simulator).  Object ids
+# blob to planner input, and the one check of a blob's layout), profile.h
+# (views of a blob for display) and sim.h (the schedule simulator).  Object ids
 # are read with libsentinel's public header (-I lib/include).
 
 PLANNER_DIR := $(TOP)/daemon
 PLANNER_OUT := $(B)/daemon/planner
-PLANNER_SRCS := planner plan_profile sim
+PLANNER_SRCS := planner plan_profile sim profile
 PLANNER_HDRS := $(PLANNER_DIR)/planner.h $(PLANNER_DIR)/plan_profile.h \
-		$(PLANNER_DIR)/sim.h $(TOP)/uapi/linux/sentinel.h \
+		$(PLANNER_DIR)/sim.h $(PLANNER_DIR)/profile.h \
+		$(TOP)/uapi/linux/sentinel.h \
 		$(TOP)/lib/include/sentinel.h
 PLANNER_CFLAGS := $(USER_CFLAGS) -I$(PLANNER_DIR) -I$(TOP)/lib/include
 PLANNER_LIB := $(B)/daemon/libplanner.a

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Profile blob parser.  The blob comes from the kernel but is treated as
- * untrusted: every array must lie inside the blob, be 8-byte aligned, and
- * every layer's entry range must lie inside the entry array.
+ * Profile blob views for display (sentinelctl profile).  The blob comes
+ * from the kernel but is treated as untrusted: its layout passes the
+ * planner's check (pp_check_blob()), and every layer's entry range must
+ * lie inside the entry array.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan_profile.h"
 #include "profile.h"
 
 static const struct sentinel_profile_object *sort_base;
@@ -20,19 +22,6 @@ static int cmp_obj(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int check_array(uint64_t off, uint64_t n, uint64_t size, uint64_t hdr,
-		       uint64_t total, const char *what, char *err, size_t errlen)
-{
-	if (!n)
-		return 0;
-	if (off % 8 || off < hdr || off > total || n > (total - off) / size) {
-		snprintf(err, errlen, "%s array (offset %llu, %llu records) outside the profile",
-			 what, (unsigned long long)off, (unsigned long long)n);
-		return -1;
-	}
-	return 0;
-}
-
 int prof_parse(const void *buf, size_t len, struct prof *p, char *err,
 	       size_t errlen)
 {
@@ -40,36 +29,13 @@ int prof_parse(const void *buf, size_t len, struct prof *p, char *err,
 	const struct sentinel_profile_hdr *h = &p->h;
 
 	memset(p, 0, sizeof(*p));
-	if (len < sizeof(p->h)) {
-		snprintf(err, errlen, "profile too short (%zu bytes)", len);
+	if (pp_check_blob(buf, len, &p->h, err, errlen))
 		return -1;
-	}
-	memcpy(&p->h, buf, sizeof(p->h));
-	if (h->version != SENTINEL_PROFILE_VERSION) {
-		snprintf(err, errlen, "profile version %u, expected %u", h->version,
-			 SENTINEL_PROFILE_VERSION);
-		return -1;
-	}
-	if (h->size < sizeof(p->h) || h->size > len) {
-		snprintf(err, errlen, "bad profile header size %u", h->size);
-		return -1;
-	}
-	if (h->total_size < h->size || h->total_size > len) {
-		snprintf(err, errlen, "profile total size %u, but %zu bytes received",
-			 h->total_size, len);
-		return -1;
-	}
+	/* The views below point into the blob. */
 	if (((uintptr_t)buf) % 8) {
 		snprintf(err, errlen, "profile buffer not aligned");
 		return -1;
 	}
-	if (check_array(h->layers_off, h->nr_layers, sizeof(*p->layers), h->size,
-			h->total_size, "layer", err, errlen) ||
-	    check_array(h->entries_off, h->nr_entries, sizeof(*p->entries), h->size,
-			h->total_size, "entry", err, errlen) ||
-	    check_array(h->objects_off, h->nr_objects, sizeof(*p->objects), h->size,
-			h->total_size, "object", err, errlen))
-		return -1;
 	p->layers = (const void *)(b + h->layers_off);
 	p->entries = (const void *)(b + h->entries_off);
 	p->objects = (const void *)(b + h->objects_off);

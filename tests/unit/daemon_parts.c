@@ -157,6 +157,7 @@ static size_t make_profile(uint64_t *buf)
 	h->size = sizeof(*h);
 	h->version = SENTINEL_PROFILE_VERSION;
 	h->session_id = 7;
+	h->nr_steps = 1;
 	h->nr_layers = 2;
 	h->nr_entries = 3;
 	h->nr_objects = 2;
