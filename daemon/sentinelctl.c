@@ -44,10 +44,8 @@ struct cmd {
 	const char *name;
 	const char *args;
 	const char *help;
-	int (*fn)(struct ctx *c, int argc, char **argv);
+	int (*fn)(struct ctx *c, const struct cmd *cmd, int argc, char **argv);
 };
-
-static const struct cmd commands[];
 
 static __attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...)
 {
@@ -462,9 +460,9 @@ static void stats_out(const struct snl_stats *st, struct jbuf *b, bool json)
 	}
 }
 
-static int cmd_status(struct ctx *c, int argc, char **argv)
+static int cmd_status(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	int oi = sub_getopt(c, &commands[0], argc, argv, NULL, NULL, NULL, NULL);
+	int oi = sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
 	bool loaded = module_loaded();
 	struct snl_status st;
 	struct jbuf b;
@@ -473,7 +471,7 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
 
 	if (oi < 0)
 		return -oi;
-	if (need_args(&commands[0], argc, oi, 0))
+	if (need_args(cmd, argc, oi, 0))
 		return 2;
 	jb_init(&b);
 	if (loaded)
@@ -556,9 +554,8 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
 	return loaded ? 0 : 3;
 }
 
-static int cmd_stats(struct ctx *c, int argc, char **argv)
+static int cmd_stats(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct cmd *cmd = &commands[4];
 	int oi = sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
 	struct snl_status st;
 	char *reply = NULL;
@@ -640,9 +637,8 @@ static int session_print(const struct snl_session *s, void *arg)
 	return 0;
 }
 
-static int cmd_sessions(struct ctx *c, int argc, char **argv)
+static int cmd_sessions(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct cmd *cmd = &commands[1];
 	int oi = sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
 	struct jbuf b;
 	struct sess_out o = { &b, c->json, 0 };
@@ -771,7 +767,7 @@ static int object_print(const struct snl_object *ob, void *arg)
 	return 0;
 }
 
-static int cmd_objects(struct ctx *c, int argc, char **argv)
+static int cmd_objects(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "residency", no_argument, NULL, 'r' },
@@ -779,7 +775,6 @@ static int cmd_objects(struct ctx *c, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cmd *cmd = &commands[2];
 	struct obj_opts x = { 0 };
 	struct jbuf b;
 	struct obj_out o = { .b = &b };
@@ -837,9 +832,8 @@ static const char *const kind_cols[PROF_KINDS] = {
 	"unknown",
 };
 
-static int cmd_profile(struct ctx *c, int argc, char **argv)
+static int cmd_profile(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct cmd *cmd = &commands[3];
 	uint64_t sid, page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct prof p;
 	struct jbuf b;
@@ -957,14 +951,13 @@ static int pstart_opt(int o, const char *arg, void *data)
 	return 0;
 }
 
-static int cmd_profile_start(struct ctx *c, int argc, char **argv)
+static int cmd_profile_start(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "steps", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cmd *cmd = &commands[5];
 	struct pstart_opts x = { -1, -1 };
 	uint64_t sid;
 	int oi, err;
@@ -982,9 +975,8 @@ static int cmd_profile_start(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_profile_stop(struct ctx *c, int argc, char **argv)
+static int cmd_profile_stop(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct cmd *cmd = &commands[6];
 	uint64_t sid;
 	int oi, err;
 
@@ -1019,7 +1011,7 @@ static int daemon_opt(int o, const char *arg, void *data)
 	return 0;
 }
 
-static int cmd_daemon(struct ctx *c, int argc, char **argv)
+static int cmd_daemon(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "state", no_argument, NULL, 's' },
@@ -1027,7 +1019,6 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
 		{ "resync", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cmd *cmd = &commands[7];
 	struct daemon_opts x = { "status" };
 	char *reply;
 	uint64_t ok = 0;
@@ -1061,9 +1052,8 @@ static int doctor_call(void *arg, const char *req, char **reply)
 	return daemon_call(c->socket, req, reply);
 }
 
-static int cmd_doctor(struct ctx *c, int argc, char **argv)
+static int cmd_doctor(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
-	const struct cmd *cmd = &commands[8];
 	const struct doctor_env env = {
 		.root = "", .socket = c->socket, .call = doctor_call, .call_arg = c,
 		.version = SENTINEL_VERSION_STRING,
@@ -1088,7 +1078,7 @@ static int cmd_doctor(struct ctx *c, int argc, char **argv)
 	return doctor_exit_status(&rep);
 }
 
-static int cmd_help(struct ctx *c, int argc, char **argv);
+static int cmd_help(struct ctx *c, const struct cmd *cmd, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "status", "", "module, knobs, global statistics and daemon state (exit 3: module not loaded)", cmd_status },
@@ -1122,9 +1112,10 @@ static void usage(FILE *f)
 		"See sentinelctl(8).\n", SD_DEFAULT_CONTROL);
 }
 
-static int cmd_help(struct ctx *c, int argc, char **argv)
+static int cmd_help(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
 	(void)c;
+	(void)cmd;
 	(void)argc;
 	(void)argv;
 	usage(stdout);
@@ -1176,7 +1167,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR_COMMANDS; i++) {
 		if (strcmp(argv[optind], commands[i].name))
 			continue;
-		ret = commands[i].fn(&c, argc - optind, argv + optind);
+		ret = commands[i].fn(&c, &commands[i], argc - optind, argv + optind);
 		if (c.nl_open)
 			snl_close(&c.nl);
 		if (fflush(stdout) && !ret)
