@@ -120,14 +120,20 @@ TEST_F_TIMEOUT(mig, plan_without_moves_releases_the_marks, 600)
 	       "daemon acks %lld, releases %lld, promoted %lld", (unsigned long long)r.waits.waits,
 	       (unsigned long long)r.waits.done, (unsigned long long)r.waits.no_daemon,
 	       (unsigned long long)r.waits.timeouts, r.acks, r.releases, r.promoted);
-	if (r.placed_step == UINT64_MAX || r.releases != 1 || r.waits.timeouts)
+	if (r.placed_step == UINT64_MAX || r.releases < 1 || r.waits.timeouts)
 		dmn_show_log(&d);
 	EXPECT_NE(UINT64_MAX, r.placed_step);
 	EXPECT_EQ(0, sess_num(stats, "plan_moves"));
-	/* Only layers of the placement's step were acknowledged (3 NL a step). */
+	/*
+	 * Each placement (a re-profile places again) takes the session for
+	 * at most the layers of its step (3 NL marks) and releases it at the
+	 * next layer with nothing due; only a placement at the last step
+	 * begin may end unreleased.  Without releases the daemon would have
+	 * acknowledged every mark since the first placement.
+	 */
 	EXPECT_LT(0, r.acks);
-	EXPECT_GT(3 * NL, r.acks);
-	EXPECT_EQ(1, r.releases);
+	EXPECT_LE(1, r.releases);
+	EXPECT_GT(3 * NL * (r.releases + 1), r.acks);
 	EXPECT_LT(0, r.promoted);
 	EXPECT_EQ(0, r.waits.timeouts);
 	EXPECT_LT(0, r.waits.no_daemon);
