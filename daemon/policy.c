@@ -44,6 +44,26 @@
 #define IAL_PERIOD	4		/* steps between ial samples */
 #define IAL_INACTIVE	2		/* samples without access: inactive */
 
+struct keyed {
+	uint64_t key;
+	uint32_t obj;		/* index into sd_session.objs or plan objects */
+};
+
+/*
+ * The live objects as the plan sees them: by logical key, the plan
+ * object of each, and those with pages in address order (what
+ * mig_plan() takes).  Every boundary's moves use it; it is rebuilt only
+ * when the session's objects or the plan change.
+ */
+struct live_view {
+	bool valid;
+	uint64_t version;	/* the sd_session.objs_version it describes */
+	struct keyed *bykey;	/* every live object, sorted by key */
+	int32_t *pi;		/* per live object: plan object index, -1 */
+	struct mig_obj *mo;	/* live objects with pages, by address */
+	size_t n, nmo;
+};
+
 struct psess {
 	uint64_t id;
 	uint32_t pid;
@@ -63,6 +83,8 @@ struct psess {
 	uint64_t plan_generation;	/* profile generation planned from */
 	struct pp_profile prof;
 	struct plan_schedule sch;
+	struct keyed *pk;		/* plan objects by key */
+	struct live_view lv;
 	uint8_t *cur;			/* planned node per plan object */
 	uint64_t planned_bytes;
 	uint64_t budget;
@@ -172,12 +194,22 @@ void policy_init(const struct pol_env *env)
 
 /* ---- sessions ---- */
 
+static void live_view_free(struct live_view *v)
+{
+	free(v->bykey);
+	free(v->pi);
+	free(v->mo);
+	memset(v, 0, sizeof(*v));
+}
+
 static void ps_put(struct psess *ps)
 {
 	if (__atomic_sub_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	pp_free(&ps->prof);
 	plan_free(&ps->sch);
+	free(ps->pk);
+	live_view_free(&ps->lv);
 	free(ps->cur);
 	free(ps->placed_ids);
 	free(ps->ial);
@@ -276,11 +308,6 @@ static struct psess *ps_get(struct sd_session *s)
 
 /* ---- live objects by logical key ---- */
 
-struct keyed {
-	uint64_t key;
-	uint32_t obj;		/* index into sd_session.objs */
-};
-
 static int keyed_cmp(const void *a, const void *b)
 {
 	const struct keyed *x = a, *y = b;
@@ -288,18 +315,6 @@ static int keyed_cmp(const void *a, const void *b)
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return x->obj < y->obj ? -1 : x->obj > y->obj;
-}
-
-static struct keyed *live_keys(const struct sd_session *s)
-{
-	struct keyed *k = calloc(s->nobjs ? s->nobjs : 1, sizeof(*k));
-
-	if (!k)
-		return NULL;
-	for (size_t i = 0; i < s->nobjs; i++)
-		k[i] = (struct keyed){ pp_key(s->objs[i].id, 0), (uint32_t)i };
-	qsort(k, s->nobjs, sizeof(*k), keyed_cmp);
-	return k;
 }
 
 /* First entry with @key, or n. */
@@ -319,11 +334,14 @@ static size_t keyed_find(const struct keyed *k, size_t n, uint64_t key)
 }
 
 /* Plan object index of a key, or -1 (plan objects are not sorted). */
-static int64_t plan_index(const struct psess *ps, const struct keyed *pk, uint64_t key)
+static int64_t plan_index(const struct psess *ps, uint64_t key)
 {
-	size_t n = ps->prof.in.nr_objs, i = keyed_find(pk, n, key);
+	size_t n = ps->prof.in.nr_objs, i;
 
-	return i < n && pk[i].key == key ? (int64_t)pk[i].obj : -1;
+	if (!ps->pk)
+		return -1;
+	i = keyed_find(ps->pk, n, key);
+	return i < n && ps->pk[i].key == key ? (int64_t)ps->pk[i].obj : -1;
 }
 
 static struct keyed *plan_keys(const struct psess *ps)
@@ -337,6 +355,50 @@ static struct keyed *plan_keys(const struct psess *ps)
 		k[i] = (struct keyed){ ps->prof.in.objs[i].id, (uint32_t)i };
 	qsort(k, n, sizeof(*k), keyed_cmp);
 	return k;
+}
+
+static int mobj_cmp(const void *a, const void *b)
+{
+	const struct mig_obj *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The view of @s's live objects under the current plan; NULL: no memory. */
+static const struct live_view *live_view(struct psess *ps, const struct sd_session *s)
+{
+	struct live_view nv = { .n = s->nobjs, .version = s->objs_version };
+
+	if (ps->lv.valid && ps->lv.version == s->objs_version)
+		return &ps->lv;
+	nv.bykey = calloc(nv.n + 1, sizeof(*nv.bykey));
+	nv.pi = calloc(nv.n + 1, sizeof(*nv.pi));
+	nv.mo = calloc(nv.n + 1, sizeof(*nv.mo));
+	if (!nv.bykey || !nv.pi || !nv.mo) {
+		live_view_free(&nv);
+		return NULL;
+	}
+	for (size_t i = 0; i < nv.n; i++) {
+		const struct sd_object *o = &s->objs[i];
+		uint64_t key = pp_key(o->id, 0);
+
+		nv.bykey[i] = (struct keyed){ key, (uint32_t)i };
+		nv.pi[i] = (int32_t)plan_index(ps, key);
+		if (o->len)
+			nv.mo[nv.nmo++] = (struct mig_obj){ o->addr, o->len, (uint32_t)i, MIG_ANY };
+	}
+	qsort(nv.bykey, nv.n, sizeof(*nv.bykey), keyed_cmp);
+	qsort(nv.mo, nv.nmo, sizeof(*nv.mo), mobj_cmp);
+	nv.valid = true;
+	live_view_free(&ps->lv);
+	ps->lv = nv;
+	return &ps->lv;
+}
+
+/* The node the plan has for live object @i of @v now (unknown: slow). */
+static int view_node(const struct psess *ps, const struct live_view *v, size_t i)
+{
+	return v->pi[i] < 0 ? PLAN_SLOW : ps->cur[v->pi[i]];
 }
 
 /* ---- work items ---- */
@@ -358,7 +420,7 @@ struct work {
 	size_t npages;
 	struct wbatch *b;
 	size_t nb;
-	void **spill;		/* ENOMEM: planned-slow pages to demote */
+	struct wrange { uint64_t addr, len; } *spill;	/* ENOMEM: planned slow */
 	size_t nspill;
 };
 
@@ -556,12 +618,83 @@ static void ack_take(struct psess *ps, uint64_t seq)
 		ack_send(ps, seq, true);
 }
 
+/* Append the pages of [addr, addr + len) to a growing array. */
+static int add_pages(void ***v, size_t *n, size_t *cap, uint64_t addr, uint64_t len)
+{
+	uint64_t ps = (uint64_t)P.psz;
+	uint64_t a = addr & ~(ps - 1), end = addr + len;
+
+	for (; a < end; a += ps) {
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 256;
+			void **nv = realloc(*v, c * sizeof(**v));
+
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = c;
+		}
+		(*v)[(*n)++] = (void *)(uintptr_t)a;
+	}
+	return 0;
+}
+
+/* The pages of @n ranges, or NULL (*@np 0). */
+static void **range_pages(const struct wrange *r, size_t n, size_t *np)
+{
+	void **v = NULL;
+	size_t cap = 0;
+
+	*np = 0;
+	for (size_t i = 0; i < n; i++)
+		if (add_pages(&v, np, &cap, r[i].addr, r[i].len)) {
+			free(v);
+			*np = 0;
+			return NULL;
+		}
+	return v;
+}
+
+/*
+ * The fast node was full for a promotion: demote what the plan has slow
+ * (@w's spill), then try the promotion @pages[0 .. @n) once more.
+ */
+static int spill_retry(struct work *w, void **pages, size_t n, struct mig_status *st)
+{
+	struct psess *ps = w->ps;
+	struct mig_status sp = { 0 }, again = { 0 };
+	size_t nspill;
+	void **spill = range_pages(w->spill, w->nspill, &nspill);
+	int *status = malloc((nspill > n ? nspill : n) * sizeof(int) + 1);
+	int err = -ENOMEM;
+
+	pthread_mutex_lock(&ps->lock);
+	ps->acct.cur.enomem++;
+	pthread_mutex_unlock(&ps->lock);
+	if (spill && status) {
+		err = mig_move((int)ps->pid, spill, status, nspill, P.slow, &sp);
+		if (!err)
+			err = mig_move((int)ps->pid, pages, status, n, P.fast, &again);
+	}
+	/* The spill's demotions are moves too; the retry's own. */
+	pthread_mutex_lock(&ps->lock);
+	acct_moved(&ps->acct, false, sp.moved * (uint64_t)P.psz, 0);
+	pthread_mutex_unlock(&ps->lock);
+	st->moved += again.moved;
+	st->nomem = again.nomem;
+	st->busy += again.busy;
+	st->other += again.other;
+	free(spill);
+	free(status);
+	return err;
+}
+
 static void work_run(void *arg)
 {
 	struct work *w = arg;
 	struct psess *ps = w->ps;
 	uint64_t ack;
-	int *status = malloc((w->npages > w->nspill ? w->npages : w->nspill) * sizeof(int) + 1);
+	int *status = malloc(w->npages * sizeof(int) + 1);
 
 	pthread_mutex_lock(&ps->lock);
 	while (ps->serving != w->ticket)
@@ -598,26 +731,8 @@ static void work_run(void *arg)
 		t0 = mono_ns();
 		err = mig_move((int)ps->pid, w->pages + b->first, status, b->n, node, &st);
 		if ((!err || err == -ENOMEM) && (st.nomem || err) && b->dir == MIG_TO_FAST &&
-		    w->nspill) {
-			/* Fast node full: demote what the plan has slow, retry once. */
-			struct mig_status sp = { 0 }, again = { 0 };
-
-			pthread_mutex_lock(&ps->lock);
-			ps->acct.cur.enomem++;
-			pthread_mutex_unlock(&ps->lock);
-			err = mig_move((int)ps->pid, w->spill, status, w->nspill, P.slow, &sp);
-			if (!err)
-				err = mig_move((int)ps->pid, w->pages + b->first, status, b->n,
-					       node, &again);
-			/* The spill's demotions are moves too; the retry's own. */
-			pthread_mutex_lock(&ps->lock);
-			acct_moved(&ps->acct, false, sp.moved * (uint64_t)P.psz, 0);
-			pthread_mutex_unlock(&ps->lock);
-			st.moved += again.moved;
-			st.nomem = again.nomem;
-			st.busy += again.busy;
-			st.other += again.other;
-		}
+		    w->nspill)
+			err = spill_retry(w, w->pages + b->first, b->n, &st);
 		ns = mono_ns() - t0;
 		pthread_mutex_lock(&ps->lock);
 		if (err)
@@ -655,58 +770,32 @@ static void work_run(void *arg)
 	work_free(w);
 }
 
-/* Append the pages of [addr, addr + len) to a growing array. */
-static int add_pages(void ***v, size_t *n, size_t *cap, uint64_t addr, uint64_t len)
-{
-	uint64_t ps = (uint64_t)P.psz;
-	uint64_t a = addr & ~(ps - 1), end = addr + len;
-
-	for (; a < end; a += ps) {
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 256;
-			void **nv = realloc(*v, c * sizeof(**v));
-
-			if (!nv)
-				return -ENOMEM;
-			*v = nv;
-			*cap = c;
-		}
-		(*v)[(*n)++] = (void *)(uintptr_t)a;
-	}
-	return 0;
-}
-
-static int mobj_cmp(const void *a, const void *b)
-{
-	const struct mig_obj *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
 /*
  * Queue the moves: @want[i] (enum mig_want) and @need[i] (template layer
  * of a promotion, -1) for live object i of @s.  @spill_slow: planned-slow
  * objects (want MIG_ANY or MIG_STAY with cur slow) for ENOMEM.
  */
-static void submit(struct psess *ps, const struct sd_session *s, const uint8_t *want,
-		   const int *need, const uint8_t *slow_now, uint64_t nstep, int boundary)
+static void submit(struct psess *ps, const struct sd_session *s, const struct live_view *lv,
+		   const uint8_t *want, const int *need, const uint8_t *slow_now,
+		   uint64_t nstep, int boundary)
 {
-	struct mig_obj *mo = calloc(s->nobjs ? s->nobjs : 1, sizeof(*mo));
+	struct mig_obj *mo = malloc((lv->nmo + 1) * sizeof(*mo));
 	struct work *w = calloc(1, sizeof(*w));
 	struct mig_set set = { 0 };
-	size_t cap = 0, scap = 0, nmo = 0;
+	size_t cap = 0, nslow = 0;
 	bool any = false;
 
-	for (size_t i = 0; i < s->nobjs; i++)
+	for (size_t i = 0; i < s->nobjs; i++) {
 		any |= want[i] == MIG_TO_FAST || want[i] == MIG_TO_SLOW;
+		nslow += slow_now && slow_now[i] && want[i] != MIG_TO_FAST;
+	}
 	if (!mo || !w || !any || ps->dead || ps->denied || P.fast < 0 || P.slow < 0)
 		goto out;
-	for (size_t i = 0; i < s->nobjs; i++)
-		if (s->objs[i].len)
-			mo[nmo++] = (struct mig_obj){ s->objs[i].addr, s->objs[i].len,
-						      (uint32_t)i, want[i] };
-	qsort(mo, nmo, sizeof(*mo), mobj_cmp);
-	if (mig_plan(mo, nmo, (uint64_t)P.psz, 0, &set))
+	for (size_t k = 0; k < lv->nmo; k++) {
+		mo[k] = lv->mo[k];
+		mo[k].want = want[mo[k].idx];
+	}
+	if (mig_plan(mo, lv->nmo, (uint64_t)P.psz, 0, &set))
 		goto out;
 	w->b = calloc(set.nr_batches ? set.nr_batches : 1, sizeof(*w->b));
 	if (!w->b)
@@ -735,12 +824,12 @@ static void submit(struct psess *ps, const struct sd_session *s, const uint8_t *
 		b->n = w->npages - b->first;
 		b->bytes = b->n * (uint64_t)P.psz;
 	}
-	if (slow_now)
-		for (size_t i = 0; i < s->nobjs; i++)
-			if (slow_now[i] && want[i] != MIG_TO_FAST &&
-			    add_pages(&w->spill, &w->nspill, &scap, s->objs[i].addr,
-				      s->objs[i].len))
-				goto out;
+	w->spill = calloc(nslow + 1, sizeof(*w->spill));
+	if (!w->spill)
+		goto out;
+	for (size_t i = 0; nslow && i < s->nobjs; i++)
+		if (slow_now[i] && want[i] != MIG_TO_FAST && s->objs[i].len)
+			w->spill[w->nspill++] = (struct wrange){ s->objs[i].addr, s->objs[i].len };
 	w->ps = ps;
 	w->nstep = nstep;
 	w->boundary = boundary;
@@ -960,6 +1049,9 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->ial = NULL;
 	ps->prof = prof;
 	ps->sch = sch;
+	free(ps->pk);
+	ps->pk = plan_keys(ps);
+	live_view_free(&ps->lv);
 	pthread_mutex_lock(&ps->lock);
 	ps->schedule++;
 	pthread_mutex_unlock(&ps->lock);
@@ -970,7 +1062,7 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->mv_issued = calloc(sch.nr_moves ? sch.nr_moves : 1, 1);
 	for (uint32_t i = 0; ps->cur && i < prof.in.nr_objs; i++)
 		ps->cur[i] = sch.objs[i].initial;
-	ps->planned = ps->cur && ps->mv_issued;
+	ps->planned = ps->cur && ps->mv_issued && ps->pk;
 	ps->placed = false;
 	ps->reprofiling = false;
 	ps->plans++;
@@ -989,16 +1081,6 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 		 prof.in.nr_layers, pp.fast_budget, sch.interval, sch.nr_moves,
 		 sch.promote_bytes, sch.demote_bytes, sch.reason[0] ? ": " : "", sch.reason);
 	publish(ps);
-}
-
-/* The node the plan has for live object @o now (or the default). */
-static int planned_node(const struct psess *ps, const struct keyed *pk,
-			const struct sd_object *o, int64_t *pi)
-{
-	*pi = plan_index(ps, pk, pp_key(o->id, 0));
-	if (*pi < 0)
-		return PLAN_SLOW;	/* registered after planning: slow */
-	return ps->cur[*pi];
 }
 
 static bool id_placed(const struct psess *ps, uint64_t id)
@@ -1023,16 +1105,15 @@ static bool id_placed(const struct psess *ps, uint64_t id)
  */
 static void place(struct psess *ps, struct sd_session *s, bool all)
 {
-	struct keyed *pk = plan_keys(ps);
+	const struct live_view *lv = live_view(ps, s);
 	uint8_t *want = calloc(s->nobjs + 1, 1), *slow = calloc(s->nobjs + 1, 1);
 	int *need = calloc(s->nobjs + 1, sizeof(int));
 	uint64_t *ids = calloc(s->nobjs + 1, sizeof(*ids));
 
-	if (!pk || !want || !slow || !need || !ids)
+	if (!lv || !want || !slow || !need || !ids)
 		goto out;
 	for (size_t i = 0; i < s->nobjs; i++) {
-		int64_t pi;
-		int node = planned_node(ps, pk, &s->objs[i], &pi);
+		int node = view_node(ps, lv, i);
 
 		need[i] = -1;
 		slow[i] = node == PLAN_SLOW;
@@ -1042,7 +1123,7 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 		else
 			want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
 	}
-	submit(ps, s, want, need, slow, ps->nstep, -1);
+	submit(ps, s, lv, want, need, slow, ps->nstep, -1);
 	free(ps->placed_ids);
 	ps->placed_ids = ids;	/* sd_session objects are sorted by id */
 	ps->nplaced = s->nobjs;
@@ -1053,7 +1134,6 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 		ps->placements++;
 	}
 out:
-	free(pk);
 	free(want);
 	free(slow);
 	free(need);
@@ -1070,44 +1150,42 @@ static void issue_moves(struct psess *ps, struct sd_session *s, uint32_t b, uint
 			const uint32_t *mv, size_t n)
 {
 	const struct plan_schedule *sch = &ps->sch;
-	struct keyed *lk = NULL, *pk = NULL;
+	const struct live_view *lv;
 	uint8_t *want = NULL, *slow = NULL;
 	int *need = NULL;
 
 	if (!n)
 		return;
-	lk = live_keys(s);
-	pk = plan_keys(ps);
+	/* Activations born this step must be known to be moved. */
+	if (s->objs_stale && !sync_session_objects(P.env.cmd, s) && s->objs_stale)
+		log_debug("session %" PRIu64 ": objects still changing", ps->id);
+	lv = live_view(ps, s);
 	want = calloc(s->nobjs + 1, 1);
 	slow = calloc(s->nobjs + 1, 1);
 	need = calloc(s->nobjs + 1, sizeof(int));
-	if (!lk || !pk || !want || !slow || !need)
+	if (!lv || !want || !slow || !need)
 		goto out;
 	for (size_t i = 0; i < s->nobjs; i++) {
-		int64_t pi;
-		int node = planned_node(ps, pk, &s->objs[i], &pi);
-
 		need[i] = -1;
-		slow[i] = node == PLAN_SLOW;
-		want[i] = pi < 0 ? MIG_ANY : MIG_STAY;
+		slow[i] = view_node(ps, lv, i) == PLAN_SLOW;
+		want[i] = lv->pi[i] < 0 ? MIG_ANY : MIG_STAY;
 	}
 	for (size_t k = 0; k < n; k++) {
 		const struct plan_move *m = &sch->moves[mv[k]];
 		uint64_t key = ps->prof.in.objs[m->obj].id;
 		bool up = m->op == PLAN_PROMOTE;
 
-		for (size_t j = keyed_find(lk, s->nobjs, key); j < s->nobjs && lk[j].key == key; j++) {
-			uint32_t o = lk[j].obj;
+		for (size_t j = keyed_find(lv->bykey, lv->n, key);
+		     j < lv->n && lv->bykey[j].key == key; j++) {
+			uint32_t o = lv->bykey[j].obj;
 
 			want[o] = up ? MIG_TO_FAST : MIG_TO_SLOW;
 			slow[o] = !up;
 			need[o] = up ? (int)m->need_layer : -1;
 		}
 	}
-	submit(ps, s, want, need, slow, nstep, (int)b);
+	submit(ps, s, lv, want, need, slow, nstep, (int)b);
 out:
-	free(lk);
-	free(pk);
 	free(want);
 	free(slow);
 	free(need);
@@ -1173,11 +1251,6 @@ static void pump(struct psess *ps, struct sd_session *s)
 	blocked = calloc(in->nr_objs + 1, 1);
 	if (!take || !blocked)
 		goto out;
-	if (s->objs_stale) {
-		/* Activations born this step must be known to be moved. */
-		if (!sync_session_objects(P.env.cmd, s) && s->objs_stale)
-			log_debug("session %" PRIu64 ": objects still changing", ps->id);
-	}
 	for (uint32_t i = 0; i < in->nr_objs; i++)
 		if (ps->cur[i] == PLAN_FAST)
 			fast += in->objs[i].bytes;
@@ -1254,7 +1327,6 @@ out:
 
 struct vctx {
 	const struct psess *ps;
-	struct keyed *pk;
 	uint64_t *fast_pages, *present;	/* per plan object */
 	uint64_t session_fast;
 };
@@ -1271,7 +1343,7 @@ static int verify_obj(const struct snl_object *o, void *arg)
 		if (sd_node_isset(&P.env.topo->fast, n))
 			f += o->node_pages[n];
 	v->session_fast += f;
-	pi = plan_index(v->ps, v->pk, pp_key(o->id, 0));
+	pi = plan_index(v->ps, pp_key(o->id, 0));
 	if (pi >= 0) {
 		v->fast_pages[pi] += f;
 		v->present[pi] += o->present;
@@ -1287,10 +1359,9 @@ static void verify_layer(struct psess *ps, int l)
 	uint64_t gen = 0, touched = 0, fast = 0, psz = in->page_size ? in->page_size : 4096;
 	bool consistent;
 
-	v.pk = plan_keys(ps);
 	v.fast_pages = calloc(in->nr_objs + 1, sizeof(uint64_t));
 	v.present = calloc(in->nr_objs + 1, sizeof(uint64_t));
-	if (!v.pk || !v.fast_pages || !v.present)
+	if (!v.fast_pages || !v.present)
 		goto out;
 	if (snl_dump_objects(P.env.cmd, ps->id, true, false, 0, verify_obj, &v, &gen,
 			     &consistent))
@@ -1314,7 +1385,6 @@ static void verify_layer(struct psess *ps, int l)
 	acct_fast(&ps->acct, v.session_fast * (uint64_t)P.psz);
 	pthread_mutex_unlock(&ps->lock);
 out:
-	free(v.pk);
 	free(v.fast_pages);
 	free(v.present);
 }
@@ -1329,7 +1399,7 @@ out:
 static void ial_sample(struct psess *ps, struct sd_session *s)
 {
 	const struct plan_input *in = &ps->prof.in;
-	struct keyed *pk = NULL;
+	const struct live_view *lv;
 	uint8_t *want = NULL;
 	int *need = NULL;
 
@@ -1354,26 +1424,22 @@ static void ial_sample(struct psess *ps, struct sd_session *s)
 	ial_classify(ps->ial, in->nr_objs, ps->budget, in->page_size ? in->page_size : 4096,
 		     IAL_INACTIVE);
 	ps->ial_samples++;
-	pk = plan_keys(ps);
+	lv = live_view(ps, s);
 	want = calloc(s->nobjs + 1, 1);
 	need = calloc(s->nobjs + 1, sizeof(int));
-	if (!pk || !want || !need)
+	if (!lv || !want || !need)
 		goto out;
 	for (uint32_t i = 0; i < in->nr_objs; i++)
 		ps->cur[i] = ps->ial[i].want ? PLAN_FAST : PLAN_SLOW;
 	for (size_t i = 0; i < s->nobjs; i++) {
-		int64_t pi;
-		int node = planned_node(ps, pk, &s->objs[i], &pi);
-
 		need[i] = -1;
-		want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
+		want[i] = view_node(ps, lv, i) == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
 	}
-	submit(ps, s, want, need, NULL, ps->nstep, -1);
+	submit(ps, s, lv, want, need, NULL, ps->nstep, -1);
 	ps->placed = true;
 	if (!ps->plan_step)
 		ps->plan_step = ps->nstep;
 out:
-	free(pk);
 	free(want);
 	free(need);
 }
@@ -1401,29 +1467,26 @@ static void reprofile(struct psess *ps, const char *why)
 /* New or vanished objects against the plan. */
 static void check_objects(struct psess *ps, struct sd_session *s)
 {
-	struct keyed *pk = plan_keys(ps), *lk = live_keys(s);
+	const struct live_view *lv = live_view(ps, s);
 	uint64_t unknown = 0, missing = 0;
 
-	if (!pk || !lk)
-		goto out;
+	if (!lv)
+		return;
 	for (size_t i = 0; i < s->nobjs; i++)
-		if (plan_index(ps, pk, pp_key(s->objs[i].id, 0)) < 0)
+		if (lv->pi[i] < 0)
 			unknown += s->objs[i].len;
 	for (uint32_t i = 0; i < ps->prof.in.nr_objs; i++) {
 		const struct plan_object *o = &ps->prof.in.objs[i];
-		size_t j = keyed_find(lk, s->nobjs, o->id);
+		size_t j = keyed_find(lv->bykey, lv->n, o->id);
 
 		/* Persistent objects must be live at a step begin. */
 		if (o->kind != SENTINEL_KIND_WEIGHT && o->kind != SENTINEL_KIND_OPTIMIZER)
 			continue;
-		if (j >= s->nobjs || lk[j].key != o->id)
+		if (j >= lv->n || lv->bykey[j].key != o->id)
 			missing += o->bytes;
 	}
 	if (drift_objects(unknown, missing, ps->planned_bytes, DRIFT_OBJECTS))
 		reprofile(ps, "objects appeared or vanished");
-out:
-	free(pk);
-	free(lk);
 }
 
 /*

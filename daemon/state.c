@@ -104,6 +104,7 @@ void state_remove(struct sd_state *st, uint64_t id)
 
 void session_set_objects(struct sd_session *s, struct sd_object *objs, size_t n)
 {
+	static uint64_t versions;
 	uint64_t bytes = 0;
 
 	free(s->objs);
@@ -115,6 +116,7 @@ void session_set_objects(struct sd_session *s, struct sd_object *objs, size_t n)
 	s->k.objects = n;
 	s->k.bytes = bytes;
 	s->objs_stale = false;
+	s->objs_version = ++versions;
 }
 
 enum sd_apply state_apply(struct sd_state *st, const struct snl_event *ev)

@@ -24,6 +24,7 @@ struct sd_session {
 	struct sd_object *objs;		/* sorted by id */
 	size_t nobjs, cap;
 	bool objs_stale;		/* an object event arrived: dump again */
+	uint64_t objs_version;		/* unique to each objs array set (> 0) */
 	uint8_t last_mark, last_dir;
 	uint32_t last_layer;
 	uint64_t last_mark_ns;
