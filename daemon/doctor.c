@@ -215,6 +215,43 @@ static const char *json_value(const char *json, const char *key)
 	return p ? p + strlen(pat) : NULL;
 }
 
+/* A kernel boolean (kstrtobool): 1, 0, or -1 when it does not read as one. */
+static int kernel_bool(const char *v)
+{
+	switch (v[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		return 1;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		return 0;
+	case 'o': case 'O':
+		return v[1] == 'n' || v[1] == 'N' ? 1 : v[1] == 'f' || v[1] == 'F' ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+int doctor_parse_init_on_alloc(const char *cmdline, int config_default)
+{
+	static const char key[] = "init_on_alloc=";
+	int state = config_default < 0 ? -1 : !!config_default;
+	const char *p = cmdline;
+
+	while (p && *p) {
+		size_t n;
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n > sizeof(key) - 1 && !strncmp(p, key, sizeof(key) - 1)) {
+			int v = kernel_bool(p + sizeof(key) - 1);
+
+			if (v >= 0)
+				state = v;	/* the last one that parses wins */
+		}
+		p += n;
+	}
+	return state;
+}
+
 int doctor_json_str(const char *json, const char *key, char *out, size_t len)
 {
 	const char *p = json_value(json, key);
@@ -470,6 +507,24 @@ void doctor_eval_thp(struct doctor_result *r, const char *val)
 		set(r, DOCTOR_OK, "thp", "%s (huge pages are scanned and moved whole, 2 MiB each)", mode);
 }
 
+void doctor_eval_init_on_alloc(struct doctor_result *r, int state, int config_default)
+{
+	if (state < 0) {
+		set(r, DOCTOR_OK, "init_on_alloc", "unknown (no build configuration of this kernel found)");
+		return;
+	}
+	if (!state) {
+		set(r, DOCTOR_OK, "init_on_alloc", "off");
+		return;
+	}
+	set(r, DOCTOR_WARN, "init_on_alloc",
+	    "on (%s): the kernel zeroes each page a migration is about to copy into, "
+	    "which costs about half as much again as the copy",
+	    config_default == 1 ? "the kernel's default" : "kernel command line");
+	fix(r, "add init_on_alloc=0 to GRUB_CMDLINE_LINUX in /etc/default/grub, sudo update-grub, "
+	    "reboot (this turns a hardening feature off: see the quick start)");
+}
+
 void doctor_eval_device(struct doctor_result *r, int err, const char *group)
 {
 	const char *g = group && group[0] ? group : "?";
@@ -714,6 +769,40 @@ static void check_caps(const struct doctor_env *env, struct doctor_result *r, co
 	doctor_eval_caps(r, pid, err ? NULL : status, -err);
 }
 
+/* 1, 0 or -1: CONFIG_INIT_ON_ALLOC_DEFAULT_ON of the running kernel's build. */
+static int init_on_alloc_default(const char *root)
+{
+	char rel[128], path[256], line[256];
+	int v = -1;
+	FILE *f;
+
+	if (read_text(root, "/proc/sys/kernel/osrelease", rel, sizeof(rel)))
+		return -1;
+	rel[strcspn(rel, "\n")] = 0;
+	snprintf(path, sizeof(path), "%s/boot/config-%s", root, rel);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	v = 0;	/* a configuration without the line: the option is off */
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y\n")) {
+			v = 1;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static void check_init_on_alloc(const struct doctor_env *env, struct doctor_result *r)
+{
+	char cmdline[4096];
+	int def = init_on_alloc_default(env->root);
+	int state = doctor_parse_init_on_alloc(read_text(env->root, "/proc/cmdline", cmdline,
+							 sizeof(cmdline)) ? NULL : cmdline, def);
+
+	doctor_eval_init_on_alloc(r, state, def);
+}
+
 static void check_lockdown(const struct doctor_env *env, struct doctor_result *r)
 {
 	char lock[128], taint[32], full[512];
@@ -751,6 +840,7 @@ void doctor_collect(const struct doctor_env *env, struct doctor_report *rep)
 	check_file(env, next(rep), "/proc/sys/kernel/numa_balancing", doctor_eval_numa_balancing);
 	check_file(env, next(rep), "/sys/kernel/mm/numa/demotion_enabled", doctor_eval_demotion);
 	check_file(env, next(rep), "/sys/kernel/mm/transparent_hugepage/enabled", doctor_eval_thp);
+	check_init_on_alloc(env, next(rep));
 	check_device(env, next(rep));
 	check_caps(env, next(rep), reply);
 	check_lockdown(env, next(rep));

@@ -73,6 +73,13 @@ int doctor_parse_capnames(const char *list, uint64_t *mask);
 char *doctor_capnames(uint64_t mask, char *buf, size_t len);
 /* The SecureBoot efivar's content (4 attribute bytes, then the value): 1 on, 0 off, -1 unknown. */
 int doctor_parse_secureboot(const unsigned char *buf, size_t len);
+/*
+ * The effective init_on_alloc: @config_default is the kernel's build
+ * default (1: CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y, 0: not set, -1:
+ * unknown), which the last init_on_alloc= of @cmdline overrides.
+ * 1 on, 0 off, -1 unknown.
+ */
+int doctor_parse_init_on_alloc(const char *cmdline, int config_default);
 /* "key":"string" / "key":number of a flat JSON text; 0 or -1. */
 int doctor_json_str(const char *json, const char *key, char *out, size_t len);
 int doctor_json_u64(const char *json, const char *key, uint64_t *v);
@@ -100,6 +107,8 @@ void doctor_eval_hmat(struct doctor_result *r, const struct topology *t,
 void doctor_eval_numa_balancing(struct doctor_result *r, const char *val);
 void doctor_eval_demotion(struct doctor_result *r, const char *val);
 void doctor_eval_thp(struct doctor_result *r, const char *val);
+/* @state: doctor_parse_init_on_alloc()'s; @config_default as there. */
+void doctor_eval_init_on_alloc(struct doctor_result *r, int state, int config_default);
 /* @err: of open(/dev/sentinel, O_RDWR), 0 or an errno; @group: its group. */
 void doctor_eval_device(struct doctor_result *r, int err, const char *group);
 /*

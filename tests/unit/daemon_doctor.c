@@ -201,6 +201,31 @@ static void test_kernel_settings(void)
 	ok(R.level == DOCTOR_OK && !strncmp(R.found, "never", 5), "THP never reported");
 	doctor_eval_thp(&R, "odd");
 	ok(R.level == DOCTOR_OK && has(R.found, "'odd'"), "THP unparsed reported raw");
+
+	is_int(doctor_parse_init_on_alloc("BOOT_IMAGE=/vmlinuz root=/dev/vda ro", 1), 1,
+	       "init_on_alloc: the build default when the command line is silent");
+	is_int(doctor_parse_init_on_alloc("ro init_on_alloc=0 quiet", 1), 0,
+	       "init_on_alloc=0 overrides the build default");
+	is_int(doctor_parse_init_on_alloc("init_on_alloc=off", -1), 0, "init_on_alloc=off");
+	is_int(doctor_parse_init_on_alloc("init_on_alloc=on\n", 0), 1, "init_on_alloc=on");
+	is_int(doctor_parse_init_on_alloc("init_on_alloc=0 init_on_alloc=Y", 0), 1,
+	       "init_on_alloc: the last one wins");
+	is_int(doctor_parse_init_on_alloc("init_on_alloc=1 init_on_alloc=junk", 0), 1,
+	       "init_on_alloc: a value that does not parse changes nothing");
+	is_int(doctor_parse_init_on_alloc("init_on_alloc init_on_alloc= xinit_on_alloc=1", 0), 0,
+	       "init_on_alloc: no value, an empty one or another parameter change nothing");
+	is_int(doctor_parse_init_on_alloc("quiet", -1), -1, "init_on_alloc: unknown build, silent line");
+	is_int(doctor_parse_init_on_alloc(NULL, 1), 1, "init_on_alloc: no command line read");
+	doctor_eval_init_on_alloc(&R, -1, -1);
+	ok(R.level == DOCTOR_OK && has(R.found, "unknown"), "init_on_alloc unknown: ok");
+	doctor_eval_init_on_alloc(&R, 0, 1);
+	ok(R.level == DOCTOR_OK && !strcmp(R.found, "off"), "init_on_alloc off: ok");
+	doctor_eval_init_on_alloc(&R, 1, 1);
+	ok(R.level == DOCTOR_WARN && has(R.found, "the kernel's default") &&
+	   has(R.fix, "init_on_alloc=0"), "init_on_alloc on by default: warn, with the fix");
+	doctor_eval_init_on_alloc(&R, 1, 0);
+	ok(R.level == DOCTOR_WARN && has(R.found, "kernel command line"),
+	   "init_on_alloc on from the command line: warn, says where from");
 }
 
 static void test_device_caps_lockdown(void)
@@ -312,6 +337,10 @@ static void healthy_tree(const char *root)
 	mkfile(root, "proc/sys/kernel/numa_balancing", "0\n");
 	mkfile(root, "sys/kernel/mm/numa/demotion_enabled", "false\n");
 	mkfile(root, "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n");
+	mkfile(root, "proc/sys/kernel/osrelease", "6.12.0-test-amd64\n");
+	mkfile(root, "boot/config-6.12.0-test-amd64",
+	       "CONFIG_NUMA=y\nCONFIG_INIT_ON_ALLOC_DEFAULT_ON=y\n# CONFIG_INIT_ON_FREE_DEFAULT_ON is not set\n");
+	mkfile(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz ro init_on_alloc=0 quiet\n");
 	mkfile(root, "sys/kernel/security/lockdown", "[none] integrity confidentiality\n");
 	mkfile(root, "proc/4242/status", "Name:\tsentineld\nCapInh:\t0000000000881000\n"
 	       "CapPrm:\t0000000000881000\nCapEff:\t0000000000881000\n");
@@ -330,7 +359,7 @@ static void test_healthy(const char *root, const struct doctor_env *env)
 		     "\"pid\":4242,\"connected\":true,\"fast_nodes\":\"0\",\"slow_nodes\":\"1\","
 		     "\"tiers_from\":\"memory tiers\"}}\n";
 	doctor_collect(env, &rep);
-	is_int(rep.n, 10, "healthy: ten checks");
+	is_int(rep.n, 11, "healthy: eleven checks");
 	for (unsigned int i = 0; i < rep.n; i++)
 		oks += rep.r[i].level == DOCTOR_OK;
 	is_int(oks, rep.n, "healthy: every check ok");
@@ -343,9 +372,10 @@ static void test_healthy(const char *root, const struct doctor_env *env)
 	   "healthy: tiers line");
 	ok(has(out, "ok    hmat: node 0: 80 ns"), "healthy: HMAT line");
 	ok(has(out, "ok    numa_balancing: 0 (off)\n"), "healthy: numa_balancing line");
+	ok(has(out, "ok    init_on_alloc: off\n"), "healthy: init_on_alloc line");
 	ok(has(out, "ok    device: /dev/sentinel opens read-write"), "healthy: device line");
 	ok(has(out, "ok    capabilities: sentineld (pid 4242) has " DOCTOR_UNIT_CAPS), "healthy: caps");
-	ok(has(out, "\n10 checks: 10 ok, 0 warn, 0 FAIL\n") && !has(out, "fix:"),
+	ok(has(out, "\n11 checks: 11 ok, 0 warn, 0 FAIL\n") && !has(out, "fix:"),
 	   "healthy: summary, no fix");
 	free(out);
 	jb_init(&b);
@@ -367,7 +397,7 @@ static void test_broken(const char *root, const struct doctor_env *env)
 	static const char *const want[][2] = {
 		{ "module", "FAIL" }, { "daemon", "FAIL" }, { "tiers", "FAIL" }, { "hmat", "ok" },
 		{ "numa_balancing", "FAIL" }, { "demotion", "warn" }, { "thp", "ok" },
-		{ "device", "FAIL" }, { "capabilities", "warn" }, { "lockdown", "warn" },
+		{ "init_on_alloc", "warn" }, { "device", "FAIL" }, { "capabilities", "warn" }, { "lockdown", "warn" },
 	};
 	struct doctor_report rep;
 	struct jbuf b;
@@ -379,9 +409,12 @@ static void test_broken(const char *root, const struct doctor_env *env)
 	mkfile(root, "sys/kernel/mm/numa/demotion_enabled", "true\n");
 	mkfile(root, "sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
 	mkfile(root, "sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+	mkfile(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
+	mkfile(root, "boot/config-6.1.0-test-amd64", "CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y\n");
+	mkfile(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n");
 	fake_err = -ECONNREFUSED;
 	doctor_collect(env, &rep);
-	if (!is_int(rep.n, 10, "broken: ten checks"))
+	if (!is_int(rep.n, 11, "broken: eleven checks"))
 		return;
 	for (unsigned int i = 0; i < rep.n; i++)
 		is_str(doctor_level_name(rep.r[i].level), want[i][1], "broken: %s is %s", want[i][0],
@@ -392,11 +425,11 @@ static void test_broken(const char *root, const struct doctor_env *env)
 	   "broken: module line");
 	ok(has(out, "FAIL  numa_balancing: 1 (on): ") && has(out, "fix: sudo sysctl -w kernel.numa_balancing=0"),
 	   "broken: numa_balancing line");
-	ok(has(out, "\n10 checks: 2 ok, 3 warn, 5 FAIL\n"), "broken: summary");
+	ok(has(out, "\n11 checks: 2 ok, 4 warn, 5 FAIL\n"), "broken: summary");
 	free(out);
 	jb_init(&b);
 	doctor_json(&rep, &b);
-	ok(has(b.s, "{\"ok\":false,\"failures\":5,\"warnings\":3,") &&
+	ok(has(b.s, "{\"ok\":false,\"failures\":5,\"warnings\":4,") &&
 	   has(b.s, "\"fix\":\"sudo modprobe sentinel\""), "broken: JSON");
 	jb_free(&b);
 }
