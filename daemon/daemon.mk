@@ -24,7 +24,8 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h \
 # Shared by both programs; config, json and state are pure.  Both link
 # the planner library (planner.mk), which reads profile blobs.
 DMN_COMMON := config json log nl state sync topology
-DMN_D_ONLY := notify workers migrate accounting policy sentineld
+DMN_D_ONLY := notify workers migrate accounting policy mover verify \
+	      pol_first_touch pol_static pol_ial pol_sentinel sentineld
 DMN_C_ONLY := sentinelctl doctor
 # What the host unit tests link (sanitized): the pure parts and doctor.
 DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Policies and migrator.
+ * Policies and migrator: the dispatch.
  *
  * Per session: the plan (from the module's profile), the planned node of
  * every logical object, the position of the session in its step (from
- * the mark events), the accounting.  The boundary moves of the sentinel
- * policy go through a pipeline (pump()) that issues each move as early as
- * the budget and the layers that ended allow, up to one step ahead; the
- * moves of a boundary are resolved to live objects (logical id -> object
- * id -> address range), cut into object-aligned batches and queued as
- * one work item; a session's items run in order (tickets), sessions run
- * in parallel on the pool.
+ * the mark events), the accounting.  What a policy does with them is in
+ * its struct pol_ops (pol_*.c, chosen by the configuration's "policy");
+ * the moves go to the migration queue (mover.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,131 +23,35 @@
 #include "migrate.h"
 #include "plan_profile.h"
 #include "planner.h"
-#include "sim.h"
-#include "policy.h"
+#include "policy_int.h"
 #include "sync.h"
 #include "topology.h"
 
-#define DEFAULT_BW	(1ULL << 30)	/* bytes/s when not measured */
 #define CALIB_BYTES	(4ULL << 20)
-#define BW_MIN_SAMPLE	(256ULL << 10)
 #define DRIFT_THRESHOLD	0.25
-#define SIM_SLOW_FACTOR	3.0		/* an all-slow layer against an all-fast one */
 #define DRIFT_SCANS	3
 #define DRIFT_LEARN	2		/* steady scans after placement to learn from */
 #define DRIFT_OBJECTS	0.10
-#define CLOSED_KEEP	8		/* closed sessions kept in the statistics */
-#define IAL_PERIOD	4		/* steps between ial samples */
-#define IAL_INACTIVE	2		/* samples without access: inactive */
 
-struct keyed {
-	uint64_t key;
-	uint32_t obj;		/* index into sd_session.objs or plan objects */
+struct pol_globals pol = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER,
+			   .ack_lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The policies by enum sd_policy; none for SD_POLICY_NONE. */
+static const struct pol_ops *const pol_table[] = {
+	[SD_POLICY_FIRST_TOUCH] = &pol_first_touch,
+	[SD_POLICY_STATIC] = &pol_static,
+	[SD_POLICY_IAL] = &pol_ial,
+	[SD_POLICY_SENTINEL] = &pol_sentinel,
 };
 
-/*
- * The live objects as the plan sees them: by logical key, the plan
- * object of each, and those with pages in address order (what
- * mig_plan() takes).  Every boundary's moves use it; it is rebuilt only
- * when the session's objects or the plan change.
- */
-struct live_view {
-	bool valid;
-	uint64_t version;	/* the sd_session.objs_version it describes */
-	struct keyed *bykey;	/* every live object, sorted by key */
-	int32_t *pi;		/* per live object: plan object index, -1 */
-	struct mig_obj *mo;	/* live objects with pages, by address */
-	size_t n, nmo;
-};
+static const struct pol_ops *ops(void)
+{
+	unsigned int p = pol.env.cfg->policy;
 
-struct psess {
-	uint64_t id;
-	uint32_t pid;
-	int refs;			/* table + queued work (atomic) */
-	bool dead;			/* process gone or session closed */
-	bool denied;			/* ptrace rules refuse it */
-	bool eperm_logged;
-	bool enomem_logged;
-	bool budget_capped;		/* by free fast memory at planning */
-	bool static_fallback;		/* the static placement modeled faster */
-	bool measured_fallback;		/* the moves did not keep up: static */
-	bool need_refresh;		/* pages gone: dump objects again */
-	bool in_step;			/* between a STEP_BEGIN and its STEP_END */
+	return p < sizeof(pol_table) / sizeof(pol_table[0]) ? pol_table[p] : NULL;
+}
 
-	/* event loop only */
-	bool planned, placed, reprofiling;
-	uint64_t plan_generation;	/* profile generation planned from */
-	struct pp_profile prof;
-	struct plan_schedule sch;
-	struct keyed *pk;		/* plan objects by key */
-	struct live_view lv;
-	uint8_t *cur;			/* planned node per plan object */
-	uint64_t planned_bytes;
-	uint64_t budget;
-	uint64_t *placed_ids;		/* live ids already placed */
-	size_t nplaced;
-	/*
-	 * The boundary pipeline, in absolute positions: layer l of the
-	 * step counted n (nstep) is n * nr_layers + l, and so is the
-	 * boundary before it.
-	 */
-	uint8_t *mv_issued;		/* per plan move: issued in the window */
-	uint64_t next_abs;		/* first boundary with a move not issued */
-	uint64_t ended_abs;		/* layers ended: last one + 1 */
-	uint64_t ahead_max;		/* most boundaries issued ahead of a layer */
-	uint64_t plan_step;		/* nstep when placement was done */
-	uint64_t schedule;		/* bumped when the schedule is replaced */
-	uint64_t step_t0;		/* when the step in progress began */
-	uint64_t template_mismatch, reprofiles, publishes, publish_errors;
-	uint64_t plans, placements;
-	struct drift drift;
-	struct ial_region *ial;		/* per plan object */
-	uint64_t ial_samples, ial_last_step;
-
-	/* shared with workers, under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t turn;
-	uint64_t next_ticket, serving;
-	/*
-	 * Synchronous marks: the work items still to run, with the boundary
-	 * each serves (absolute position); a LAYER_BEGIN mark is acknowledged
-	 * once every item of its boundary or an earlier one has run.
-	 */
-	struct due { uint64_t abs, ticket; } *due;
-	size_t ndue, capdue;
-	bool acking;			/* the session's marks are acknowledged */
-	bool released;			/* no longer (under P.ack_lock) */
-	uint64_t ack_seq, ack_ticket;	/* pending: seq once ticket is served */
-	uint64_t acks, ack_errors, ack_releases;
-	uint64_t nstep;			/* STEP_BEGINs seen */
-	int pos;			/* template layer begun, -1 at step begin */
-	struct acct acct;
-	uint64_t bw;
-	uint64_t dropped_work, items, batches;
-	/* Main thread: the pipeline's CPU time; the session's object dumps. */
-	uint64_t pump_ns, obj_dumps, obj_dump_ns;
-};
-
-static struct {
-	struct pol_env env;
-	struct psess **s;
-	size_t n;
-	uint64_t bw_calib, calib_ns;
-	int fast, slow;			/* first fast and slow node, -1 */
-	long psz;
-	pthread_mutex_t bw_lock;
-	uint64_t bw;			/* daemon-wide estimate */
-	char *closed[CLOSED_KEEP];	/* JSON of the last closed sessions */
-	unsigned int closed_next, nclosed;
-	/* The socket that acknowledges marks (workers share it). */
-	pthread_mutex_t ack_lock;
-	struct snl ack;
-	bool ack_open;
-	bool no_release;		/* the module cannot release a session */
-} P = { .fast = -1, .slow = -1, .bw_lock = PTHREAD_MUTEX_INITIALIZER,
-	.ack_lock = PTHREAD_MUTEX_INITIALIZER };
-
-static uint64_t mono_ns(void)
+uint64_t pol_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -169,30 +69,28 @@ static int first_node(const struct sd_nodemask *m)
 
 void policy_env(const struct pol_env *env)
 {
-	P.env = *env;
-	P.fast = first_node(&env->topo->fast);
-	P.slow = first_node(&env->topo->slow);
+	pol.env = *env;
+	pol.fast = first_node(&env->topo->fast);
+	pol.slow = first_node(&env->topo->slow);
 }
 
 void policy_init(const struct pol_env *env)
 {
-	P.psz = sysconf(_SC_PAGESIZE);
+	pol.psz = sysconf(_SC_PAGESIZE);
 	policy_env(env);
-	P.bw = DEFAULT_BW;
-	if (P.fast >= 0 && P.slow >= 0 && env->cfg->policy != SD_POLICY_NONE) {
-		P.bw_calib = mig_calibrate(P.fast, P.slow, CALIB_BYTES, &P.calib_ns);
-		if (P.bw_calib) {
-			P.bw = P.bw_calib;
+	pol.bw = DEFAULT_BW;
+	if (pol.fast >= 0 && pol.slow >= 0 && ops()) {
+		pol.bw_calib = mig_calibrate(pol.fast, pol.slow, CALIB_BYTES, &pol.calib_ns);
+		if (pol.bw_calib) {
+			pol.bw = pol.bw_calib;
 			log_info("migration bandwidth %" PRIu64 " MB/s (node %d <-> %d, %" PRIu64 " us)",
-				 P.bw_calib >> 20, P.fast, P.slow, P.calib_ns / 1000);
+				 pol.bw_calib >> 20, pol.fast, pol.slow, pol.calib_ns / 1000);
 		} else {
 			log_warn("cannot calibrate migrations between nodes %d and %d; assuming %" PRIu64 " MB/s",
-				 P.fast, P.slow, P.bw >> 20);
+				 pol.fast, pol.slow, pol.bw >> 20);
 		}
 	}
 }
-
-/* ---- sessions ---- */
 
 static void live_view_free(struct live_view *v)
 {
@@ -202,7 +100,7 @@ static void live_view_free(struct live_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static void ps_put(struct psess *ps)
+void pol_ps_put(struct psess *ps)
 {
 	if (__atomic_sub_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL))
 		return;
@@ -222,9 +120,9 @@ static void ps_put(struct psess *ps)
 
 static struct psess *ps_find(uint64_t id)
 {
-	for (size_t i = 0; i < P.n; i++)
-		if (P.s[i]->id == id)
-			return P.s[i];
+	for (size_t i = 0; i < pol.n; i++)
+		if (pol.s[i]->id == id)
+			return pol.s[i];
 	return NULL;
 }
 
@@ -243,25 +141,25 @@ static void keep_closed(struct psess *ps)
 		jb_free(&b);
 		return;
 	}
-	free(P.closed[P.closed_next]);
-	P.closed[P.closed_next] = b.s;	/* the buffer is handed over */
-	P.closed_next = (P.closed_next + 1) % CLOSED_KEEP;
-	if (P.nclosed < CLOSED_KEEP)
-		P.nclosed++;
+	free(pol.closed[pol.closed_next]);
+	pol.closed[pol.closed_next] = b.s;	/* the buffer is handed over */
+	pol.closed_next = (pol.closed_next + 1) % CLOSED_KEEP;
+	if (pol.nclosed < CLOSED_KEEP)
+		pol.nclosed++;
 }
 
 static void ps_drop(struct psess *ps)
 {
 	keep_closed(ps);
-	for (size_t i = 0; i < P.n; i++)
-		if (P.s[i] == ps) {
-			P.s[i] = P.s[--P.n];
+	for (size_t i = 0; i < pol.n; i++)
+		if (pol.s[i] == ps) {
+			pol.s[i] = pol.s[--pol.n];
 			break;
 		}
 	pthread_mutex_lock(&ps->lock);
 	ps->dead = true;
 	pthread_mutex_unlock(&ps->lock);
-	ps_put(ps);
+	pol_ps_put(ps);
 }
 
 static struct psess *ps_get(struct sd_session *s)
@@ -272,19 +170,19 @@ static struct psess *ps_get(struct sd_session *s)
 	if (ps)
 		return ps;
 	ps = calloc(1, sizeof(*ps));
-	v = realloc(P.s, (P.n + 1) * sizeof(*v));
+	v = realloc(pol.s, (pol.n + 1) * sizeof(*v));
 	if (!ps || !v) {
 		free(ps);
 		if (v)
-			P.s = v;
+			pol.s = v;
 		return NULL;
 	}
-	P.s = v;
+	pol.s = v;
 	ps->id = s->k.id;
 	ps->pid = s->k.pid;
 	ps->refs = 1;
 	ps->pos = -1;
-	ps->bw = P.bw;
+	ps->bw = pol.bw;
 	pthread_mutex_init(&ps->lock, NULL);
 	pthread_cond_init(&ps->turn, NULL);
 	ps->drift = (struct drift){ .threshold = DRIFT_THRESHOLD, .need = DRIFT_SCANS };
@@ -302,11 +200,9 @@ static struct psess *ps_get(struct sd_session *s)
 	} else if (err) {
 		ps->dead = true;
 	}
-	P.s[P.n++] = ps;
+	pol.s[pol.n++] = ps;
 	return ps;
 }
-
-/* ---- live objects by logical key ---- */
 
 static int keyed_cmp(const void *a, const void *b)
 {
@@ -318,7 +214,7 @@ static int keyed_cmp(const void *a, const void *b)
 }
 
 /* First entry with @key, or n. */
-static size_t keyed_find(const struct keyed *k, size_t n, uint64_t key)
+size_t pol_keyed_find(const struct keyed *k, size_t n, uint64_t key)
 {
 	size_t lo = 0, hi = n;
 
@@ -334,13 +230,13 @@ static size_t keyed_find(const struct keyed *k, size_t n, uint64_t key)
 }
 
 /* Plan object index of a key, or -1 (plan objects are not sorted). */
-static int64_t plan_index(const struct psess *ps, uint64_t key)
+int64_t pol_plan_index(const struct psess *ps, uint64_t key)
 {
 	size_t n = ps->prof.in.nr_objs, i;
 
 	if (!ps->pk)
 		return -1;
-	i = keyed_find(ps->pk, n, key);
+	i = pol_keyed_find(ps->pk, n, key);
 	return i < n && ps->pk[i].key == key ? (int64_t)ps->pk[i].obj : -1;
 }
 
@@ -365,7 +261,7 @@ static int mobj_cmp(const void *a, const void *b)
 }
 
 /* The view of @s's live objects under the current plan; NULL: no memory. */
-static const struct live_view *live_view(struct psess *ps, const struct sd_session *s)
+const struct live_view *pol_live_view(struct psess *ps, const struct sd_session *s)
 {
 	struct live_view nv = { .n = s->nobjs, .version = s->objs_version };
 
@@ -383,7 +279,7 @@ static const struct live_view *live_view(struct psess *ps, const struct sd_sessi
 		uint64_t key = pp_key(o->id, 0);
 
 		nv.bykey[i] = (struct keyed){ key, (uint32_t)i };
-		nv.pi[i] = (int32_t)plan_index(ps, key);
+		nv.pi[i] = (int32_t)pol_plan_index(ps, key);
 		if (o->len)
 			nv.mo[nv.nmo++] = (struct mig_obj){ o->addr, o->len, (uint32_t)i, MIG_ANY };
 	}
@@ -396,471 +292,14 @@ static const struct live_view *live_view(struct psess *ps, const struct sd_sessi
 }
 
 /* The node the plan has for live object @i of @v now (unknown: slow). */
-static int view_node(const struct psess *ps, const struct live_view *v, size_t i)
+int pol_view_node(const struct psess *ps, const struct live_view *v, size_t i)
 {
 	return v->pi[i] < 0 ? PLAN_SLOW : ps->cur[v->pi[i]];
 }
 
-/* ---- work items ---- */
-
-struct wbatch {
-	size_t first, n;	/* pages[first .. first + n) */
-	uint8_t dir;
-	int need;		/* promotion: template layer needing it, -1 */
-	uint64_t bytes;
-};
-
-struct work {
-	struct psess *ps;
-	uint64_t ticket;
-	uint64_t schedule;	/* ps->schedule when submitted */
-	uint64_t nstep;		/* the step (count) the boundary belongs to */
-	int boundary;		/* -1: a placement pass */
-	void **pages;
-	size_t npages;
-	struct wbatch *b;
-	size_t nb;
-	struct wrange { uint64_t addr, len; } *spill;	/* ENOMEM: planned slow */
-	size_t nspill;
-};
-
-static void work_free(struct work *w)
-{
-	free(w->pages);
-	free(w->b);
-	free(w->spill);
-	free(w);
-}
-
-/* Has the layer @need of step @nstep begun? (ps->lock held) */
-static bool begun(const struct psess *ps, uint64_t nstep, int need)
-{
-	if (need < 0)
-		return false;
-	return ps->nstep > nstep || (ps->nstep == nstep && ps->pos >= need);
-}
-
-static void note_err(struct psess *ps, int err)
-{
-	if (err == -ESRCH) {
-		ps->dead = true;
-	} else if ((err == -EPERM || err == -EACCES) && !ps->eperm_logged) {
-		ps->eperm_logged = true;
-		log_err("session %" PRIu64 ": move_pages on pid %u: %s: the kernel refuses "
-			"(ptrace read access to the process, or a security module)",
-			ps->id, ps->pid, strerror(-err));
-	} else if (err == -ENOMEM) {
-		/* The fast node is full: counted per step, said once. */
-		ps->acct.cur.enomem++;
-		if (!ps->enomem_logged) {
-			ps->enomem_logged = true;
-			log_warn("session %" PRIu64 ": move_pages: %s (the target node is full; "
-				 "counted as enomem in the statistics)", ps->id, strerror(-err));
-		}
-	} else if (err) {
-		log_warn("session %" PRIu64 ": move_pages: %s", ps->id, strerror(-err));
-	}
-}
-
-/* ---- synchronous marks ---- */
-
-/*
- * Acknowledge @ps's marks up to @seq on the daemon's acknowledging socket
- * (opened at the first use; its closing releases the sessions).  A
- * worker's acknowledgment (@take false) of a session released since is
- * not sent: it would take the session again.
- */
-static void ack_send(struct psess *ps, uint64_t seq, bool take)
-{
-	bool skip;
-	int err = 0;
-
-	pthread_mutex_lock(&P.ack_lock);
-	skip = ps->released && !take;
-	if (!skip && !P.ack_open)
-		err = snl_open(&P.ack);
-	if (!skip) {
-		P.ack_open = !err;
-		if (!err)
-			err = snl_ack_mark(&P.ack, ps->id, seq);
-		if (!err)
-			ps->released = false;
-	}
-	pthread_mutex_unlock(&P.ack_lock);
-	if (skip)
-		return;
-	pthread_mutex_lock(&ps->lock);
-	if (err && err != -ENOENT) {
-		if (!ps->ack_errors++)
-			log_warn("session %" PRIu64 ": cannot acknowledge marks: %s",
-				 ps->id, strerror(-err));
-	} else if (!err) {
-		ps->acks++;
-	}
-	pthread_mutex_unlock(&ps->lock);
-}
-
-/*
- * No moves at boundaries any more (a static placement): @ps's marks are
- * no longer acknowledged, so that its layers do not wait for the daemon
- * and the daemon does not answer every mark.  A module without
- * SENTINEL_FEAT_RELEASE keeps being answered.  Main thread.
- */
-static void ack_release(struct psess *ps)
-{
-	int err = -ENOTCONN;
-
-	pthread_mutex_lock(&P.ack_lock);
-	if (P.ack_open)
-		err = snl_release_marks(&P.ack, ps->id);
-	if (!err)
-		ps->released = true;
-	pthread_mutex_unlock(&P.ack_lock);
-	pthread_mutex_lock(&ps->lock);
-	if (!err) {
-		ps->acking = false;
-		ps->ack_releases++;
-	} else if (err != -ENOENT && !ps->ack_errors++) {
-		log_warn("session %" PRIu64 ": cannot stop acknowledging marks: %s",
-			 ps->id, strerror(-err));
-	}
-	pthread_mutex_unlock(&ps->lock);
-	if (err == -EOPNOTSUPP)
-		P.no_release = true;
-}
-
-static void ack_close(void)
-{
-	pthread_mutex_lock(&P.ack_lock);
-	if (P.ack_open)
-		snl_close(&P.ack);
-	P.ack_open = false;
-	pthread_mutex_unlock(&P.ack_lock);
-}
-
-/* Remember that work item @ticket serves boundary @abs.  Lock held. */
-static void due_add(struct psess *ps, uint64_t abs, uint64_t ticket)
-{
-	if (ps->ndue == ps->capdue) {
-		size_t cap = ps->capdue ? 2 * ps->capdue : 16;
-		struct due *v = realloc(ps->due, cap * sizeof(*v));
-
-		if (!v)
-			return;		/* its mark is then acknowledged early */
-		ps->due = v;
-		ps->capdue = cap;
-	}
-	ps->due[ps->ndue++] = (struct due){ abs, ticket };
-}
-
-/*
- * The last item still to run that serves boundary @abs or an earlier one,
- * or 0 when none does (tickets start at 1).  Lock held.
- */
-static uint64_t due_upto(struct psess *ps, uint64_t abs)
-{
-	uint64_t t = 0;
-	size_t k = 0;
-
-	for (size_t i = 0; i < ps->ndue; i++) {
-		if (ps->due[i].ticket < ps->serving)
-			continue;	/* has run: forget it */
-		if (ps->due[i].abs <= abs && ps->due[i].ticket + 1 > t)
-			t = ps->due[i].ticket + 1;
-		ps->due[k++] = ps->due[i];
-	}
-	ps->ndue = k;
-	return t;
-}
-
-/*
- * A LAYER_BEGIN mark (@seq) of template layer @abs: acknowledge it now,
- * or once the moves of its boundary and the earlier ones have run.  With
- * nothing due and a plan without moves, release the session instead.
- */
-static void ack_layer(struct psess *ps, uint64_t abs, uint64_t seq)
-{
-	bool idle, acking;
-	uint64_t t;
-
-	pthread_mutex_lock(&ps->lock);
-	t = due_upto(ps, abs);
-	idle = !t && !ps->sch.nr_moves && !P.no_release;
-	acking = ps->acking;
-	if (!idle) {
-		ps->acking = true;
-		if (t) {
-			ps->ack_seq = seq;
-			ps->ack_ticket = t - 1;
-		}
-	}
-	pthread_mutex_unlock(&ps->lock);
-	if (idle && acking)
-		ack_release(ps);
-	else if (!idle && !t)
-		ack_send(ps, seq, true);
-}
-
-/*
- * A step begin (@seq) that queued the first placement's moves: take the
- * session now, so that its first layer waits for them.
- */
-static void ack_take(struct psess *ps, uint64_t seq)
-{
-	bool take;
-
-	pthread_mutex_lock(&ps->lock);
-	take = !ps->acking && due_upto(ps, UINT64_MAX);
-	if (take)
-		ps->acking = true;
-	pthread_mutex_unlock(&ps->lock);
-	if (take)
-		ack_send(ps, seq, true);
-}
-
-/* Append the pages of [addr, addr + len) to a growing array. */
-static int add_pages(void ***v, size_t *n, size_t *cap, uint64_t addr, uint64_t len)
-{
-	uint64_t ps = (uint64_t)P.psz;
-	uint64_t a = addr & ~(ps - 1), end = addr + len;
-
-	for (; a < end; a += ps) {
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 256;
-			void **nv = realloc(*v, c * sizeof(**v));
-
-			if (!nv)
-				return -ENOMEM;
-			*v = nv;
-			*cap = c;
-		}
-		(*v)[(*n)++] = (void *)(uintptr_t)a;
-	}
-	return 0;
-}
-
-/* The pages of @n ranges, or NULL (*@np 0). */
-static void **range_pages(const struct wrange *r, size_t n, size_t *np)
-{
-	void **v = NULL;
-	size_t cap = 0;
-
-	*np = 0;
-	for (size_t i = 0; i < n; i++)
-		if (add_pages(&v, np, &cap, r[i].addr, r[i].len)) {
-			free(v);
-			*np = 0;
-			return NULL;
-		}
-	return v;
-}
-
-/*
- * The fast node was full for a promotion: demote what the plan has slow
- * (@w's spill), then try the promotion @pages[0 .. @n) once more.
- */
-static int spill_retry(struct work *w, void **pages, size_t n, struct mig_status *st)
-{
-	struct psess *ps = w->ps;
-	struct mig_status sp = { 0 }, again = { 0 };
-	size_t nspill;
-	void **spill = range_pages(w->spill, w->nspill, &nspill);
-	int *status = malloc((nspill > n ? nspill : n) * sizeof(int) + 1);
-	int err = -ENOMEM;
-
-	pthread_mutex_lock(&ps->lock);
-	ps->acct.cur.enomem++;
-	pthread_mutex_unlock(&ps->lock);
-	if (spill && status) {
-		err = mig_move((int)ps->pid, spill, status, nspill, P.slow, &sp);
-		if (!err)
-			err = mig_move((int)ps->pid, pages, status, n, P.fast, &again);
-	}
-	/* The spill's demotions are moves too; the retry's own. */
-	pthread_mutex_lock(&ps->lock);
-	acct_moved(&ps->acct, false, sp.moved * (uint64_t)P.psz, 0);
-	pthread_mutex_unlock(&ps->lock);
-	st->moved += again.moved;
-	st->nomem = again.nomem;
-	st->busy += again.busy;
-	st->other += again.other;
-	free(spill);
-	free(status);
-	return err;
-}
-
-static void work_run(void *arg)
-{
-	struct work *w = arg;
-	struct psess *ps = w->ps;
-	uint64_t ack;
-	int *status = malloc(w->npages * sizeof(int) + 1);
-
-	pthread_mutex_lock(&ps->lock);
-	while (ps->serving != w->ticket)
-		pthread_cond_wait(&ps->turn, &ps->lock);
-	/* Moves of a schedule since replaced are not made. */
-	if (w->schedule != ps->schedule) {
-		ps->dropped_work++;
-		w->nb = 0;
-	}
-	pthread_mutex_unlock(&ps->lock);
-
-	for (size_t i = 0; status && i < w->nb && !ps->dead; i++) {
-		struct wbatch *b = &w->b[i];
-		int node = b->dir == MIG_TO_FAST ? P.fast : P.slow;
-		struct mig_status st = { 0 };
-		uint64_t t0, ns;
-		bool late;
-		int err;
-
-		/*
-		 * A boundary's promotion whose step is over is dropped (counted
-		 * late, not retried); one whose layer began still helps the
-		 * rest of its interval, and is counted late when it ends.  A
-		 * placement's (no boundary) is made whenever it runs: nothing
-		 * else would ever put those objects where the plan has them.
-		 */
-		pthread_mutex_lock(&ps->lock);
-		late = b->dir == MIG_TO_FAST && w->boundary >= 0 && ps->nstep > w->nstep;
-		if (late)
-			acct_late(&ps->acct, b->bytes);
-		pthread_mutex_unlock(&ps->lock);
-		if (late)
-			continue;
-		t0 = mono_ns();
-		err = mig_move((int)ps->pid, w->pages + b->first, status, b->n, node, &st);
-		if ((!err || err == -ENOMEM) && (st.nomem || err) && b->dir == MIG_TO_FAST &&
-		    w->nspill)
-			err = spill_retry(w, w->pages + b->first, b->n, &st);
-		ns = mono_ns() - t0;
-		pthread_mutex_lock(&ps->lock);
-		if (err)
-			note_err(ps, err);
-		if (err != -ESRCH && err != -EPERM && err != -EACCES) {
-			uint64_t bytes = st.moved * (uint64_t)P.psz;
-
-			acct_moved(&ps->acct, b->dir == MIG_TO_FAST, bytes, ns);
-			ps->acct.cur.gone_pages += st.gone;
-			ps->acct.cur.failed_pages += st.busy + st.other + st.nomem;
-			if (st.gone)
-				ps->need_refresh = true;	/* object freed: resync */
-			if (b->dir == MIG_TO_FAST && begun(ps, w->nstep, b->need))
-				acct_late(&ps->acct, b->bytes);
-			ps->bw = acct_bw_update(ps->bw, bytes, ns, BW_MIN_SAMPLE);
-		}
-		ps->batches++;
-		pthread_mutex_unlock(&ps->lock);
-	}
-	free(status);
-	pthread_mutex_lock(&ps->lock);
-	ps->items++;
-	ps->serving++;
-	pthread_cond_broadcast(&ps->turn);
-	ack = ps->ack_seq && ps->ack_ticket < ps->serving ? ps->ack_seq : 0;
-	if (ack)
-		ps->ack_seq = 0;
-	pthread_mutex_unlock(&ps->lock);
-	if (ack)
-		ack_send(ps, ack, false);
-	pthread_mutex_lock(&P.bw_lock);
-	P.bw = ps->bw;
-	pthread_mutex_unlock(&P.bw_lock);
-	ps_put(ps);
-	work_free(w);
-}
-
-/*
- * Queue the moves: @want[i] (enum mig_want) and @need[i] (template layer
- * of a promotion, -1) for live object i of @s.  @spill_slow: planned-slow
- * objects (want MIG_ANY or MIG_STAY with cur slow) for ENOMEM.
- */
-static void submit(struct psess *ps, const struct sd_session *s, const struct live_view *lv,
-		   const uint8_t *want, const int *need, const uint8_t *slow_now,
-		   uint64_t nstep, int boundary)
-{
-	struct mig_obj *mo = malloc((lv->nmo + 1) * sizeof(*mo));
-	struct work *w = calloc(1, sizeof(*w));
-	struct mig_set set = { 0 };
-	size_t cap = 0, nslow = 0;
-	bool any = false;
-
-	for (size_t i = 0; i < s->nobjs; i++) {
-		any |= want[i] == MIG_TO_FAST || want[i] == MIG_TO_SLOW;
-		nslow += slow_now && slow_now[i] && want[i] != MIG_TO_FAST;
-	}
-	if (!mo || !w || !any || ps->dead || ps->denied || P.fast < 0 || P.slow < 0)
-		goto out;
-	for (size_t k = 0; k < lv->nmo; k++) {
-		mo[k] = lv->mo[k];
-		mo[k].want = want[mo[k].idx];
-	}
-	if (mig_plan(mo, lv->nmo, (uint64_t)P.psz, 0, &set))
-		goto out;
-	w->b = calloc(set.nr_batches ? set.nr_batches : 1, sizeof(*w->b));
-	if (!w->b)
-		goto out;
-	for (size_t bi = 0; bi < set.nr_batches; bi++) {
-		const struct mig_batch *mb = &set.batches[bi];
-		struct wbatch *b = &w->b[w->nb++];
-
-		b->first = w->npages;
-		b->dir = mb->dir;
-		b->need = -1;
-		for (uint32_t u = mb->first; u < mb->first + mb->count; u++) {
-			const struct mig_unit *un = &set.units[u];
-
-			for (uint64_t p = 0; p < un->nr_pages; p++)
-				if (add_pages(&w->pages, &w->npages, &cap,
-					      un->page + p * (uint64_t)P.psz, 1))
-					goto out;
-			for (uint32_t m = un->first; m < un->first + un->count; m++) {
-				int nd = need[mo[m].idx];
-
-				if (nd >= 0 && (b->need < 0 || nd < b->need))
-					b->need = nd;
-			}
-		}
-		b->n = w->npages - b->first;
-		b->bytes = b->n * (uint64_t)P.psz;
-	}
-	w->spill = calloc(nslow + 1, sizeof(*w->spill));
-	if (!w->spill)
-		goto out;
-	for (size_t i = 0; nslow && i < s->nobjs; i++)
-		if (slow_now[i] && want[i] != MIG_TO_FAST && s->objs[i].len)
-			w->spill[w->nspill++] = (struct wrange){ s->objs[i].addr, s->objs[i].len };
-	w->ps = ps;
-	w->nstep = nstep;
-	w->boundary = boundary;
-	__atomic_add_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL);
-	pthread_mutex_lock(&ps->lock);
-	w->ticket = ps->next_ticket++;
-	w->schedule = ps->schedule;
-	due_add(ps, nstep * ps->prof.in.nr_layers + (uint64_t)(boundary > 0 ? boundary : 0),
-		w->ticket);
-	pthread_mutex_unlock(&ps->lock);
-	if (wq_submit(P.env.wq, work_run, w)) {
-		/* The ticket must still be served. */
-		pthread_mutex_lock(&ps->lock);
-		ps->dropped_work++;
-		w->nb = 0;
-		pthread_mutex_unlock(&ps->lock);
-		work_run(w);
-	}
-	w = NULL;
-out:
-	if (w)
-		work_free(w);
-	mig_set_free(&set);
-	free(mo);
-}
-
-/* ---- planning ---- */
-
 static uint64_t session_budget(const struct psess *ps, uint64_t footprint)
 {
-	const struct sd_config *c = P.env.cfg;
+	const struct sd_config *c = pol.env.cfg;
 
 	(void)ps;
 	switch (c->budget_kind) {
@@ -881,7 +320,7 @@ static int plcmp(const void *a, const void *b)
 }
 
 /* Publish the birth node of every allocator object of the plan. */
-static void publish(struct psess *ps)
+void pol_publish(struct psess *ps)
 {
 	size_t n = ps->prof.in.nr_objs, k = 0;
 	struct sentinel_placement *e = calloc(n ? n : 1, sizeof(*e));
@@ -897,15 +336,15 @@ static void publish(struct psess *ps)
 			continue;	/* placed by the caller, not at birth */
 		e[k++] = (struct sentinel_placement){
 			.id = id & SNTL_LID_MASK,
-			.node = (uint32_t)(ps->sch.objs[i].birth == PLAN_FAST ? P.fast : P.slow),
+			.node = (uint32_t)(ps->sch.objs[i].birth == PLAN_FAST ? pol.fast : pol.slow),
 		};
 	}
 	qsort(e, k, sizeof(*e), plcmp);
-	err = snl_set_placement(P.env.cmd, ps->id, e, (uint32_t)k);
+	err = snl_set_placement(pol.env.cmd, ps->id, e, (uint32_t)k);
 	if (err) {
 		if (!ps->publish_errors++)
 			log_warn("session %" PRIu64 ": cannot publish the placement map: %s",
-				 ps->id, snl_strerror(P.env.cmd, err, msg, sizeof(msg)));
+				 ps->id, snl_strerror(pol.env.cmd, err, msg, sizeof(msg)));
 	} else {
 		ps->publishes++;
 	}
@@ -933,42 +372,6 @@ static double expected_young(const struct psess *ps)
 }
 
 /*
- * A migrating plan pays off only when its moves hide under the layers'
- * compute.  Replay it and the static placement of the same budget over
- * the profiled step (layers wait for late promotions; a layer's slow
- * bytes cost SIM_SLOW_FACTOR) and keep the faster; true when the static
- * one replaced @sch.
- */
-static bool keep_faster(struct psess *ps, const struct plan_input *in,
-			const struct plan_params *pp, struct plan_schedule *sch)
-{
-	struct sim_params sp = {
-		.bw = pp->bw ? pp->bw : DEFAULT_BW,
-		.slow_factor = SIM_SLOW_FACTOR,
-		.wait_late = 1,
-		.warm_steps = 1,
-	};
-	struct plan_schedule alt = { 0 };
-	struct sim_result a = { 0 }, b = { 0 };
-	char err[256];
-
-	if (plan_static(in, pp, &alt, err, sizeof(err)))
-		return false;
-	if (plan_simulate(in, sch, &sp, &a, NULL) || plan_simulate(in, &alt, &sp, &b, NULL) ||
-	    b.step_ns >= a.step_ns) {
-		plan_free(&alt);
-		return false;
-	}
-	log_info("session %" PRIu64 ": the migrating plan models %" PRIu64 " us a step (%" PRIu64
-		 " us waiting for %u late promotions at %" PRIu64 " B/s), the static placement %"
-		 PRIu64 " us: keeping the static placement", ps->id, a.step_ns / 1000,
-		 a.stall_ns / 1000, a.late, sp.bw, b.step_ns / 1000);
-	plan_free(sch);
-	*sch = alt;
-	return true;
-}
-
-/*
  * The budget is what the session may use; the fast tier may hold less:
  * what the session has there (at the profile's end) plus what its nodes
  * can still give without reclaim.  True when *@budget was lowered.
@@ -976,8 +379,8 @@ static bool keep_faster(struct psess *ps, const struct plan_input *in,
 static bool cap_budget(const struct psess *ps, const struct pp_profile *prof,
 		       uint64_t *budget)
 {
-	uint64_t free_b = topo_free_bytes("", &P.env.topo->fast);
-	uint64_t have = prof->fast_resident_pages * (uint64_t)P.psz;
+	uint64_t free_b = topo_free_bytes("", &pol.env.topo->fast);
+	uint64_t have = prof->fast_resident_pages * (uint64_t)pol.psz;
 
 	if (free_b == UINT64_MAX || have + free_b >= *budget)
 		return false;
@@ -999,16 +402,16 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	uint64_t foot = 0;
 	int r;
 
-	r = snl_get_profile(P.env.cmd, ps->id, &blob, &len);
+	r = snl_get_profile(pol.env.cmd, ps->id, &blob, &len);
 	if (r) {
 		log_warn("session %" PRIu64 ": profile: %s", ps->id,
-			 snl_strerror(P.env.cmd, r, err, sizeof(err)));
+			 snl_strerror(pol.env.cmd, r, err, sizeof(err)));
 		return;
 	}
-	struct pp_opts po = { .page_size = (uint32_t)P.psz };
+	struct pp_opts po = { .page_size = (uint32_t)pol.psz };
 
 	for (unsigned int n = 0; n < SENTINEL_MAX_NODES; n++)
-		if (sd_node_isset(&P.env.topo->fast, n))
+		if (sd_node_isset(&pol.env.topo->fast, n))
 			po.fast_mask |= 1U << n;
 	r = pp_parse(blob, len, &po, &prof, err, sizeof(err));
 	free(blob);
@@ -1022,21 +425,8 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->static_fallback = false;
 	ps->measured_fallback = false;
 	ps->budget_capped = cap_budget(ps, &prof, &pp.fast_budget);
-	pp.bw = ps->bw ? ps->bw : P.bw;
-	switch (P.env.cfg->policy) {
-	case SD_POLICY_FIRST_TOUCH:
-		r = plan_first_touch(&prof.in, &pp, &sch, err, sizeof(err));
-		break;
-	case SD_POLICY_STATIC:
-	case SD_POLICY_IAL:
-		r = plan_static(&prof.in, &pp, &sch, err, sizeof(err));
-		break;
-	default:
-		r = plan_build(&prof.in, &pp, &sch, err, sizeof(err));
-		if (!r && sch.nr_moves)
-			ps->static_fallback = keep_faster(ps, &prof.in, &pp, &sch);
-		break;
-	}
+	pp.bw = ps->bw ? ps->bw : pol.bw;
+	r = ops()->plan(ps, &prof.in, &pp, &sch, err, sizeof(err));
 	if (r) {
 		log_warn("session %" PRIu64 ": planning failed: %s", ps->id, err);
 		pp_free(&prof);
@@ -1077,10 +467,10 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	ps->nplaced = 0;
 	log_info("session %" PRIu64 ": %s plan: %u objects, %u layers, budget %" PRIu64
 		 ", interval %u, %u moves/step (%" PRIu64 " B up, %" PRIu64 " B down)%s%s",
-		 ps->id, sd_policy_name(P.env.cfg->policy), prof.in.nr_objs,
+		 ps->id, ops()->name, prof.in.nr_objs,
 		 prof.in.nr_layers, pp.fast_budget, sch.interval, sch.nr_moves,
 		 sch.promote_bytes, sch.demote_bytes, sch.reason[0] ? ": " : "", sch.reason);
-	publish(ps);
+	pol_publish(ps);
 }
 
 static bool id_placed(const struct psess *ps, uint64_t id)
@@ -1103,9 +493,9 @@ static bool id_placed(const struct psess *ps, uint64_t id)
  * node (new objects: their logical object's, unknown ones slow).  The
  * first pass after planning moves everything (initial placement).
  */
-static void place(struct psess *ps, struct sd_session *s, bool all)
+void pol_place(struct psess *ps, struct sd_session *s, bool all)
 {
-	const struct live_view *lv = live_view(ps, s);
+	const struct live_view *lv = pol_live_view(ps, s);
 	uint8_t *want = calloc(s->nobjs + 1, 1), *slow = calloc(s->nobjs + 1, 1);
 	int *need = calloc(s->nobjs + 1, sizeof(int));
 	uint64_t *ids = calloc(s->nobjs + 1, sizeof(*ids));
@@ -1113,7 +503,7 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 	if (!lv || !want || !slow || !need || !ids)
 		goto out;
 	for (size_t i = 0; i < s->nobjs; i++) {
-		int node = view_node(ps, lv, i);
+		int node = pol_view_node(ps, lv, i);
 
 		need[i] = -1;
 		slow[i] = node == PLAN_SLOW;
@@ -1123,7 +513,7 @@ static void place(struct psess *ps, struct sd_session *s, bool all)
 		else
 			want[i] = node == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
 	}
-	submit(ps, s, lv, want, need, slow, ps->nstep, -1);
+	pol_submit(ps, s, lv, want, need, slow, ps->nstep, -1);
 	free(ps->placed_ids);
 	ps->placed_ids = ids;	/* sd_session objects are sorted by id */
 	ps->nplaced = s->nobjs;
@@ -1140,323 +530,17 @@ out:
 	free(ids);
 }
 
-/*
- * Queue the moves @mv[0 .. @n) (plan move indices) of boundary @b, which
- * belongs to the step counted @nstep, as one work item: they are applied
- * to the live objects folding to their logical ids, everything else
- * planned stays where it is.
- */
-static void issue_moves(struct psess *ps, struct sd_session *s, uint32_t b, uint64_t nstep,
-			const uint32_t *mv, size_t n)
-{
-	const struct plan_schedule *sch = &ps->sch;
-	const struct live_view *lv;
-	uint8_t *want = NULL, *slow = NULL;
-	int *need = NULL;
-
-	if (!n)
-		return;
-	/* Activations born this step must be known to be moved. */
-	if (s->objs_stale && !sync_session_objects(P.env.cmd, s) && s->objs_stale)
-		log_debug("session %" PRIu64 ": objects still changing", ps->id);
-	lv = live_view(ps, s);
-	want = calloc(s->nobjs + 1, 1);
-	slow = calloc(s->nobjs + 1, 1);
-	need = calloc(s->nobjs + 1, sizeof(int));
-	if (!lv || !want || !slow || !need)
-		goto out;
-	for (size_t i = 0; i < s->nobjs; i++) {
-		need[i] = -1;
-		slow[i] = view_node(ps, lv, i) == PLAN_SLOW;
-		want[i] = lv->pi[i] < 0 ? MIG_ANY : MIG_STAY;
-	}
-	for (size_t k = 0; k < n; k++) {
-		const struct plan_move *m = &sch->moves[mv[k]];
-		uint64_t key = ps->prof.in.objs[m->obj].id;
-		bool up = m->op == PLAN_PROMOTE;
-
-		for (size_t j = keyed_find(lv->bykey, lv->n, key);
-		     j < lv->n && lv->bykey[j].key == key; j++) {
-			uint32_t o = lv->bykey[j].obj;
-
-			want[o] = up ? MIG_TO_FAST : MIG_TO_SLOW;
-			slow[o] = !up;
-			need[o] = up ? (int)m->need_layer : -1;
-		}
-	}
-	submit(ps, s, lv, want, need, slow, nstep, (int)b);
-out:
-	free(want);
-	free(slow);
-	free(need);
-}
-
-/* Absolute position of the last use of the object demoted by @m at @abs. */
-static uint64_t demote_use(const struct plan_move *m, uint64_t abs, uint32_t nl)
-{
-	uint64_t base = abs - m->boundary;	/* layer 0 of the boundary's step */
-
-	if (m->need_layer < m->boundary)
-		return base + m->need_layer;
-	return base >= nl ? base - nl + m->need_layer : 0;	/* previous step */
-}
-
-/*
- * The boundary pipeline of the sentinel policy.  Boundaries are taken in
- * order from the first one with a move not yet issued, up to one step
- * ahead of the layer running: a demotion is issued once the layer of its
- * object's last use has ended; promotions in the plan's priority order
- * (needed soonest first) while the planned fast bytes (every object the
- * plan has fast at this point of the pipeline, promotions counted from
- * their issue, demotions from theirs) stay within the budget.  The first
- * promotion that does not fit stops the scan, so that no later one takes
- * its room.  A move whose object has an earlier move still waiting waits
- * too.  Each boundary's issued moves are one work item; items run in
- * issue order, so demotions complete before the promotions they make
- * room for start, and boundary k + 1's moves start when boundary k's
- * have completed.
- */
-static void pump(struct psess *ps, struct sd_session *s)
-{
-	const struct plan_schedule *sch = &ps->sch;
-	const struct plan_input *in = &ps->prof.in;
-	uint32_t nl = in->nr_layers;
-	uint64_t next_layer, end, fast = 0, t0;
-	uint32_t *take = NULL;
-	uint8_t *blocked = NULL;
-	bool stop = false, dem_waiting = false;
-	int pos;
-
-	/* Nothing to move (a static placement): no object dump either. */
-	if (!nl || !ps->mv_issued || sch->nr_layers != nl || !sch->nr_moves)
-		return;
-	t0 = sync_thread_ns();
-	pthread_mutex_lock(&ps->lock);
-	pos = ps->pos;
-	next_layer = ps->nstep * nl + (uint64_t)(pos + 1);
-	pthread_mutex_unlock(&ps->lock);
-	/* More than a step behind (lost events): skip whole steps. */
-	while (ps->next_abs + nl <= next_layer) {
-		pthread_mutex_lock(&ps->lock);
-		for (uint32_t m = 0; m < sch->nr_moves; m++)
-			if (sch->moves[m].op == PLAN_PROMOTE && !ps->mv_issued[m])
-				acct_late(&ps->acct, in->objs[sch->moves[m].obj].bytes);
-		pthread_mutex_unlock(&ps->lock);
-		ps->next_abs += nl;
-	}
-	end = next_layer + nl;
-	if (end > ps->next_abs + nl)
-		end = ps->next_abs + nl;	/* a template boundary once */
-	take = calloc(sch->nr_moves + 1, sizeof(*take));
-	blocked = calloc(in->nr_objs + 1, 1);
-	if (!take || !blocked)
-		goto out;
-	for (uint32_t i = 0; i < in->nr_objs; i++)
-		if (ps->cur[i] == PLAN_FAST)
-			fast += in->objs[i].bytes;
-	for (uint64_t abs = ps->next_abs; abs < end && !stop; abs++) {
-		uint32_t b = (uint32_t)(abs % nl);
-		const struct plan_bound *bd = &sch->bounds[b];
-		uint32_t last = bd->first + bd->nr_demote + bd->nr_promote;
-		size_t n = 0;
-
-		for (uint32_t m = bd->first; m < last; m++) {
-			const struct plan_move *mv = &sch->moves[m];
-			uint64_t bytes = in->objs[mv->obj].bytes;
-
-			if (ps->mv_issued[m])
-				continue;
-			if (mv->op == PLAN_DEMOTE) {
-				if (blocked[mv->obj] || demote_use(mv, abs, nl) >= ps->ended_abs) {
-					blocked[mv->obj] = 1;
-					dem_waiting = true;
-					continue;
-				}
-				if (ps->cur[mv->obj] == PLAN_FAST)
-					fast -= bytes < fast ? bytes : fast;
-				ps->cur[mv->obj] = PLAN_SLOW;
-			} else {
-				uint64_t add = ps->cur[mv->obj] == PLAN_FAST ? 0 : bytes;
-
-				if (!stop && !blocked[mv->obj] && fast + add > ps->budget &&
-				    !dem_waiting && abs < next_layer) {
-					/*
-					 * Its layer began and nothing more can be freed:
-					 * the plan does not fit here.  Dropped, counted.
-					 */
-					pthread_mutex_lock(&ps->lock);
-					acct_late(&ps->acct, bytes);
-					pthread_mutex_unlock(&ps->lock);
-					ps->mv_issued[m] = 1;
-					continue;
-				}
-				if (stop || blocked[mv->obj] || fast + add > ps->budget) {
-					stop = true;
-					blocked[mv->obj] = 1;
-					continue;
-				}
-				fast += add;
-				ps->cur[mv->obj] = PLAN_FAST;
-			}
-			ps->mv_issued[m] = 1;
-			take[n++] = m;
-		}
-		if (n && abs > next_layer && abs - next_layer > ps->ahead_max)
-			ps->ahead_max = abs - next_layer;
-		issue_moves(ps, s, b, abs / nl, take, n);
-	}
-	/* Retire the boundaries whose moves are all issued. */
-	while (ps->next_abs < end) {
-		const struct plan_bound *bd = &sch->bounds[ps->next_abs % nl];
-		uint32_t last = bd->first + bd->nr_demote + bd->nr_promote, m;
-
-		for (m = bd->first; m < last && ps->mv_issued[m]; m++)
-			;
-		if (m < last)
-			break;
-		memset(ps->mv_issued + bd->first, 0, last - bd->first);
-		ps->next_abs++;
-	}
-out:
-	free(take);
-	free(blocked);
-	ps->pump_ns += sync_thread_ns() - t0;
-}
-
-/* ---- verify mode ---- */
-
-struct vctx {
-	const struct psess *ps;
-	uint64_t *fast_pages, *present;	/* per plan object */
-	uint64_t session_fast;
-};
-
-static int verify_obj(const struct snl_object *o, void *arg)
-{
-	struct vctx *v = arg;
-	uint64_t f = 0;
-	int64_t pi;
-
-	if (!o->residency)
-		return 0;
-	for (unsigned int n = 0; n < SENTINEL_MAX_NODES; n++)
-		if (sd_node_isset(&P.env.topo->fast, n))
-			f += o->node_pages[n];
-	v->session_fast += f;
-	pi = plan_index(v->ps, pp_key(o->id, 0));
-	if (pi >= 0) {
-		v->fast_pages[pi] += f;
-		v->present[pi] += o->present;
-	}
-	return 0;
-}
-
-/* At the begin of template layer @l: residency against the profile. */
-static void verify_layer(struct psess *ps, int l)
-{
-	const struct plan_input *in = &ps->prof.in;
-	struct vctx v = { .ps = ps };
-	uint64_t gen = 0, touched = 0, fast = 0, psz = in->page_size ? in->page_size : 4096;
-	bool consistent;
-
-	v.fast_pages = calloc(in->nr_objs + 1, sizeof(uint64_t));
-	v.present = calloc(in->nr_objs + 1, sizeof(uint64_t));
-	if (!v.fast_pages || !v.present)
-		goto out;
-	if (snl_dump_objects(P.env.cmd, ps->id, true, false, 0, verify_obj, &v, &gen,
-			     &consistent))
-		goto out;
-	if (l >= 0 && (uint32_t)l < in->nr_layers) {
-		const struct plan_layer *ly = &in->layers[l];
-
-		for (uint32_t a = ly->first; a < ly->first + ly->count; a++) {
-			uint32_t o = in->acc[a].obj;
-			uint64_t t = in->acc[a].pages * psz;
-
-			if (!v.present[o])
-				continue;	/* not born yet, or never touched */
-			touched += t;
-			fast += (uint64_t)((double)t * (double)v.fast_pages[o] /
-					   (double)v.present[o]);
-		}
-	}
-	pthread_mutex_lock(&ps->lock);
-	acct_touch(&ps->acct, touched, fast);
-	acct_fast(&ps->acct, v.session_fast * (uint64_t)P.psz);
-	pthread_mutex_unlock(&ps->lock);
-out:
-	free(v.fast_pages);
-	free(v.present);
-}
-
-/* ---- ial ---- */
-
-/*
- * One ial sample: the last profile's accessed-bit counts per object,
- * summed over the step (layers are not used), aged into the active and
- * inactive lists; the fast node holds the active ones within the budget.
- */
-static void ial_sample(struct psess *ps, struct sd_session *s)
-{
-	const struct plan_input *in = &ps->prof.in;
-	const struct live_view *lv;
-	uint8_t *want = NULL;
-	int *need = NULL;
-
-	if (!ps->ial)
-		ps->ial = calloc(in->nr_objs + 1, sizeof(*ps->ial));
-	if (!ps->ial)
-		return;
-	for (uint32_t i = 0; i < in->nr_objs; i++) {
-		uint64_t psz = in->page_size ? in->page_size : 4096;
-
-		ps->ial[i].pages = (in->objs[i].bytes + psz - 1) / psz;
-		ps->ial[i].accessed = 0;
-		ps->ial[i].fast = ps->cur[i] == PLAN_FAST;
-	}
-	for (uint32_t a = 0; a < in->nr_acc; a++) {
-		struct ial_region *r = &ps->ial[in->acc[a].obj];
-
-		r->accessed += in->acc[a].pages;
-		if (r->accessed > r->pages)
-			r->accessed = r->pages;
-	}
-	ial_classify(ps->ial, in->nr_objs, ps->budget, in->page_size ? in->page_size : 4096,
-		     IAL_INACTIVE);
-	ps->ial_samples++;
-	lv = live_view(ps, s);
-	want = calloc(s->nobjs + 1, 1);
-	need = calloc(s->nobjs + 1, sizeof(int));
-	if (!lv || !want || !need)
-		goto out;
-	for (uint32_t i = 0; i < in->nr_objs; i++)
-		ps->cur[i] = ps->ial[i].want ? PLAN_FAST : PLAN_SLOW;
-	for (size_t i = 0; i < s->nobjs; i++) {
-		need[i] = -1;
-		want[i] = view_node(ps, lv, i) == PLAN_FAST ? MIG_TO_FAST : MIG_TO_SLOW;
-	}
-	submit(ps, s, lv, want, need, NULL, ps->nstep, -1);
-	ps->placed = true;
-	if (!ps->plan_step)
-		ps->plan_step = ps->nstep;
-out:
-	free(want);
-	free(need);
-}
-
-/* ---- events ---- */
-
-static void reprofile(struct psess *ps, const char *why)
+void pol_reprofile(struct psess *ps, const char *why)
 {
 	char msg[256];
 	int err;
 
 	if (ps->reprofiling)
 		return;
-	err = snl_profile_start(P.env.cmd, ps->id, 0, 1);
+	err = snl_profile_start(pol.env.cmd, ps->id, 0, 1);
 	if (err) {
 		log_warn("session %" PRIu64 ": cannot re-profile: %s", ps->id,
-			 snl_strerror(P.env.cmd, err, msg, sizeof(msg)));
+			 snl_strerror(pol.env.cmd, err, msg, sizeof(msg)));
 		return;
 	}
 	ps->reprofiling = true;
@@ -1467,7 +551,7 @@ static void reprofile(struct psess *ps, const char *why)
 /* New or vanished objects against the plan. */
 static void check_objects(struct psess *ps, struct sd_session *s)
 {
-	const struct live_view *lv = live_view(ps, s);
+	const struct live_view *lv = pol_live_view(ps, s);
 	uint64_t unknown = 0, missing = 0;
 
 	if (!lv)
@@ -1477,7 +561,7 @@ static void check_objects(struct psess *ps, struct sd_session *s)
 			unknown += s->objs[i].len;
 	for (uint32_t i = 0; i < ps->prof.in.nr_objs; i++) {
 		const struct plan_object *o = &ps->prof.in.objs[i];
-		size_t j = keyed_find(lv->bykey, lv->n, o->id);
+		size_t j = pol_keyed_find(lv->bykey, lv->n, o->id);
 
 		/* Persistent objects must be live at a step begin. */
 		if (o->kind != SENTINEL_KIND_WEIGHT && o->kind != SENTINEL_KIND_OPTIMIZER)
@@ -1486,162 +570,92 @@ static void check_objects(struct psess *ps, struct sd_session *s)
 			missing += o->bytes;
 	}
 	if (drift_objects(unknown, missing, ps->planned_bytes, DRIFT_OBJECTS))
-		reprofile(ps, "objects appeared or vanished");
+		pol_reprofile(ps, "objects appeared or vanished");
 }
 
-/*
- * The migrating plan replaced by the static placement of the same budget,
- * which the step begin that called this places.
- */
-static void fall_back_static(struct psess *ps)
+static void on_step_begin(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
 {
-	struct plan_params pp = { .fast_budget = ps->budget, .bw = ps->bw ? ps->bw : P.bw };
-	struct plan_schedule alt = { 0 };
-	char err[256];
+	const struct pol_ops *o = ops();
+	uint64_t now = pol_mono_ns(), step_ns = ps->step_t0 ? now - ps->step_t0 : 0;
+	uint32_t nl = ps->prof.in.nr_layers;
 
-	if (plan_static(&ps->prof.in, &pp, &alt, err, sizeof(err))) {
-		log_warn("session %" PRIu64 ": no static placement: %s", ps->id, err);
+	ps->step_t0 = now;
+	ps->in_step = true;
+	pthread_mutex_lock(&ps->lock);
+	ps->nstep++;
+	ps->pos = -1;
+	acct_step_begin(&ps->acct, ev->step);
+	pthread_mutex_unlock(&ps->lock);
+	if (o->step_begin)
+		o->step_begin(ps, step_ns);
+	/* Every layer of the steps before has ended. */
+	if (ps->ended_abs < ps->nstep * nl)
+		ps->ended_abs = ps->nstep * nl;
+	if (!ps->planned)
+		return;
+	/*
+	 * The first placement moves every live object: one whose dump is
+	 * still pending (the refresh timer) would wait for the next step
+	 * begin.  Later ones place the objects registered since.
+	 */
+	if (s->objs_stale)
+		sync_session_objects(pol.env.cmd, s);
+	if (!ps->placed) {
+		if (o->place_first)
+			o->place_first(ps, s, ev->seq);
+		else
+			pol_place(ps, s, true);
 		return;
 	}
-	plan_free(&ps->sch);
-	ps->sch = alt;
-	pthread_mutex_lock(&ps->lock);
-	ps->schedule++;
-	pthread_mutex_unlock(&ps->lock);
-	for (uint32_t i = 0; i < ps->prof.in.nr_objs; i++)
-		ps->cur[i] = alt.objs[i].initial;
-	ps->measured_fallback = true;
-	ps->static_fallback = true;
-	ps->placed = false;
-	publish(ps);
+	check_objects(ps, s);
+	pol_place(ps, s, false);
+	if (o->step)
+		o->step(ps, s);
 }
 
-/*
- * At the ends of the first two steps after placement: did the moves keep
- * up (in the daemon's own clock, against the step's own duration)?  They
- * did not when work due in a step that is over is still queued, or when
- * the step's accounting says so (acct_moves_kept_up(); a promotion is
- * found late when its item runs, often in the next step, hence two
- * steps).  The paper kept the faster of migrating and static placement;
- * a plan whose promotions come late loses to the static placement
- * whatever the planner's model said.  Configuration measured_fallback
- * turns the check off.
- */
-static void check_moves(struct psess *ps, uint64_t step_ns)
+static void on_layer_begin(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
 {
-	uint64_t nl = ps->prof.in.nr_layers;
-	struct acct_step last;
-	bool backlog;
+	const struct plan_input *in = &ps->prof.in;
+	const struct pol_ops *o = ops();
+	int pos;
 
-	if (P.env.cfg->policy != SD_POLICY_SENTINEL || !P.env.cfg->measured_fallback ||
-	    !ps->planned || !ps->placed || !ps->sch.nr_moves || ps->measured_fallback || !nl ||
-	    ps->nstep <= ps->plan_step || ps->nstep > ps->plan_step + 2)
-		return;
 	pthread_mutex_lock(&ps->lock);
-	last = ps->acct.last;
-	backlog = due_upto(ps, ps->nstep * nl - 1) != 0;
+	pos = ++ps->pos;
 	pthread_mutex_unlock(&ps->lock);
-	if (!backlog && acct_moves_kept_up(&last, step_ns))
-		return;
-	log_info("session %" PRIu64 ": the moves did not keep up (%s%" PRIu64 " of %" PRIu64
-		 " B of promotions late, %" PRIu64 " us moving in a step of %" PRIu64
-		 " us): keeping the static placement", ps->id,
-		 backlog ? "work of a past step still queued, " : "", last.late_bytes,
-		 last.promoted + last.late_bytes, last.mig_ns / 1000, step_ns / 1000);
-	fall_back_static(ps);
+	if (!ps->planned || !ps->placed)
+		goto ack_now;
+	if ((uint32_t)pos >= in->nr_layers || in->layers[pos].layer != ev->layer ||
+	    in->layers[pos].direction != ev->direction) {
+		ps->template_mismatch++;
+		if (o->mismatch)
+			o->mismatch(ps);
+		goto ack_now;
+	}
+	if (o->layer_begin)
+		o->layer_begin(ps, s, pos, ev->seq);
+	else if (pol.env.cfg->verify)
+		pol_verify_layer(ps, pos);
+	return;
+ack_now:
+	/* Once acknowledged, a session's layers never wait in vain. */
+	if (ps->acking)
+		pol_ack_send(ps, ev->seq, true);
 }
 
 static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
 {
-	const struct plan_input *in = &ps->prof.in;
-	bool sentinel = P.env.cfg->policy == SD_POLICY_SENTINEL;
+	const struct pol_ops *o = ops();
+	int pos;
 
 	ps->obj_dumps = s->obj_dumps;
 	ps->obj_dump_ns = s->obj_dump_ns;
 	switch (ev->mark_type) {
-	case SENTINEL_MARK_STEP_BEGIN: {
-		uint64_t now = mono_ns(), step_ns = ps->step_t0 ? now - ps->step_t0 : 0;
-
-		ps->step_t0 = now;
-		ps->in_step = true;
-		pthread_mutex_lock(&ps->lock);
-		ps->nstep++;
-		ps->pos = -1;
-		acct_step_begin(&ps->acct, ev->step);
-		pthread_mutex_unlock(&ps->lock);
-		check_moves(ps, step_ns);
-		/* Every layer of the steps before has ended. */
-		if (ps->ended_abs < (ps->nstep) * in->nr_layers)
-			ps->ended_abs = ps->nstep * in->nr_layers;
-		if (!ps->planned)
-			break;
-		if (!ps->placed) {
-			/*
-			 * The first placement moves every live object: one whose
-			 * dump is still pending (the refresh timer) would wait
-			 * for the next step begin.
-			 */
-			if (s->objs_stale)
-				sync_session_objects(P.env.cmd, s);
-			if (P.env.cfg->policy == SD_POLICY_IAL) {
-				ial_sample(ps, s);
-				break;
-			}
-			place(ps, s, true);
-			/* The pipeline starts at this step's boundary 0. */
-			ps->next_abs = ps->nstep * in->nr_layers;
-			ps->ended_abs = ps->next_abs;
-			if (ps->mv_issued)
-				memset(ps->mv_issued, 0, ps->sch.nr_moves);
-			if (sentinel) {
-				pump(ps, s);
-				ack_take(ps, ev->seq);
-			}
-			break;
-		}
-		if (s->objs_stale)
-			sync_session_objects(P.env.cmd, s);
-		check_objects(ps, s);
-		place(ps, s, false);	/* objects registered since */
-		if (P.env.cfg->policy == SD_POLICY_IAL &&
-		    ps->nstep >= ps->ial_last_step + IAL_PERIOD) {
-			ps->ial_last_step = ps->nstep;
-			ps->reprofiling = false;
-			reprofile(ps, "ial sample");
-		}
-		if (sentinel)
-			pump(ps, s);
+	case SENTINEL_MARK_STEP_BEGIN:
+		on_step_begin(ps, s, ev);
 		break;
-	}
-	case SENTINEL_MARK_LAYER_BEGIN: {
-		int pos;
-
-		pthread_mutex_lock(&ps->lock);
-		pos = ++ps->pos;
-		pthread_mutex_unlock(&ps->lock);
-		if (!ps->planned || !ps->placed)
-			goto ack_now;
-		if ((uint32_t)pos >= in->nr_layers || in->layers[pos].layer != ev->layer ||
-		    in->layers[pos].direction != ev->direction) {
-			ps->template_mismatch++;
-			if (sentinel && ps->template_mismatch % 16 == 1)
-				reprofile(ps, "layer sequence differs from the profile");
-			goto ack_now;
-		}
-		if (sentinel)
-			pump(ps, s);
-		/* Measured after the moves are queued: they must not wait for it. */
-		if (P.env.cfg->verify)
-			verify_layer(ps, pos);
-		if (sentinel)
-			ack_layer(ps, ps->nstep * in->nr_layers + (uint64_t)pos, ev->seq);
+	case SENTINEL_MARK_LAYER_BEGIN:
+		on_layer_begin(ps, s, ev);
 		break;
-ack_now:
-		/* Once acknowledged, a session's layers never wait in vain. */
-		if (ps->acking)
-			ack_send(ps, ev->seq, true);
-		break;
-	}
 	case SENTINEL_MARK_STEP_END:
 		/* Objects that changed in the step are dumped between steps. */
 		ps->in_step = false;
@@ -1651,21 +665,14 @@ ack_now:
 			pthread_mutex_unlock(&ps->lock);
 		}
 		break;
-	case SENTINEL_MARK_LAYER_END: {
-		int pos;
-
+	case SENTINEL_MARK_LAYER_END:
 		pthread_mutex_lock(&ps->lock);
 		pos = ps->pos;
 		pthread_mutex_unlock(&ps->lock);
-		if (!sentinel || !ps->planned || !ps->placed || pos < 0 ||
-		    (uint32_t)pos >= in->nr_layers)
-			break;
-		/* Demotions of objects last used by this layer may go now. */
-		if (ps->ended_abs < ps->nstep * in->nr_layers + (uint64_t)pos + 1)
-			ps->ended_abs = ps->nstep * in->nr_layers + (uint64_t)pos + 1;
-		pump(ps, s);
+		if (o->layer_end && ps->planned && ps->placed && pos >= 0 &&
+		    (uint32_t)pos < ps->prof.in.nr_layers)
+			o->layer_end(ps, s, pos);
 		break;
-	}
 	default:
 		break;
 	}
@@ -1676,7 +683,9 @@ void policy_event(const struct snl_event *ev)
 	struct sd_session *s;
 	struct psess *ps;
 
-	if (P.env.cfg->policy == SD_POLICY_NONE)
+	const struct pol_ops *o = ops();
+
+	if (!o)
 		return;
 	if (ev->cmd == SENTINEL_EVT_SESSION_CLOSE) {
 		ps = ps_find(ev->session_id);
@@ -1684,7 +693,7 @@ void policy_event(const struct snl_event *ev)
 			ps_drop(ps);
 		return;
 	}
-	s = state_find(P.env.state, ev->session_id);
+	s = state_find(pol.env.state, ev->session_id);
 	if (!s)
 		return;
 	ps = ps_get(s);
@@ -1697,17 +706,16 @@ void policy_event(const struct snl_event *ev)
 	switch (ev->cmd) {
 	case SENTINEL_EVT_PROFILE_READY:
 		make_plan(ps, s);
-		if (P.env.cfg->policy == SD_POLICY_IAL && ps->planned && ps->placed)
-			ial_sample(ps, s);
+		if (o->replanned && ps->planned && ps->placed)
+			o->replanned(ps, s);
 		break;
 	case SENTINEL_EVT_MARK:
 		on_mark(ps, s, ev);
 		break;
 	case SENTINEL_EVT_SCAN:
 		/* Scans before the plan is placed describe another placement. */
-		if (P.env.cfg->policy == SD_POLICY_SENTINEL && ps->planned && ps->placed &&
-		    !ev->profiling && drift_scan(&ps->drift, ev->pages, ev->young))
-			reprofile(ps, "steady scans deviate from the profile");
+		if (o->scan && ps->planned && ps->placed && !ev->profiling)
+			o->scan(ps, ev->pages, ev->young);
 		break;
 	default:
 		break;
@@ -1728,21 +736,21 @@ bool policy_syncs_at_steps(uint64_t id)
 	struct psess *ps = ps_find(id);
 
 	return ps && ps->planned && ps->placed && !ps->sch.nr_moves && ps->in_step &&
-	       P.env.cfg->policy != SD_POLICY_IAL;
+	       ops()->syncs_at_steps;
 }
 
 bool policy_want_refresh(void)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < P.n; i++) {
-		struct psess *ps = P.s[i];
+	for (size_t i = 0; i < pol.n; i++) {
+		struct psess *ps = pol.s[i];
 		struct sd_session *s;
 
 		pthread_mutex_lock(&ps->lock);
 		if (ps->need_refresh) {
 			ps->need_refresh = false;
-			s = state_find(P.env.state, ps->id);
+			s = state_find(pol.env.state, ps->id);
 			if (s) {
 				s->objs_stale = true;
 				any = true;
@@ -1755,10 +763,10 @@ bool policy_want_refresh(void)
 
 void policy_reconcile(void)
 {
-	for (size_t i = 0; i < P.n;) {
-		struct psess *ps = P.s[i];
+	for (size_t i = 0; i < pol.n;) {
+		struct psess *ps = pol.s[i];
 
-		if (!state_find(P.env.state, ps->id) || ps->dead) {
+		if (!state_find(pol.env.state, ps->id) || ps->dead) {
 			ps_drop(ps);
 			continue;
 		}
@@ -1768,9 +776,9 @@ void policy_reconcile(void)
 
 void policy_clear(void)
 {
-	while (P.n)
-		ps_drop(P.s[0]);
-	ack_close();
+	while (pol.n)
+		ps_drop(pol.s[0]);
+	pol_ack_close();
 }
 
 static void step_json(struct jbuf *b, const char *key, const struct acct_step *a)
@@ -1851,24 +859,24 @@ static void session_json(struct jbuf *b, struct psess *ps)
 void policy_json(struct jbuf *b)
 {
 	jb_obj_begin(b, "migrator");
-	jb_str(b, "policy", sd_policy_name(P.env.cfg->policy));
-	jb_bool(b, "verify", P.env.cfg->verify);
-	jb_i64(b, "fast_node", P.fast);
-	jb_i64(b, "slow_node", P.slow);
-	jb_u64(b, "calibrated_bw", P.bw_calib);
-	jb_u64(b, "calibration_ns", P.calib_ns);
-	pthread_mutex_lock(&P.bw_lock);
-	jb_u64(b, "bw", P.bw);
-	pthread_mutex_unlock(&P.bw_lock);
+	jb_str(b, "policy", sd_policy_name(pol.env.cfg->policy));
+	jb_bool(b, "verify", pol.env.cfg->verify);
+	jb_i64(b, "fast_node", pol.fast);
+	jb_i64(b, "slow_node", pol.slow);
+	jb_u64(b, "calibrated_bw", pol.bw_calib);
+	jb_u64(b, "calibration_ns", pol.calib_ns);
+	pthread_mutex_lock(&pol.bw_lock);
+	jb_u64(b, "bw", pol.bw);
+	pthread_mutex_unlock(&pol.bw_lock);
 	jb_obj_end(b);
 	jb_arr_begin(b, "migration_sessions");
-	for (size_t i = 0; i < P.n; i++)
-		session_json(b, P.s[i]);
+	for (size_t i = 0; i < pol.n; i++)
+		session_json(b, pol.s[i]);
 	jb_arr_end(b);
 	/* Sessions that closed, newest last: their final figures. */
 	jb_arr_begin(b, "closed_sessions");
-	for (unsigned int i = 0; i < P.nclosed; i++) {
-		const char *c = P.closed[(P.closed_next + CLOSED_KEEP - P.nclosed + i) % CLOSED_KEEP];
+	for (unsigned int i = 0; i < pol.nclosed; i++) {
+		const char *c = pol.closed[(pol.closed_next + CLOSED_KEEP - pol.nclosed + i) % CLOSED_KEEP];
 
 		if (c) {
 			jb_raw(b, b->need_comma ? "," : "", b->need_comma ? 1 : 0);
@@ -1882,11 +890,11 @@ void policy_json(struct jbuf *b)
 void policy_shutdown(void)
 {
 	policy_clear();
-	free(P.s);
-	P.s = NULL;
+	free(pol.s);
+	pol.s = NULL;
 	for (unsigned int i = 0; i < CLOSED_KEEP; i++) {
-		free(P.closed[i]);
-		P.closed[i] = NULL;
+		free(pol.closed[i]);
+		pol.closed[i] = NULL;
 	}
-	P.nclosed = 0;
+	pol.nclosed = 0;
 }
