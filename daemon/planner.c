@@ -753,23 +753,9 @@ static uint32_t add_move(struct build *bd, uint32_t o, uint8_t op, uint32_t b,
 	return bd->nr_moves++;
 }
 
-/*
- * Build the schedule for interval length @n into @bd.  With sets larger
- * than LB (degraded), each interval admits its objects by priority.
- */
-static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
+/* The pairs (object, interval) of interval length @n, by interval. */
+static void build_pairs(struct ctx *c, uint32_t n, uint32_t K)
 {
-	const struct plan_input *in = c->in;
-	uint32_t nl = c->nl, K = nintervals(nl, n);
-	uint64_t room = c->LB - c->pinned_bytes;
-
-	bd->nr_moves = 0;
-	bd->promote_bytes = bd->demote_bytes = bd->unplaced = 0;
-	bd->degraded = false;
-	memset(bd->initial, 0, c->no);
-	memset(bd->oflags, 0, c->no);
-
-	/* Pairs by interval (objects ascending within an interval). */
 	for (uint32_t k = 0; k <= K; k++)
 		c->pstart[k] = 0;
 	for (uint32_t o = 0; o < c->no; o++) {
@@ -807,56 +793,223 @@ static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
 			prev = k;
 		}
 	}
+}
 
-	/* Admission where a set exceeds the room. */
+/*
+ * Interval @k's set exceeds @room: admit its objects by priority while
+ * they fit; returns how many pairs were kept, at the front of the set.
+ */
+static uint32_t admit(struct ctx *c, struct build *bd, uint32_t k, uint64_t room)
+{
+	uint32_t p0 = c->pstart[k], np = c->pstart[k + 1] - p0, kept = 0;
+	struct pair *base = &c->pairs[p0];
+	uint32_t *idx = c->cand;
+	uint64_t sum = 0;
+
+	/* rank of pair i is rank[base[i].obj] */
+	for (uint32_t i = 0; i < np; i++)
+		idx[i] = base[i].obj;
+	plan_msort(idx, c->tmp, np, cmp_rank, c);
+	for (uint32_t i = 0; i < np; i++) {
+		uint32_t o = idx[i];
+		uint64_t b = c->in->objs[o].bytes;
+
+		if (sum + b <= room) {
+			sum += b;
+			c->mnext[o] = NONE - 1;	/* admitted */
+		} else {
+			c->mnext[o] = NONE - 2;
+			bd->oflags[o] |= PLAN_OF_UNADMITTED;
+			bd->unplaced = sat_add(bd->unplaced, b);
+		}
+	}
+	for (uint32_t i = 0; i < np; i++)
+		if (c->mnext[base[i].obj] == NONE - 1)
+			base[kept++] = base[i];
+	for (uint32_t i = 0; i < np; i++)
+		c->mnext[idx[i]] = 0;
+	return kept;
+}
+
+/* Admission where a set exceeds the room; then pairs[pstart[k] .. setb[k]). */
+static void admit_all(struct ctx *c, struct build *bd, uint32_t K)
+{
+	uint64_t room = c->LB - c->pinned_bytes;
+
 	for (uint32_t k = 0; k < K; k++) {
-		uint32_t p0 = c->pstart[k], np = c->pstart[k + 1] - p0, kept = 0;
+		uint32_t p0 = c->pstart[k], np = c->pstart[k + 1] - p0;
 		uint64_t sum = 0;
 
 		for (uint32_t i = 0; i < np; i++)
-			sum += in->objs[c->pairs[p0 + i].obj].bytes;
+			sum += c->in->objs[c->pairs[p0 + i].obj].bytes;
+		c->setb[k] = c->pstart[k + 1];
 		if (sum <= room)
 			continue;
 		bd->degraded = true;
-		/* Sort the interval's pairs by object priority. */
-		for (uint32_t i = 0; i < np; i++)
-			c->cand[i] = i;
-		{
-			struct pair *base = &c->pairs[p0];
-			uint32_t *idx = c->cand;
-
-			/* rank of pair i is rank[base[i].obj] */
-			for (uint32_t i = 0; i < np; i++)
-				idx[i] = base[i].obj;
-			plan_msort(idx, c->tmp, np, cmp_rank, c);
-			sum = 0;
-			for (uint32_t i = 0; i < np; i++) {
-				uint32_t o = idx[i];
-				uint64_t b = in->objs[o].bytes;
-
-				if (sum + b <= room) {
-					sum += b;
-					c->mnext[o] = NONE - 1;	/* admitted */
-				} else {
-					c->mnext[o] = NONE - 2;
-					bd->oflags[o] |= PLAN_OF_UNADMITTED;
-					bd->unplaced = sat_add(bd->unplaced, b);
-				}
-			}
-			for (uint32_t i = 0; i < np; i++)
-				if (c->mnext[base[i].obj] == NONE - 1)
-					base[kept++] = base[i];
-			for (uint32_t i = 0; i < np; i++)
-				c->mnext[idx[i]] = 0;
-		}
 		/* Leave a hole: shrink by moving the end marker. */
-		c->setb[k] = p0 + kept;
+		c->setb[k] = p0 + admit(c, bd, k, room);
 	}
-	if (!bd->degraded)
-		for (uint32_t k = 0; k < K; k++)
-			c->setb[k] = c->pstart[k + 1];
-	/* From here an interval's pairs are pairs[pstart[k] .. setb[k]). */
+}
 
+/*
+ * Interval @k (layers @s .. @s + @len) with @nx the next one: the
+ * demotion of each object not needed by @nx after its last use here,
+ * and c->m[j], the mandatory occupancy during layer s + j.
+ */
+static void interval_demotions(struct ctx *c, struct build *bd, uint32_t K, uint32_t k,
+			       uint32_t s, uint32_t len, uint32_t ep_next)
+{
+	uint32_t nl = c->nl;
+	uint64_t base = c->pinned_bytes, run;
+
+	for (uint32_t j = 0; j <= len; j++)
+		c->m[j] = 0;
+	for (uint32_t i = c->pstart[k]; i < c->setb[k]; i++) {
+		const struct pair *pr = &c->pairs[i];
+		uint32_t o = pr->obj, db;
+		uint64_t b = c->in->objs[o].bytes;
+
+		if (c->mnext[o] == ep_next) {
+			base += b;
+			if (k == K - 1)
+				bd->initial[o] = PLAN_FAST;
+			continue;
+		}
+		c->m[0] += b;
+		c->m[pr->last - s + 1] -= b;
+		if (k == K - 1 && pr->last == nl - 1)
+			bd->initial[o] = PLAN_FAST;
+		db = (pr->last + 1) % nl;
+		if (db == 0 && c->promo0[o] != NONE) {
+			/* Promoted again at the same boundary: stay. */
+			bd->moves[c->promo0[o]].op = 0;
+			c->promo0[o] = NONE;
+			continue;
+		}
+		c->dem_idx[o] = add_move(bd, o, PLAN_DEMOTE, db, pr->last);
+	}
+	run = base;
+	for (uint32_t j = 0; j < len; j++) {
+		run += c->m[j];
+		c->m[j] = run;
+	}
+}
+
+/*
+ * Interval @k: the objects of @nx not in @k promoted in prefetch order,
+ * each at the earliest boundary of @k where it fits within LB.
+ */
+static void interval_promotions(struct ctx *c, struct build *bd, uint32_t K, uint32_t k,
+				 uint32_t s, uint32_t len, uint32_t nx, uint32_t ep_cur)
+{
+	uint32_t ncand = 0, ptr = 0;
+	uint64_t placed = 0;
+
+	for (uint32_t i = c->pstart[nx]; i < c->setb[nx]; i++)
+		if (c->mcur[c->pairs[i].obj] != ep_cur)
+			c->cand[ncand++] = c->pairs[i].obj;
+	plan_msort(c->cand, c->tmp, ncand, cmp_prefetch, c);
+	for (uint32_t i = 0; i < ncand; i++) {
+		uint32_t o = c->cand[i], b, mi;
+		uint64_t sz = c->in->objs[o].bytes;
+
+		while (ptr < len && c->m[ptr] + placed + sz > c->LB)
+			ptr++;
+		if (ptr < len) {
+			b = s + ptr;
+			placed += sz;
+			if (k == K - 1)
+				bd->initial[o] = PLAN_FAST;
+		} else {
+			b = (s + len) % c->nl;
+		}
+		if (c->dem_idx[o] != NONE && bd->moves[c->dem_idx[o]].op &&
+		    bd->moves[c->dem_idx[o]].boundary == b) {
+			/* Demoted and promoted at one boundary: stay. */
+			bd->moves[c->dem_idx[o]].op = 0;
+			c->dem_idx[o] = NONE;
+			continue;
+		}
+		mi = add_move(bd, o, PLAN_PROMOTE, b, c->firstnext[o]);
+		if (b == 0 && k == 0)
+			c->promo0[o] = mi;
+	}
+}
+
+/* Interval @k of @K of length @n: its demotions and the next one's promotions. */
+static void plan_interval(struct ctx *c, struct build *bd, uint32_t n, uint32_t K, uint32_t k)
+{
+	uint32_t s = k * n, len = c->nl - s < n ? c->nl - s : n;
+	uint32_t nx = (k + 1) % K;
+	uint32_t ep_next = ++c->epoch, ep_cur = ++c->epoch;
+
+	for (uint32_t i = c->pstart[nx]; i < c->setb[nx]; i++) {
+		c->mnext[c->pairs[i].obj] = ep_next;
+		c->firstnext[c->pairs[i].obj] = c->pairs[i].first;
+	}
+	for (uint32_t i = c->pstart[k]; i < c->setb[k]; i++)
+		c->mcur[c->pairs[i].obj] = ep_cur;
+	interval_demotions(c, bd, K, k, s, len, ep_next);
+	interval_promotions(c, bd, K, k, s, len, nx, ep_cur);
+}
+
+/* Drop the cancelled moves, order the rest, count their bytes. */
+static void finish_moves(struct ctx *c, struct build *bd)
+{
+	struct mvkey_ctx kc = { c, bd->moves };
+	uint32_t *idx = c->cand, w = 0;
+
+	for (uint32_t i = 0; i < bd->nr_moves; i++)
+		if (bd->moves[i].op)
+			bd->moves[w++] = bd->moves[i];
+	bd->nr_moves = w;
+	/* Sort indices, then permute in place by cycles. */
+	for (uint32_t i = 0; i < bd->nr_moves; i++)
+		idx[i] = i;
+	plan_msort(idx, c->tmp, bd->nr_moves, cmp_move, &kc);
+	for (uint32_t i = 0; i < bd->nr_moves; i++) {
+		uint32_t j = i;
+		struct plan_move t = bd->moves[i];
+
+		if (idx[i] == NONE)
+			continue;
+		while (1) {
+			uint32_t src = idx[j];
+
+			idx[j] = NONE;
+			if (src == i) {
+				bd->moves[j] = t;
+				break;
+			}
+			bd->moves[j] = bd->moves[src];
+			j = src;
+		}
+	}
+	for (uint32_t i = 0; i < bd->nr_moves; i++) {
+		uint64_t b = c->in->objs[bd->moves[i].obj].bytes;
+
+		if (bd->moves[i].op == PLAN_PROMOTE)
+			bd->promote_bytes = sat_add(bd->promote_bytes, b);
+		else
+			bd->demote_bytes = sat_add(bd->demote_bytes, b);
+	}
+}
+
+/*
+ * Build the schedule for interval length @n into @bd.  With sets larger
+ * than LB (degraded), each interval admits its objects by priority.
+ */
+static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
+{
+	uint32_t K = nintervals(c->nl, n);
+
+	bd->nr_moves = 0;
+	bd->promote_bytes = bd->demote_bytes = bd->unplaced = 0;
+	bd->degraded = false;
+	memset(bd->initial, 0, c->no);
+	memset(bd->oflags, 0, c->no);
+	build_pairs(c, n, K);
+	admit_all(c, bd, K);
 	for (uint32_t o = 0; o < c->no; o++) {
 		c->dem_idx[o] = NONE;
 		c->promo0[o] = NONE;
@@ -870,131 +1023,9 @@ static void build_for_n(struct ctx *c, uint32_t n, struct build *bd)
 			bd->initial[c->pairs[i].obj] = PLAN_FAST;
 		return;
 	}
-
-	for (uint32_t k = 0; k < K; k++) {
-		uint32_t s = k * n, len = nl - s < n ? nl - s : n;
-		uint32_t nx = (k + 1) % K, ncand = 0;
-		uint32_t ep_next = ++c->epoch, ep_cur = ++c->epoch;
-		uint64_t base = c->pinned_bytes, placed = 0, run;
-		uint32_t ptr = 0;
-
-		for (uint32_t i = c->pstart[nx]; i < c->setb[nx]; i++) {
-			c->mnext[c->pairs[i].obj] = ep_next;
-			c->firstnext[c->pairs[i].obj] = c->pairs[i].first;
-		}
-		for (uint32_t i = c->pstart[k]; i < c->setb[k]; i++)
-			c->mcur[c->pairs[i].obj] = ep_cur;
-
-		for (uint32_t j = 0; j <= len; j++)
-			c->m[j] = 0;
-		for (uint32_t i = c->pstart[k]; i < c->setb[k]; i++) {
-			const struct pair *pr = &c->pairs[i];
-			uint32_t o = pr->obj;
-			uint64_t b = in->objs[o].bytes;
-
-			if (c->mnext[o] == ep_next) {
-				base += b;
-				if (k == K - 1)
-					bd->initial[o] = PLAN_FAST;
-				continue;
-			}
-			c->m[0] += b;
-			c->m[pr->last - s + 1] -= b;
-			if (k == K - 1 && pr->last == nl - 1)
-				bd->initial[o] = PLAN_FAST;
-			uint32_t db = (pr->last + 1) % nl;
-
-			if (db == 0 && c->promo0[o] != NONE) {
-				/* Promoted again at the same boundary: stay. */
-				bd->moves[c->promo0[o]].op = 0;
-				c->promo0[o] = NONE;
-				continue;
-			}
-			c->dem_idx[o] = add_move(bd, o, PLAN_DEMOTE, db, pr->last);
-		}
-		/* m[j]: mandatory occupancy during layer s + j. */
-		run = base;
-		for (uint32_t j = 0; j < len; j++) {
-			run += c->m[j];
-			c->m[j] = run;
-		}
-
-		for (uint32_t i = c->pstart[nx]; i < c->setb[nx]; i++)
-			if (c->mcur[c->pairs[i].obj] != ep_cur)
-				c->cand[ncand++] = c->pairs[i].obj;
-		plan_msort(c->cand, c->tmp, ncand, cmp_prefetch, c);
-		for (uint32_t i = 0; i < ncand; i++) {
-			uint32_t o = c->cand[i], b;
-			uint64_t sz = in->objs[o].bytes;
-
-			while (ptr < len && c->m[ptr] + placed + sz > c->LB)
-				ptr++;
-			if (ptr < len) {
-				b = s + ptr;
-				placed += sz;
-				if (k == K - 1)
-					bd->initial[o] = PLAN_FAST;
-			} else {
-				b = (s + len) % nl;
-			}
-			if (c->dem_idx[o] != NONE && bd->moves[c->dem_idx[o]].op &&
-			    bd->moves[c->dem_idx[o]].boundary == b) {
-				/* Demoted and promoted at one boundary: stay. */
-				bd->moves[c->dem_idx[o]].op = 0;
-				c->dem_idx[o] = NONE;
-				continue;
-			}
-			uint32_t mi = add_move(bd, o, PLAN_PROMOTE, b, c->firstnext[o]);
-
-			if (b == 0 && k == 0)
-				c->promo0[o] = mi;
-		}
-	}
-
-	/* Drop cancelled moves, then order them. */
-	{
-		uint32_t w = 0;
-
-		for (uint32_t i = 0; i < bd->nr_moves; i++)
-			if (bd->moves[i].op)
-				bd->moves[w++] = bd->moves[i];
-		bd->nr_moves = w;
-	}
-	{
-		struct mvkey_ctx kc = { c, bd->moves };
-		uint32_t *idx = c->cand;
-
-		/* Sort indices, then permute in place by cycles. */
-		for (uint32_t i = 0; i < bd->nr_moves; i++)
-			idx[i] = i;
-		plan_msort(idx, c->tmp, bd->nr_moves, cmp_move, &kc);
-		for (uint32_t i = 0; i < bd->nr_moves; i++) {
-			uint32_t j = i;
-			struct plan_move t = bd->moves[i];
-
-			if (idx[i] == NONE)
-				continue;
-			while (1) {
-				uint32_t src = idx[j];
-
-				idx[j] = NONE;
-				if (src == i) {
-					bd->moves[j] = t;
-					break;
-				}
-				bd->moves[j] = bd->moves[src];
-				j = src;
-			}
-		}
-	}
-	for (uint32_t i = 0; i < bd->nr_moves; i++) {
-		uint64_t b = in->objs[bd->moves[i].obj].bytes;
-
-		if (bd->moves[i].op == PLAN_PROMOTE)
-			bd->promote_bytes = sat_add(bd->promote_bytes, b);
-		else
-			bd->demote_bytes = sat_add(bd->demote_bytes, b);
-	}
+	for (uint32_t k = 0; k < K; k++)
+		plan_interval(c, bd, n, K, k);
+	finish_moves(c, bd);
 }
 
 /* ---------------------------------------------------------------- */
