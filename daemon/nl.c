@@ -930,6 +930,29 @@ int snl_events_open(struct snl *ev, const struct snl *c, uint64_t rcvbuf)
 	return 0;
 }
 
+/* The objects an object event carries: none, or exactly its count. */
+static int parse_event_objects(const struct nlmsghdr *nlh, struct snl_event *ev)
+{
+	const struct genlmsghdr *g = nlmsg_data(nlh);
+	const struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, (struct nlattr *)((const char *)g + GENL_HDRLEN),
+			  (int)(nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN), rem) {
+		struct snl_object o;
+
+		if (nla_type(a) != SENTINEL_A_OBJECT)
+			continue;
+		if (ev->nobjs == SENTINEL_EVT_MAX_OBJECTS || parse_object(a, false, &o))
+			return -EPROTO;
+		ev->objs[ev->nobjs++] = (struct snl_evobj){
+			.id = o.id, .addr = o.addr, .len = o.len, .flags = o.flags,
+			.layer_hint = o.layer_hint, .kind = o.kind,
+		};
+	}
+	return ev->nobjs && ev->nobjs != ev->count ? -EPROTO : 0;
+}
+
 int snl_parse_event(const struct nlmsghdr *nlh, uint16_t family,
 		    struct snl_event *ev)
 {
@@ -973,6 +996,9 @@ int snl_parse_event(const struct nlmsghdr *nlh, uint16_t family,
 		ev->profiling = true;
 	}
 
+	if ((ev->cmd == SENTINEL_EVT_OBJECTS_ADDED || ev->cmd == SENTINEL_EVT_OBJECTS_REMOVED) &&
+	    parse_event_objects(nlh, ev))
+		return -EPROTO;
 	/* What each event must carry. */
 	switch (ev->cmd) {
 	case SENTINEL_EVT_SESSION_OPEN:

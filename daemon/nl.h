@@ -66,6 +66,13 @@ struct snl_object {
 	uint64_t node_pages[SENTINEL_MAX_NODES];
 };
 
+/* An object carried by an object event. */
+struct snl_evobj {
+	uint64_t id, addr, len;
+	uint32_t flags, layer_hint;
+	uint8_t kind;
+};
+
 struct snl_event {
 	uint8_t cmd;		/* SENTINEL_EVT_* */
 	uint64_t have;		/* bit SENTINEL_A_* set when present */
@@ -79,6 +86,9 @@ struct snl_event {
 	uint64_t step, timestamp, seq, profile_generation;
 	uint64_t pages, young, scan_ns;
 	bool profiling;
+	/* OBJECTS_ADDED/REMOVED: the objects it carries (all @count, or none). */
+	uint32_t nobjs;
+	struct snl_evobj objs[SENTINEL_EVT_MAX_OBJECTS];
 };
 
 #define SNL_HAVE(ev, a) (((ev)->have >> (a)) & 1)

@@ -102,9 +102,10 @@ void state_remove(struct sd_state *st, uint64_t id)
 	st->n--;
 }
 
+static uint64_t objs_versions;
+
 void session_set_objects(struct sd_session *s, struct sd_object *objs, size_t n)
 {
-	static uint64_t versions;
 	uint64_t bytes = 0;
 
 	free(s->objs);
@@ -116,7 +117,91 @@ void session_set_objects(struct sd_session *s, struct sd_object *objs, size_t n)
 	s->k.objects = n;
 	s->k.bytes = bytes;
 	s->objs_stale = false;
-	s->objs_version = ++versions;
+	s->objs_version = ++objs_versions;
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct sd_object *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Index of object @id in @s (sorted by id), or -1. */
+static ssize_t obj_find(const struct sd_session *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->nobjs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->objs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nobjs && s->objs[lo].id == id ? (ssize_t)lo : -1;
+}
+
+static bool objs_add(struct sd_session *s, const struct snl_event *ev)
+{
+	size_t n = s->nobjs;
+
+	for (uint32_t i = 0; i < ev->nobjs; i++)
+		if (obj_find(s, ev->objs[i].id) >= 0)
+			return false;	/* known: these are not the generation before's */
+	if (n + ev->nobjs > s->cap) {
+		size_t cap = (n + ev->nobjs) * 2;
+		struct sd_object *v = realloc(s->objs, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		s->objs = v;
+		s->cap = cap;
+	}
+	for (uint32_t i = 0; i < ev->nobjs; i++) {
+		const struct snl_evobj *o = &ev->objs[i];
+
+		s->objs[s->nobjs++] = (struct sd_object){
+			.id = o->id, .addr = o->addr, .len = o->len, .flags = o->flags,
+			.layer_hint = o->layer_hint, .kind = o->kind,
+		};
+	}
+	qsort(s->objs, s->nobjs, sizeof(*s->objs), obj_cmp);
+	for (size_t i = 0; i + 1 < s->nobjs; i++)
+		if (s->objs[i].id == s->objs[i + 1].id)
+			return false;
+	return true;
+}
+
+static bool objs_remove(struct sd_session *s, const struct snl_event *ev)
+{
+	for (uint32_t i = 0; i < ev->nobjs; i++) {
+		ssize_t at = obj_find(s, ev->objs[i].id);
+
+		if (at < 0)
+			return false;
+		memmove(&s->objs[at], &s->objs[at + 1],
+			(s->nobjs - (size_t)at - 1) * sizeof(*s->objs));
+		s->nobjs--;
+	}
+	return true;
+}
+
+/*
+ * The objects an event carries applied to @s's, which are those of the
+ * generation before: true when @s's objects are now the event's
+ * generation's; false when they must be dumped.
+ */
+static bool objs_apply(struct sd_session *s, const struct snl_event *ev)
+{
+	bool done;
+
+	if (s->objs_stale || !ev->nobjs || ev->nobjs != ev->count)
+		return false;
+	done = ev->cmd == SENTINEL_EVT_OBJECTS_ADDED ? objs_add(s, ev) : objs_remove(s, ev);
+	s->objs_version = ++objs_versions;
+	return done && s->nobjs == s->k.objects;
 }
 
 enum sd_apply state_apply(struct sd_state *st, const struct snl_event *ev)
@@ -165,6 +250,8 @@ enum sd_apply state_apply(struct sd_state *st, const struct snl_event *ev)
 			s->k.bytes -= ev->bytes;
 		}
 		s->k.generation = ev->generation;
+		if (objs_apply(s, ev))
+			return SD_APPLIED;
 		s->objs_stale = true;
 		return SD_NEED_OBJECTS;
 	case SENTINEL_EVT_MARK:

@@ -60,7 +60,7 @@ static long sntl_ioc_version(void __user *uarg)
 		     SENTINEL_FEAT_RESIDENCY | SENTINEL_FEAT_PROFILE |
 		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK |
 		     SENTINEL_FEAT_PLACEMENT | SENTINEL_FEAT_SYNC |
-		     SENTINEL_FEAT_RELEASE;
+		     SENTINEL_FEAT_RELEASE | SENTINEL_FEAT_OBJECT_EVENTS;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 

@@ -652,14 +652,14 @@ static struct genl_family sntl_genl_family __ro_after_init = {
 };
 
 /* Start an event, or return NULL when nobody listens or memory is short. */
-static struct sk_buff *sntl_nl_event_new(u8 cmd, void **hdr)
+static struct sk_buff *sntl_nl_event_new(u8 cmd, size_t size, void **hdr)
 {
 	struct sk_buff *skb;
 
 	if (!genl_has_listeners(&sntl_genl_family, &init_net,
 				SNTL_MCGRP_EVENTS))
 		return NULL;
-	skb = genlmsg_new(SNTL_NL_EVENT_SIZE, GFP_KERNEL);
+	skb = genlmsg_new(size, GFP_KERNEL);
 	if (!skb) {
 		atomic64_inc(&sntl_stats.dropped_events);
 		return NULL;
@@ -698,9 +698,31 @@ void sntl_nl_session_event(u8 cmd, struct sntl_session *s)
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = sntl_nl_event_new(cmd, &hdr);
+	skb = sntl_nl_event_new(cmd, SNTL_NL_EVENT_SIZE, &hdr);
 	if (skb)
 		sntl_nl_event_send(skb, hdr, sntl_nl_put_session_id(skb, s));
+}
+
+/* The attribute space of one object of an object event. */
+static size_t sntl_nl_event_object_size(void)
+{
+	return nla_total_size(0) + 4 * nla_total_size_64bit(sizeof(u64)) +
+	       nla_total_size(sizeof(u8)) + 2 * nla_total_size(sizeof(u32));
+}
+
+/* The objects of a batch (linked by batch_next), as GET_OBJECTS gives them. */
+static int sntl_nl_put_batch(struct sk_buff *skb,
+			     const struct sntl_object *batch)
+{
+	struct sentinel_obj_info info;
+	const struct sntl_object *o;
+
+	for (o = batch; o; o = o->batch_next) {
+		sntl_fill_info(o, &info);
+		if (sntl_nl_put_object(skb, &info, false))
+			return -EMSGSIZE;
+	}
+	return 0;
 }
 
 /**
@@ -710,22 +732,34 @@ void sntl_nl_session_event(u8 cmd, struct sntl_session *s)
  * @count: objects in the batch
  * @bytes: their bytes
  * @generation: the registry generation the batch produced
+ * @batch: its @count objects linked by batch_next, or NULL; carried when
+ *	there are at most SENTINEL_EVT_MAX_OBJECTS
+ *
+ * Context: under @s->lock, so that events leave in generation order.
  */
 void sntl_nl_objects_event(u8 cmd, struct sntl_session *s, u32 count,
-			   u64 bytes, u64 generation)
+			   u64 bytes, u64 generation,
+			   const struct sntl_object *batch)
 {
+	size_t size = SNTL_NL_EVENT_SIZE;
 	struct sk_buff *skb;
 	void *hdr;
+	int err;
 
-	skb = sntl_nl_event_new(cmd, &hdr);
-	if (skb)
-		sntl_nl_event_send(skb, hdr,
-				   sntl_put_u64(skb, SENTINEL_A_SESSION_ID,
-						s->id) ||
-				   nla_put_u32(skb, SENTINEL_A_COUNT, count) ||
-				   sntl_put_u64(skb, SENTINEL_A_BYTES, bytes) ||
-				   sntl_put_u64(skb, SENTINEL_A_GENERATION,
-						generation));
+	if (count > SENTINEL_EVT_MAX_OBJECTS)
+		batch = NULL;
+	if (batch)
+		size += count * sntl_nl_event_object_size();
+	skb = sntl_nl_event_new(cmd, size, &hdr);
+	if (!skb)
+		return;
+	err = sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
+	      nla_put_u32(skb, SENTINEL_A_COUNT, count) ||
+	      sntl_put_u64(skb, SENTINEL_A_BYTES, bytes) ||
+	      sntl_put_u64(skb, SENTINEL_A_GENERATION, generation);
+	if (!err && batch)
+		err = sntl_nl_put_batch(skb, batch);
+	sntl_nl_event_send(skb, hdr, err);
 }
 
 /**
@@ -744,7 +778,7 @@ void sntl_nl_mark_event(struct sntl_session *s, const struct sentinel_mark *m,
 	void *hdr;
 	int err;
 
-	skb = sntl_nl_event_new(SENTINEL_EVT_MARK, &hdr);
+	skb = sntl_nl_event_new(SENTINEL_EVT_MARK, SNTL_NL_EVENT_SIZE, &hdr);
 	if (!skb)
 		return;
 	err = sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||
@@ -770,7 +804,7 @@ void sntl_nl_profile_event(struct sntl_session *s, u64 generation, u64 step)
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = sntl_nl_event_new(SENTINEL_EVT_PROFILE_READY, &hdr);
+	skb = sntl_nl_event_new(SENTINEL_EVT_PROFILE_READY, SNTL_NL_EVENT_SIZE, &hdr);
 	if (skb)
 		sntl_nl_event_send(skb, hdr,
 				   sntl_put_u64(skb, SENTINEL_A_SESSION_ID,
@@ -796,7 +830,7 @@ void sntl_nl_scan_event(struct sntl_session *s, u64 pages, u64 young,
 	void *hdr;
 	int err;
 
-	skb = sntl_nl_event_new(SENTINEL_EVT_SCAN, &hdr);
+	skb = sntl_nl_event_new(SENTINEL_EVT_SCAN, SNTL_NL_EVENT_SIZE, &hdr);
 	if (!skb)
 		return;
 	err = sntl_put_u64(skb, SENTINEL_A_SESSION_ID, s->id) ||

@@ -306,7 +306,8 @@ int sntl_register(struct sntl_session *s, const void __user *objs,
 	atomic64_add(bytes, &sntl_stats.bytes);
 	/* Under the lock, so that events leave in generation order. */
 	trace_sentinel_objects_added(s, count, bytes, gen);
-	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen);
+	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_ADDED, s, count, bytes, gen,
+			      head);
 
 out_unlock:
 	mutex_unlock(&s->lock);
@@ -386,7 +387,7 @@ int sntl_unregister(struct sntl_session *s, const u64 __user *ids,
 	gen = ++s->generation;
 	trace_sentinel_objects_removed(s, count, bytes, gen);
 	sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, count, bytes,
-			      gen);
+			      gen, head);
 	for (o = head; o; o = o->batch_next)
 		sntl_prof_departed(s, o);
 	mutex_unlock(&s->lock);
@@ -442,7 +443,7 @@ int sntl_unregister_all(struct sntl_session *s)
 		gen = ++s->generation;
 		trace_sentinel_objects_removed(s, nr, bytes, gen);
 		sntl_nl_objects_event(SENTINEL_EVT_OBJECTS_REMOVED, s, nr,
-				      bytes, gen);
+				      bytes, gen, NULL);
 	}
 	mutex_unlock(&s->lock);
 	return 0;

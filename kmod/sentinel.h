@@ -394,7 +394,8 @@ int sntl_netlink_init(void);
 void sntl_netlink_exit(void);
 void sntl_nl_session_event(u8 cmd, struct sntl_session *s);
 void sntl_nl_objects_event(u8 cmd, struct sntl_session *s, u32 count,
-			   u64 bytes, u64 generation);
+			   u64 bytes, u64 generation,
+			   const struct sntl_object *batch);
 void sntl_nl_mark_event(struct sntl_session *s, const struct sentinel_mark *m,
 			u64 seq, u64 now);
 void sntl_nl_profile_event(struct sntl_session *s, u64 generation, u64 step);

@@ -408,6 +408,12 @@ TEST(events)
 	EXPECT_EQ(l.ev[i + 1].count, 1);
 	EXPECT_EQ(l.ev[i + 1].bytes, 2 * PAGE);
 	EXPECT_EQ(l.ev[i + 1].generation, 1);
+	/* A small batch carries its objects. */
+	ASSERT_EQ(l.ev[i + 1].nobjs, 1);
+	EXPECT_EQ(l.ev[i + 1].objs[0].id, 7);
+	EXPECT_EQ(l.ev[i + 1].objs[0].addr, (uintptr_t)b);
+	EXPECT_EQ(l.ev[i + 1].objs[0].len, 2 * PAGE);
+	EXPECT_EQ(l.ev[i + 1].objs[0].kind, SENTINEL_KIND_WEIGHT);
 	EXPECT_EQ(l.ev[i + 2].cmd, SENTINEL_EVT_MARK);
 	EXPECT_EQ(l.ev[i + 2].mark_type, SENTINEL_MARK_STEP_BEGIN);
 	EXPECT_EQ(l.ev[i + 2].step, 3);
@@ -419,10 +425,66 @@ TEST(events)
 	EXPECT_EQ(l.ev[i + 3].seq, 2);
 	EXPECT_EQ(l.ev[i + 4].cmd, SENTINEL_EVT_OBJECTS_REMOVED);
 	EXPECT_EQ(l.ev[i + 4].generation, 2);
+	ASSERT_EQ(l.ev[i + 4].nobjs, 1);
+	EXPECT_EQ(l.ev[i + 4].objs[0].id, 7);
+	EXPECT_EQ(l.ev[i + 4].objs[0].addr, (uintptr_t)b);
 	EXPECT_EQ(l.ev[i + 5].cmd, SENTINEL_EVT_SESSION_CLOSE);
 	snl_close(&ev);
 	snl_close(&c);
 	munmap(b, 4 * PAGE);
+}
+
+/*
+ * A batch of SENTINEL_EVT_MAX_OBJECTS objects carries them all; a larger
+ * one is announced without them (a listener dumps).
+ */
+TEST(event_objects_up_to_the_limit)
+{
+	const uint32_t n = SENTINEL_EVT_MAX_OBJECTS + 1;
+	struct sentinel_obj objs[SENTINEL_EVT_MAX_OBJECTS + 1];
+	uint64_t ids[SENTINEL_EVT_MAX_OBJECTS];
+	struct sentinel_version v = { .size = sizeof(v) };
+	char *b = sntl_map(n * PAGE);
+	struct evlog l = { .n = 0 };
+	struct snl c, ev;
+	uint64_t sid, seen = 0;
+	int fd, i;
+
+	ASSERT_EQ(snl_open(&c), 0);
+	ASSERT_EQ(snl_events_open(&ev, &c, 0), 0);
+	fd = sntl_open();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(sntl_ioctl(fd, SENTINEL_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & SENTINEL_FEAT_OBJECT_EVENTS);
+	sid = session_id(fd);
+	for (uint32_t k = 0; k < n; k++)
+		objs[k] = sntl_obj(b + k * PAGE, PAGE, 100 + k, SENTINEL_KIND_ACTIVATION);
+	ASSERT_EQ(sntl_register_n(fd, objs, n, NULL), 0);
+	for (uint32_t k = 0; k < n - 1; k++)
+		ids[k] = 100 + k;
+	ASSERT_EQ(sntl_unregister_n(fd, ids, n - 1, NULL), 0);
+	close(fd);
+	read_events_for(&ev, &l, 500);
+	for (i = 0; i < l.n && l.ev[i].session_id != sid; i++)
+		;
+	ASSERT_LE(i + 3, l.n);
+	EXPECT_EQ(l.ev[i + 1].cmd, SENTINEL_EVT_OBJECTS_ADDED);
+	EXPECT_EQ(l.ev[i + 1].count, n);
+	EXPECT_EQ(l.ev[i + 1].nobjs, 0);
+	EXPECT_EQ(l.ev[i + 2].cmd, SENTINEL_EVT_OBJECTS_REMOVED);
+	EXPECT_EQ(l.ev[i + 2].count, n - 1);
+	ASSERT_EQ(l.ev[i + 2].nobjs, n - 1);
+	for (uint32_t k = 0; k < n - 1; k++) {
+		const struct snl_evobj *o = &l.ev[i + 2].objs[k];
+
+		EXPECT_EQ(o->addr, (uintptr_t)b + (o->id - 100) * PAGE);
+		if (o->id >= 100 && o->id < 100 + n - 1)
+			seen |= 1ULL << (o->id - 100);
+	}
+	EXPECT_EQ(seen, (1ULL << (n - 1)) - 1);
+	snl_close(&ev);
+	snl_close(&c);
+	munmap(b, n * PAGE);
 }
 
 TEST(unprivileged_gets_eperm)

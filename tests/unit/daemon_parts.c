@@ -291,6 +291,159 @@ static void fill_flag_payload(struct nl_msg *m)
 	nla_put_u32(m, SENTINEL_A_PROFILING, 1);
 }
 
+static void put_obj(struct nl_msg *m, uint64_t id, uint64_t addr)
+{
+	struct nlattr *n = nla_nest_start(m, SENTINEL_A_OBJECT);
+
+	nla_put_u64(m, SENTINEL_OBJ_A_ID, id);
+	nla_put_u64(m, SENTINEL_OBJ_A_ADDR, addr);
+	nla_put_u64(m, SENTINEL_OBJ_A_LEN, 8192);
+	nla_put_u8(m, SENTINEL_OBJ_A_KIND, SENTINEL_KIND_ACTIVATION);
+	nla_put_u32(m, SENTINEL_OBJ_A_FLAGS, 0);
+	nla_put_u32(m, SENTINEL_OBJ_A_LAYER_HINT, 4);
+	nla_put_u64(m, SENTINEL_OBJ_A_PAGES, 2);
+	nla_nest_end(m, n);
+}
+
+static void put_batch_head(struct nl_msg *m, uint32_t count)
+{
+	nla_put_u64(m, SENTINEL_A_SESSION_ID, 4);
+	nla_put_u32(m, SENTINEL_A_COUNT, count);
+	nla_put_u64(m, SENTINEL_A_BYTES, count * 8192ULL);
+	nla_put_u64(m, SENTINEL_A_GENERATION, 6);
+}
+
+static void fill_batch2(struct nl_msg *m)
+{
+	put_batch_head(m, 2);
+	put_obj(m, 31, 0x10000);
+	put_obj(m, 30, 0x20000);
+}
+
+static void fill_batch_short(struct nl_msg *m)
+{
+	put_batch_head(m, 3);
+	put_obj(m, 31, 0x10000);
+	put_obj(m, 30, 0x20000);
+}
+
+static void fill_batch_none(struct nl_msg *m)
+{
+	put_batch_head(m, 40);
+}
+
+static void fill_batch_over(struct nl_msg *m)
+{
+	put_batch_head(m, SENTINEL_EVT_MAX_OBJECTS + 1);
+	for (uint32_t i = 0; i <= SENTINEL_EVT_MAX_OBJECTS; i++)
+		put_obj(m, 100 + i, 0x10000 * (i + 1));
+}
+
+static void fill_batch_bad_obj(struct nl_msg *m)
+{
+	struct nlattr *n;
+
+	put_batch_head(m, 1);
+	n = nla_nest_start(m, SENTINEL_A_OBJECT);
+	nla_put_u64(m, SENTINEL_OBJ_A_ID, 5);
+	nla_nest_end(m, n);
+}
+
+static void test_event_objects(void)
+{
+	struct snl_event e;
+
+	ok(parse_built(SENTINEL_EVT_OBJECTS_ADDED, fill_batch2, &e) == 0 && e.nobjs == 2 &&
+	   e.objs[0].id == 31 && e.objs[0].addr == 0x10000 && e.objs[1].id == 30 &&
+	   e.objs[1].len == 8192 && e.objs[1].layer_hint == 4 &&
+	   e.objs[1].kind == SENTINEL_KIND_ACTIVATION, "objects-added carries its objects");
+	ok(parse_built(SENTINEL_EVT_OBJECTS_REMOVED, fill_batch_none, &e) == 0 && !e.nobjs &&
+	   e.count == 40, "an event without its objects (a large batch)");
+	ok(parse_built(SENTINEL_EVT_OBJECTS_ADDED, fill_batch_short, &e) == -EPROTO,
+	   "fewer objects than the count refused");
+	ok(parse_built(SENTINEL_EVT_OBJECTS_ADDED, fill_batch_over, &e) == -EPROTO,
+	   "more than SENTINEL_EVT_MAX_OBJECTS objects refused");
+	ok(parse_built(SENTINEL_EVT_OBJECTS_ADDED, fill_batch_bad_obj, &e) == -EPROTO,
+	   "an object without its address refused");
+}
+
+static struct snl_event batch(uint8_t cmd, uint64_t gen, const uint64_t *ids, uint32_t n)
+{
+	struct snl_event e = ev(cmd, 5);
+
+	e.generation = gen;
+	e.count = n;
+	e.bytes = n * 4096ULL;
+	e.nobjs = n;
+	for (uint32_t i = 0; i < n; i++)
+		e.objs[i] = (struct snl_evobj){ .id = ids[i], .addr = ids[i] << 12, .len = 4096 };
+	return e;
+}
+
+static bool ids_are(const struct sd_session *s, const uint64_t *ids, size_t n)
+{
+	if (s->nobjs != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s->objs[i].id != ids[i] || s->objs[i].addr != ids[i] << 12)
+			return false;
+	return true;
+}
+
+/* Object events that carry their objects keep the table without dumps. */
+static void test_state_carried(void)
+{
+	static const uint64_t a[] = { 9, 4 }, b[] = { 4 }, c[] = { 7, 2 }, dup[] = { 7 };
+	static const uint64_t after_a[] = { 1, 4, 9 }, after_b[] = { 1, 9 };
+	static const uint64_t after_c[] = { 1, 2, 7, 9 };
+	struct sd_object *o = calloc(1, sizeof(*o));
+	struct sd_state st;
+	struct snl_event e = ev(SENTINEL_EVT_SESSION_OPEN, 5);
+	struct sd_session *s;
+	uint64_t v;
+
+	state_init(&st);
+	state_apply(&st, &e);
+	s = state_find(&st, 5);
+	o[0] = (struct sd_object){ .id = 1, .addr = 1 << 12, .len = 4096 };
+	session_set_objects(s, o, 1);
+	v = s->objs_version;
+	e = batch(SENTINEL_EVT_OBJECTS_ADDED, 1, a, 2);
+	is_int(state_apply(&st, &e), SD_APPLIED, "carried addition applied, no dump");
+	ok(ids_are(s, after_a, 3) && !s->objs_stale && s->objs_version > v && s->k.objects == 3,
+	   "objects added in id order, a new version");
+	e = batch(SENTINEL_EVT_OBJECTS_REMOVED, 2, b, 1);
+	is_int(state_apply(&st, &e), SD_APPLIED, "carried removal applied");
+	ok(ids_are(s, after_b, 2) && s->k.objects == 2, "object removed");
+	e = batch(SENTINEL_EVT_OBJECTS_ADDED, 3, c, 2);
+	e.nobjs = 0;
+	is_int(state_apply(&st, &e), SD_NEED_OBJECTS, "a batch without its objects: dump");
+	ok(s->objs_stale, "stale until dumped");
+	e = batch(SENTINEL_EVT_OBJECTS_REMOVED, 4, dup, 1);
+	is_int(state_apply(&st, &e), SD_NEED_OBJECTS, "stale objects are not updated in place");
+	o = calloc(4, sizeof(*o));
+	for (int i = 0; i < 3; i++)
+		o[i] = (struct sd_object){ .id = after_c[i == 2 ? 3 : i], .len = 4096 };
+	o[0].addr = 1 << 12;
+	o[1].addr = 2 << 12;
+	o[2].addr = 9 << 12;
+	session_set_objects(s, o, 3);	/* the dump: 1, 2, 9 */
+	s->k.generation = 4;
+	e = batch(SENTINEL_EVT_OBJECTS_REMOVED, 5, b, 1);
+	is_int(state_apply(&st, &e), SD_NEED_OBJECTS, "removing an unknown object: dump");
+	o = calloc(3, sizeof(*o));
+	o[0] = (struct sd_object){ .id = 1, .addr = 1 << 12, .len = 4096 };
+	o[1] = (struct sd_object){ .id = 2, .addr = 2 << 12, .len = 4096 };
+	o[2] = (struct sd_object){ .id = 9, .addr = 9 << 12, .len = 4096 };
+	session_set_objects(s, o, 3);
+	e = batch(SENTINEL_EVT_OBJECTS_ADDED, 6, dup, 1);
+	is_int(state_apply(&st, &e), SD_APPLIED, "addition after a dump applied");
+	ok(ids_are(s, after_c, 4), "objects 1, 2, 7, 9");
+	e = batch(SENTINEL_EVT_OBJECTS_ADDED, 7, dup, 1);
+	is_int(state_apply(&st, &e), SD_NEED_OBJECTS, "adding a known object: dump");
+	state_clear(&st);
+}
+
 static void test_events(void)
 {
 	struct snl_event e;
@@ -455,6 +608,8 @@ int main(void)
 	test_state();
 	test_profile();
 	test_events();
+	test_event_objects();
+	test_state_carried();
 	test_workers();
 	test_topology();
 	return tap_end();

@@ -290,8 +290,16 @@
  * Events (multicast, the command names the event):
  *   SENTINEL_EVT_SESSION_OPEN / SESSION_CLOSE: SESSION_ID, PID, COMM.
  *   SENTINEL_EVT_OBJECTS_ADDED / OBJECTS_REMOVED: SESSION_ID, COUNT,
- *     BYTES, GENERATION (one event per batch; the objects come from a
- *     GET_OBJECTS dump).
+ *     BYTES, GENERATION (one event per batch).  A batch of at most
+ *     SENTINEL_EVT_MAX_OBJECTS objects also carries them, one
+ *     SENTINEL_A_OBJECT nest each as in a GET_OBJECTS dump without
+ *     residency (ID, ADDR, LEN, KIND, FLAGS, LAYER_HINT, PAGES; for
+ *     OBJECTS_REMOVED what they were), in no particular order: a listener
+ *     that holds the objects of GENERATION - 1 applies the event to them
+ *     and has GENERATION's without a dump.  Larger batches, and the
+ *     removal of every object of a session, carry none: their objects
+ *     come from a GET_OBJECTS dump.  Modules with
+ *     SENTINEL_FEAT_OBJECT_EVENTS send them.
  *   SENTINEL_EVT_MARK: SESSION_ID, MARK_TYPE, STEP or LAYER+DIRECTION,
  *     TIMESTAMP (CLOCK_MONOTONIC ns), SEQ (per-session mark number).
  *   SENTINEL_EVT_PROFILE_READY: SESSION_ID, PROFILE_GENERATION, STEP.
@@ -329,12 +337,14 @@
 #define SENTINEL_FEAT_PLACEMENT		_BITULL(6)
 #define SENTINEL_FEAT_SYNC		_BITULL(7)
 #define SENTINEL_FEAT_RELEASE		_BITULL(8)
+#define SENTINEL_FEAT_OBJECT_EVENTS	_BITULL(9)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
 #define SENTINEL_LAYER_NONE	0xffffffffU
 #define SENTINEL_MAX_ARG_SIZE	4096	/* command and array element sizes */
 #define SENTINEL_MAX_WARMUP	1000000	/* warm-up steps before a profile */
+#define SENTINEL_EVT_MAX_OBJECTS 32	/* objects an object event carries */
 
 /* Object kinds. */
 enum sentinel_kind {
