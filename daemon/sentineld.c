@@ -959,7 +959,13 @@ static void on_signal(void)
 	}
 }
 
-int main(int argc, char **argv)
+struct args {
+	enum sd_log_target target;
+	bool foreground, check;
+};
+
+/* The command line: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -970,13 +976,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum sd_log_target target = SD_LOG_TARGET_AUTO;
-	bool foreground = false, check = false;
-	int ready_fd = -1, o, r;
-	char err[512];
+	int o;
 
-	D.config_path = SD_DEFAULT_CONFIG;
-	D.ep = D.sigfd = D.timerfd = D.listenfd = -1;
 	while ((o = getopt_long(argc, argv, "c:fl:tVh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
@@ -984,10 +985,10 @@ int main(int argc, char **argv)
 			D.config_explicit = true;
 			break;
 		case 'f':
-			foreground = true;
+			a->foreground = true;
 			break;
 		case 'l':
-			if (sd_log_target_parse(optarg, &target)) {
+			if (sd_log_target_parse(optarg, &a->target)) {
 				fprintf(stderr, "sentineld: --log: expected stderr, journal or auto, got '%s'\n",
 					optarg);
 				usage(stderr);
@@ -995,7 +996,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 't':
-			check = true;
+			a->check = true;
 			break;
 		case 'V':
 			printf("sentineld %s\n", SENTINELD_VERSION);
@@ -1013,6 +1014,69 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* One ready source of the event loop; evs[i + 1 .. n) may be rewritten. */
+static void dispatch(struct epoll_event *evs, int i, int n)
+{
+	struct src *s = evs[i].data.ptr;
+
+	switch (s->type) {
+	case SRC_SIGNAL: on_signal(); break;
+	case SRC_TIMER: on_timer(); break;
+	case SRC_WATCH: read_watch(); break;
+	case SRC_EVENTS:
+		if (D.connected)
+			read_events();
+		break;
+	case SRC_LISTEN: accept_clients(); break;
+	case SRC_CLIENT:
+		client_io((struct client *)s, evs[i].events);
+		/* @s may be freed: later entries for it are stale */
+		for (int j = i + 1; j < n; j++)
+			if (evs[j].data.ptr == s)
+				evs[j].data.ptr = &D.sig_src;
+		break;
+	}
+}
+
+static void run_loop(void)
+{
+	while (!D.stop) {
+		struct epoll_event evs[16];
+		int n;
+
+		arm_timer();
+		n = epoll_wait(D.ep, evs, 16, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n && !D.stop; i++)
+			dispatch(evs, i, n);
+		if (D.connected && policy_want_refresh())
+			D.refresh_pending = true;
+		/* A gap found while reading may be handled right away. */
+		if (D.connected && D.resync_pending &&
+		    now_ms() >= D.last_resync_ms + RESYNC_MIN_MS)
+			resync();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { .target = SD_LOG_TARGET_AUTO };
+	int ready_fd = -1, r;
+	char err[512];
+
+	D.config_path = SD_DEFAULT_CONFIG;
+	D.ep = D.sigfd = D.timerfd = D.listenfd = -1;
+	r = parse_args(argc, argv, &a);
+	if (r >= 0)
+		return r;
 
 	/* Until the log target is settled, errors go to stderr. */
 	sd_log_init("sentineld", SD_LOG_TARGET_STDERR, false);
@@ -1028,16 +1092,16 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "sentineld: warning: %s\n", err);
 	}
-	if (check) {
+	if (a.check) {
 		print_config(&D.cfg, &D.topo);
 		return 0;
 	}
 
-	if (!foreground && daemonize(&ready_fd)) {
+	if (!a.foreground && daemonize(&ready_fd)) {
 		fprintf(stderr, "sentineld: cannot detach: %s\n", strerror(errno));
 		return 1;
 	}
-	sd_log_init("sentineld", target, !foreground);
+	sd_log_init("sentineld", a.target, !a.foreground);
 	sd_log_set_level(D.cfg.log_level);
 	if (r == 1)
 		log_info("%s not found; using the defaults", D.config_path);
@@ -1051,51 +1115,11 @@ int main(int argc, char **argv)
 		   D.cfg.migration_threads);
 	log_topology(&D.topo);
 	try_connect();
-	if (!foreground)
+	if (!a.foreground)
 		detach_stdio(ready_fd);
 	notify_ready(D.connected ? "connected to the sentinel module" :
 		     "waiting for the sentinel module");
-
-	while (!D.stop) {
-		struct epoll_event evs[16];
-		int n;
-
-		arm_timer();
-		n = epoll_wait(D.ep, evs, 16, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("epoll_wait: %s", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n && !D.stop; i++) {
-			struct src *s = evs[i].data.ptr;
-
-			switch (s->type) {
-			case SRC_SIGNAL: on_signal(); break;
-			case SRC_TIMER: on_timer(); break;
-			case SRC_WATCH: read_watch(); break;
-			case SRC_EVENTS:
-				if (D.connected)
-					read_events();
-				break;
-			case SRC_LISTEN: accept_clients(); break;
-			case SRC_CLIENT:
-				client_io((struct client *)s, evs[i].events);
-				/* @s may be freed: later entries for it are stale */
-				for (int j = i + 1; j < n; j++)
-					if (evs[j].data.ptr == s)
-						evs[j].data.ptr = &D.sig_src;
-				break;
-			}
-		}
-		if (D.connected && policy_want_refresh())
-			D.refresh_pending = true;
-		/* A gap found while reading may be handled right away. */
-		if (D.connected && D.resync_pending &&
-		    now_ms() >= D.last_resync_ms + RESYNC_MIN_MS)
-			resync();
-	}
+	run_loop();
 	notify_stopping();
 	teardown();
 	log_notice("stopped");

@@ -146,6 +146,7 @@ static ssize_t obj_find(const struct sd_session *s, uint64_t id)
 static bool objs_add(struct sd_session *s, const struct snl_event *ev)
 {
 	size_t n = s->nobjs;
+	bool sorted = true;
 
 	for (uint32_t i = 0; i < ev->nobjs; i++)
 		if (obj_find(s, ev->objs[i].id) >= 0)
@@ -166,7 +167,11 @@ static bool objs_add(struct sd_session *s, const struct snl_event *ev)
 			.id = o->id, .addr = o->addr, .len = o->len, .flags = o->flags,
 			.layer_hint = o->layer_hint, .kind = o->kind,
 		};
+		/* Ids mostly grow: sort only what came out of order. */
+		sorted &= s->nobjs < 2 || s->objs[s->nobjs - 2].id < o->id;
 	}
+	if (sorted)
+		return true;
 	qsort(s->objs, s->nobjs, sizeof(*s->objs), obj_cmp);
 	for (size_t i = 0; i + 1 < s->nobjs; i++)
 		if (s->objs[i].id == s->objs[i + 1].id)
