@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -53,6 +54,42 @@ static int unit_cmp(const void *a, const void *b)
 	if (rx != ry)
 		return rx - ry;
 	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static bool wants_move(uint8_t want)
+{
+	return want == MIG_TO_FAST || want == MIG_TO_SLOW;
+}
+
+size_t mig_select(const struct mig_obj *objs, size_t n, uint64_t page_size,
+		  struct mig_obj *out)
+{
+	size_t nout = 0, run = 0;
+	uint64_t run_last = 0;
+	bool moves = false;
+
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t first = 0, last = 0;
+
+		if (i < n) {
+			first = objs[i].addr & ~(page_size - 1);
+			last = (objs[i].addr + (objs[i].len ? objs[i].len - 1 : 0)) &
+			       ~(page_size - 1);
+			if (i > run && first <= run_last) {	/* shares a page with the run */
+				run_last = last > run_last ? last : run_last;
+				moves |= wants_move(objs[i].want);
+				continue;
+			}
+		}
+		if (moves) {
+			memmove(out + nout, objs + run, (i - run) * sizeof(*objs));
+			nout += i - run;
+		}
+		run = i;
+		run_last = last;
+		moves = i < n && wants_move(objs[i].want);
+	}
+	return nout;
 }
 
 int mig_plan(const struct mig_obj *objs, size_t n, uint64_t page_size,

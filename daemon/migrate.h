@@ -85,6 +85,16 @@ struct mig_set {
  */
 int mig_plan(const struct mig_obj *objs, size_t n, uint64_t page_size,
 	     uint64_t max_pages, struct mig_set *out);
+
+/*
+ * The objects of @objs (sorted by address, as mig_plan() takes them) in
+ * the units that move, into @out (room for @n; @out may be @objs): a run
+ * of objects sharing pages is kept whole when one of them wants to move,
+ * left out otherwise.  mig_plan() of the result makes the same batches
+ * as of all of @objs, without the units that stay.  Returns how many.
+ */
+size_t mig_select(const struct mig_obj *objs, size_t n, uint64_t page_size,
+		  struct mig_obj *out);
 void mig_set_free(struct mig_set *s);
 
 /**

@@ -398,7 +398,7 @@ void pol_submit(struct psess *ps, const struct sd_session *s, const struct live_
 	struct mig_obj *mo = malloc((lv->nmo + 1) * sizeof(*mo));
 	struct work *w = calloc(1, sizeof(*w));
 	struct mig_set set = { 0 };
-	size_t cap = 0, nslow = 0;
+	size_t cap = 0, nslow = 0, nmo;
 	bool any = false;
 
 	for (size_t i = 0; i < s->nobjs; i++) {
@@ -411,7 +411,9 @@ void pol_submit(struct psess *ps, const struct sd_session *s, const struct live_
 		mo[k] = lv->mo[k];
 		mo[k].want = want[mo[k].idx];
 	}
-	if (mig_plan(mo, lv->nmo, (uint64_t)pol.psz, 0, &set))
+	/* Only the units that move: most objects stay at a boundary. */
+	nmo = mig_select(mo, lv->nmo, (uint64_t)pol.psz, mo);
+	if (mig_plan(mo, nmo, (uint64_t)pol.psz, 0, &set))
 		goto out;
 	w->b = calloc(set.nr_batches ? set.nr_batches : 1, sizeof(*w->b));
 	if (!w->b)

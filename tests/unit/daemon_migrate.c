@@ -67,6 +67,45 @@ static void test_units(void)
 	mig_set_free(&s);
 }
 
+/* The units that move, whole; the rest left out; the same batches. */
+static void test_select(void)
+{
+	/*
+	 * a, b, c share pages 0-2 (c reaches into page 2); d alone on 4;
+	 * e, f share page 6; g alone on 8.
+	 */
+	struct mig_obj o[] = {
+		{ 0, PG + 100, 0, MIG_ANY },
+		{ PG + 100, 200, 1, MIG_STAY },
+		{ PG + 300, PG, 2, MIG_TO_FAST },
+		{ 4 * PG, PG, 3, MIG_ANY },
+		{ 6 * PG, 100, 4, MIG_ANY },
+		{ 6 * PG + 100, 100, 5, MIG_ANY },
+		{ 8 * PG, PG, 6, MIG_TO_SLOW },
+	};
+	struct mig_obj out[7];
+	struct mig_set all, sub;
+	size_t n = mig_select(o, 7, PG, out);
+
+	is_int((long long)n, 4, "the run a-c (one wants to move) and g: 4 objects");
+	ok(n == 4 && out[0].idx == 0 && out[1].idx == 1 && out[2].idx == 2 && out[3].idx == 6,
+	   "whole runs, in address order");
+	is_int(mig_plan(o, 7, PG, 0, &all), 0, "plan of all");
+	is_int(mig_plan(out, n, PG, 0, &sub), 0, "plan of the selection");
+	ok(all.nr_batches == sub.nr_batches && all.pages_promote == sub.pages_promote &&
+	   all.pages_demote == sub.pages_demote && all.conflicts == sub.conflicts,
+	   "same batches, pages and conflicts");
+	mig_set_free(&all);
+	mig_set_free(&sub);
+	o[2].want = MIG_ANY;
+	o[6].want = MIG_STAY;
+	is_int((long long)mig_select(o, 7, PG, out), 0, "nothing moves: nothing selected");
+	o[5].want = MIG_TO_SLOW;
+	n = mig_select(o, 7, PG, out);
+	ok(n == 2 && out[0].idx == 4 && out[1].idx == 5, "a page-sharing pair kept whole");
+	is_int((long long)mig_select(o, 0, PG, out), 0, "empty input");
+}
+
 static void test_batches(void)
 {
 	struct mig_obj o[10];
@@ -253,6 +292,7 @@ static void test_may_move(void)
 int main(void)
 {
 	test_units();
+	test_select();
 	test_batches();
 	test_classify();
 	test_acct();
