@@ -34,7 +34,7 @@ KRELEASES := $(shell KDIR=$(KDIR) $(TOP)/tools/kernels 2>/dev/null | cut -d' ' -
 # Userspace conventions: C11, warnings are errors.
 CC ?= gcc
 CFLAGS ?= -O2 -g
-USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -I$(TOP)/uapi $(CFLAGS)
+USER_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -I$(TOP)/uapi -I$(TOP)/include $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=all
 

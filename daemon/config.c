@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sentinel/size.h>
+
 #include "config.h"
 
 #define LINE_MAX_LEN 1024
@@ -203,37 +205,7 @@ char *sd_nodelist_format(const struct sd_nodemask *m, char *buf, size_t len)
 
 int sd_size_parse(const char *s, uint64_t *out, const char **why)
 {
-	uint64_t v, mult = 1;
-
-	if (parse_uint(&s, UINT64_MAX, &v)) {
-		*why = "expected a size (bytes, or a number with K, M, G or T)";
-		return -1;
-	}
-	switch (*s) {
-	case '\0':
-		break;
-	case 'k': case 'K': mult = 1ULL << 10; s++; break;
-	case 'm': case 'M': mult = 1ULL << 20; s++; break;
-	case 'g': case 'G': mult = 1ULL << 30; s++; break;
-	case 't': case 'T': mult = 1ULL << 40; s++; break;
-	default:
-		*why = "unknown size suffix (use K, M, G or T)";
-		return -1;
-	}
-	if (*s == 'i' && mult > 1)	/* accept KiB-style "Ki", "Mi" */
-		s++;
-	if (*s == 'B' && mult > 1)
-		s++;
-	if (*s) {
-		*why = "trailing characters after the size";
-		return -1;
-	}
-	if (v > UINT64_MAX / mult) {
-		*why = "size too large";
-		return -1;
-	}
-	*out = v * mult;
-	return 0;
+	return sntl_size_parse(s, out, why);
 }
 
 struct parse_ctx {

@@ -56,6 +56,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <sentinel/size.h>
+
 #include "internal.h"
 
 #define CHUNK_SHIFT	20
@@ -276,24 +278,16 @@ static uint64_t assign_oid(uint64_t lid)
 static void mc_setup(void)
 {
 	const char *e;
+	uint64_t n;
 
 	if (A.mc_init)
 		return;
 	A.mc_init = true;
 	sntl_mc_init(&A.mc);
 	e = getenv("SENTINEL_ALLOC_CACHE");
-	if (e && *e >= '0' && *e <= '9') {
-		char *end;
-		unsigned long long n = strtoull(e, &end, 10);
-		const char *units = "KMG", *u = *end ? strchr(units, *end & ~0x20) : NULL;
-
-		if (u && !end[1] && n <= (SIZE_MAX >> (10 * (u - units + 1)))) {
-			A.mc_limit = (size_t)n << (10 * (u - units + 1));
-			A.mc_limit_set = true;
-		} else if (!*end && n <= SIZE_MAX) {
-			A.mc_limit = (size_t)n;
-			A.mc_limit_set = true;
-		}
+	if (e && !sntl_size_parse(e, &n, NULL) && n <= SIZE_MAX) {
+		A.mc_limit = (size_t)n;
+		A.mc_limit_set = true;
 	}
 }
 

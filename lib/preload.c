@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include <sentinel.h>
+#include <sentinel/size.h>
 
 #include "preload.h"
 
@@ -77,47 +78,14 @@ static void say(const char *msg)
 	(void)n;
 }
 
-/*
- * Parse "<digits>[K|M|G][B|iB]" (binary units, case-insensitive);
- * false when it does not parse or overflows.
- */
+/* A size (sentinel/size.h) that fits a size_t; false when it does not. */
 static bool parse_size(const char *s, size_t *out)
 {
-	unsigned long long v = 0;
-	unsigned int shift = 0;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9')
+	if (sntl_size_parse(s, &v, NULL) || v > SIZE_MAX)
 		return false;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (~0ULL - 9) / 10)
-			return false;
-		v = v * 10 + (unsigned int)(*s - '0');
-	}
-	switch (*s) {
-	case 'k': case 'K':
-		shift = 10;
-		s++;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		s++;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		s++;
-		break;
-	default:
-		break;
-	}
-	if (shift && (*s == 'i' || *s == 'I'))
-		s++;
-	if (*s == 'b' || *s == 'B')
-		s++;
-	if (*s)
-		return false;
-	if (v > (SIZE_MAX >> shift))
-		return false;
-	*out = (size_t)v << shift;
+	*out = (size_t)v;
 	return true;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sentinel/size.h>
+
 #include "config.h"
 #include "daemon_tap.h"
 
@@ -176,6 +178,20 @@ static void test_sizes(void)
 	ok(sd_size_parse("1KB", &v, &why) == 0 && v == 1024, "1KB");
 	ok(sd_size_parse("", &v, &why) == -1, "empty size");
 	ok(sd_size_parse("K", &v, &why) == -1, "suffix alone");
+	/* The one parser of sentinel/size.h, which every program uses. */
+	ok(sntl_size_parse("0x1000", &v, NULL) == 0 && v == 4096, "hexadecimal");
+	ok(sntl_size_parse("0X1fK", &v, NULL) == 0 && v == 31 << 10, "hexadecimal with a suffix");
+	ok(sntl_size_parse("2MiB", &v, NULL) == 0 && v == 2 << 20, "2MiB");
+	ok(sntl_size_parse("3gi", &v, NULL) == 0 && v == 3ULL << 30, "lower case 3gi");
+	ok(sntl_size_parse("512B", &v, NULL) == 0 && v == 512, "512B");
+	ok(sntl_size_parse("0x", &v, &why) == -1 && strstr(why, "expected a size"), "0x alone");
+	ok(sntl_size_parse("-1", &v, &why) == -1 && strstr(why, "expected a size"), "negative");
+	ok(sntl_size_parse("1Kx", &v, &why) == -1 && strstr(why, "trailing"), "1Kx: trailing");
+	ok(sntl_size_parse("1x", &v, &why) == -1 && strstr(why, "unknown size suffix"),
+	   "1x: unknown suffix");
+	ok(sntl_size_parse("0x10000000000000000", &v, &why) == -1 && strstr(why, "expected"),
+	   "hexadecimal overflow");
+	ok(sntl_size_parse(NULL, &v, NULL) == -1, "no string, no reason asked");
 }
 
 static void test_example(void)

@@ -6,34 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sentinel/size.h>
+
 #include "config.h"
 
 int lab_parse_size(const char *s, uint64_t *v)
 {
-	char *end;
-	unsigned long long x;
-	unsigned int shift = 0;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (shift && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end)
-		return -1;
-	if (shift && x > (UINT64_MAX >> shift))
-		return -1;
-	*v = (uint64_t)x << shift;
-	return 0;
+	return sntl_size_parse(s, v, NULL);
 }
 
 static int add_range(struct lab_nodes *nm, int node, uint64_t lo, uint64_t hi,

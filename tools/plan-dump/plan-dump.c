@@ -20,23 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sentinel/size.h>
+
 #include "plan_profile.h"
 #include "planner.h"
 #include "sim.h"
 
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
+	const char *why;
+	uint64_t v;
 
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case 't': case 'T': v <<= 40; end++; break;
-	}
-	if (*end) {
-		fprintf(stderr, "plan-dump: bad size '%s'\n", s);
+	if (sntl_size_parse(s, &v, &why)) {
+		fprintf(stderr, "plan-dump: bad size '%s': %s\n", s, why);
 		exit(2);
 	}
 	return v;

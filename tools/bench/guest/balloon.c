@@ -37,6 +37,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sentinel/size.h>
+
 #define MPOL_BIND_ 2
 #define MIB (1ull << 20)
 
@@ -126,17 +128,11 @@ static int64_t node_avail(int node)
 
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
+	const char *why;
+	uint64_t v;
 
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (end == s || *end) {
-		fprintf(stderr, "bench-balloon: bad size '%s'\n", s);
+	if (sntl_size_parse(s, &v, &why)) {
+		fprintf(stderr, "bench-balloon: bad size '%s': %s\n", s, why);
 		exit(2);
 	}
 	return v;
