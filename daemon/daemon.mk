@@ -64,7 +64,7 @@ DMN_TEST_SRCS := $(wildcard $(TOP)/tests/unit/daemon_*.c)
 DMN_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(DMN_TEST_SRCS))
 UNIT_TESTS += $(DMN_TESTS)
 
-$(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h \
+$(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h $(TOP)/tests/unit/tap.h \
 		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_HDRS) \
 		$(B)/daemon/planner/san/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)

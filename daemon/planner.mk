@@ -51,7 +51,7 @@ PLANNER_TESTS := $(patsubst $(TOP)/tests/unit/%.c,$(B)/tests/unit/%,$(PLANNER_TE
 UNIT_TESTS += $(PLANNER_TESTS)
 
 $(PLANNER_TESTS): $(B)/tests/unit/planner_%: $(TOP)/tests/unit/planner_%.c \
-		$(TOP)/tests/unit/planner_tap.h $(TOP)/tests/unit/planner_fixture.h \
+		$(TOP)/tests/unit/tap.h $(TOP)/tests/unit/planner_fixture.h \
 		$(PLANNER_HDRS) $(PLANNER_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(PLANNER_CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLANNER_SAN_LIB) $(PLANNER_LIBS)

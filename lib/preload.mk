@@ -34,7 +34,7 @@ $(PRELOAD_SO): $(LIB_DIR)/preload.c $(PRELOAD_HDRS) $(LIB_OUT)/libsentinel.so
 		-Wl,-rpath,'$$ORIGIN' -o $@ $< -L$(LIB_OUT) -lsentinel -ldl
 
 $(PRELOAD_TEST): $(TOP)/tests/unit/preload_test.c $(PRELOAD_SO) \
-		$(PRELOAD_HDRS) $(TOP)/tests/unit/lib_tap.h
+		$(PRELOAD_HDRS) $(TOP)/tests/unit/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -fsanitize=undefined \
 		-fno-sanitize-recover=all -I$(LIB_DIR)/include -I$(LIB_DIR) \

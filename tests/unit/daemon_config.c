@@ -222,5 +222,5 @@ int main(void)
 	test_errors();
 	test_sizes();
 	test_example();
-	return tap_end();
+	return tap_done();
 }

@@ -488,5 +488,5 @@ int main(void)
 		nftw(good, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		nftw(bad, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	return tap_end();
+	return tap_done();
 }

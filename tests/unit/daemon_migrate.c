@@ -299,5 +299,5 @@ int main(void)
 	test_drift();
 	test_ial();
 	test_may_move();
-	return tap_end();
+	return tap_done();
 }

@@ -612,5 +612,5 @@ int main(void)
 	test_state_carried();
 	test_workers();
 	test_topology();
-	return tap_end();
+	return tap_done();
 }

@@ -40,7 +40,7 @@ int main(void)
 
 	in = slurp(DMN_SRC "/systemd/sentineld.service.in");
 	if (!ok(in != NULL, "unit template exists"))
-		return tap_end();
+		return tap_done();
 	ok(strstr(in, "\nType=notify\n") != NULL, "Type=notify");
 	ok(strstr(in, "\nCapabilityBoundingSet=CAP_NET_ADMIN CAP_SYS_NICE CAP_SYS_PTRACE\n") != NULL,
 	   "bounding set: exactly the three capabilities");
@@ -56,7 +56,7 @@ int main(void)
 	ok(strstr(in, "--foreground") != NULL, "runs in the foreground");
 
 	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
-		return tap_end();
+		return tap_done();
 	snprintf(unit, sizeof(unit), "%s/sentineld.service", dir);
 	f = fopen(unit, "w");
 	for (p = in; *p; p++) {
@@ -93,5 +93,5 @@ int main(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ok(system(cmd) == 0, "cleanup");
-	return tap_end();
+	return tap_done();
 }

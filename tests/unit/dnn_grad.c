@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "dnn_tap.h"
+#include "tap.h"
 #include "layers.h"
 #include "ops.h"
 #include "rng.h"
@@ -245,7 +245,7 @@ static bool check_core(struct tc *c, const char *what, float *v, size_t n,
 		if (err > 1.0) {
 			good = false;
 			if (!quiet)
-				tap_diag("%s %s[%zu]: analytic %.6g numeric %.6g",
+				diag("%s %s[%zu]: analytic %.6g numeric %.6g",
 					 c->name, what, i, a, num);
 		}
 	}
@@ -261,8 +261,8 @@ static void check(struct tc *c, const char *what, float *v, size_t n,
 	size_t at;
 	bool good = check_core(c, what, v, n, ana, false, &worst, &at);
 
-	tap_ok(good, "%s: d%s matches finite differences (worst %.2f of tolerance at %zu)",
-	       c->name, what, worst, at);
+	ok(good, "%s: d%s matches finite differences (worst %.2f of tolerance at %zu)",
+	   c->name, what, worst, at);
 }
 
 /* The checker itself: a gradient off by 5% in one element must fail. */
@@ -282,8 +282,8 @@ static void test_checker(void)
 	grads(&c);
 	c.dx[4] *= 1.05f;
 	good = check_core(&c, "x", c.x, c.nx, c.dx, true, &worst, &at);
-	tap_ok(!good && at == 4, "checker rejects a gradient 5%% off (worst %.1f of tolerance at %zu)",
-	       worst, at);
+	ok(!good && at == 4, "checker rejects a gradient 5%% off (worst %.1f of tolerance at %zu)",
+	   worst, at);
 	dnn_free(c.dx);
 	dnn_free(c.r);
 	dnn_free(c.x);
@@ -355,13 +355,13 @@ static void test_softmax_ce(void)
 		if (fabs(num - d[i]) > 1e-3 + 1e-2 * fabs(num))
 			good = false;
 	}
-	tap_ok(good, "softmax-CE: dlogits matches finite differences (max abs err %.2g)",
-	       worst);
+	ok(good, "softmax-CE: dlogits matches finite differences (max abs err %.2g)",
+	   worst);
 	/* uniform logits: loss is log C */
 	memset(x, 0, (size_t)N * C * sizeof(float));
 	dnn_free(d);
 	l0 = softmax_ce(x, labels, N, C, &d);
-	tap_ok(fabs(l0 - log(C)) < 1e-9, "softmax-CE of uniform logits is log C (%.9f)", l0);
+	ok(fabs(l0 - log(C)) < 1e-9, "softmax-CE of uniform logits is log C (%.9f)", l0);
 	dnn_free(d);
 	dnn_free(x);
 }
@@ -391,8 +391,8 @@ static void test_gemm(void)
 			worst = fmax(worst, fabs(s - c2[i * N + j]));
 			worst = fmax(worst, fabs(s - c3[i * N + j]));
 		}
-	tap_ok(worst < 1e-5, "gemm nn/tn/nt agree with a naive product (max err %.2g)",
-	       worst);
+	ok(worst < 1e-5, "gemm nn/tn/nt agree with a naive product (max err %.2g)",
+	   worst);
 	dnn_free(a); dnn_free(b); dnn_free(at); dnn_free(bt);
 	dnn_free(c1); dnn_free(c2); dnn_free(c3);
 }
@@ -430,8 +430,8 @@ static void test_gemm_edges(void)
 		dnn_free(a); dnn_free(b); dnn_free(at); dnn_free(c); dnn_free(c2);
 	}
 	ops_set_isa(OPS_ISA_AUTO);
-	tap_ok(same, "gemm nn and tn at narrow and odd shapes are bitwise the scalar sums (%s and sse2)",
-	       ops_isa_name(ops_get_isa()));
+	ok(same, "gemm nn and tn at narrow and odd shapes are bitwise the scalar sums (%s and sse2)",
+	   ops_isa_name(ops_get_isa()));
 }
 
 /* A large product: the blocking, the kernels' edges, both vector widths. */
@@ -462,9 +462,9 @@ static void test_gemm_blocked(void)
 				same = false;
 			worst = fmax(worst, fabs(e - c1[i * N + j]));
 		}
-	tap_ok(same && worst < 1e-3,
-	       "blocked gemm (%dx%dx%d, %s) is bitwise the scalar sum in k order (max err %.2g)",
-	       M, N, K, ops_isa_name(ops_get_isa()), worst);
+	ok(same && worst < 1e-3,
+	   "blocked gemm (%dx%dx%d, %s) is bitwise the scalar sum in k order (max err %.2g)",
+	   M, N, K, ops_isa_name(ops_get_isa()), worst);
 	gemm_tn(M, N, K, at, M, b, N, c2, N, false);
 	{
 		/* nt, both ways: B^T copied (small N x K), or A and C (large) */
@@ -480,18 +480,18 @@ static void test_gemm_blocked(void)
 		memcpy(bt2, a, (size_t)M * K * sizeof(float));
 		gemm_nn(N, M, K, bt, K, at, M, c5, M, false);
 		gemm_nt(N, M, K, bt, K, bt2, K, c6, M, false);
-		tap_ok(!memcmp(c4, c1, (size_t)M * N * sizeof(float)) &&
-		       !memcmp(c5, c6, (size_t)N * M * sizeof(float)),
-		       "gemm_nt (B copied, and A and C copied) gives the bits of gemm_nn");
+		ok(!memcmp(c4, c1, (size_t)M * N * sizeof(float)) &&
+		   !memcmp(c5, c6, (size_t)N * M * sizeof(float)),
+		   "gemm_nt (B copied, and A and C copied) gives the bits of gemm_nn");
 		dnn_free(bt); dnn_free(c4); dnn_free(bt2); dnn_free(c5); dnn_free(c6);
 	}
 	if (ops_set_isa(OPS_ISA_SSE2) == 0) {
 		gemm_nn(M, N, K, a, K, b, N, c3, N, false);
 		ops_set_isa(OPS_ISA_AUTO);
 	}
-	tap_ok(!memcmp(c2, c3, (size_t)M * N * sizeof(float)),
-	       "gemm: %s tn and sse2 nn give the same bits",
-	       ops_isa_name(ops_get_isa()));
+	ok(!memcmp(c2, c3, (size_t)M * N * sizeof(float)),
+	   "gemm: %s tn and sse2 nn give the same bits",
+	   ops_isa_name(ops_get_isa()));
 	dnn_free(a); dnn_free(b); dnn_free(at);
 	dnn_free(c0); dnn_free(c1); dnn_free(c2); dnn_free(c3);
 }
@@ -545,9 +545,9 @@ static void test_conv_tiles(void)
 		wdw = fmax(wdw, fabs(gw[i] - cv.w->g[i]) / (1 + fabs(gw[i])));
 	for (size_t i = 0; i < (size_t)N * H * W * ci; i++)
 		wdx = fmax(wdx, fabs(gx[i] - dx[i]));
-	tap_ok(wy < 1e-4 && wdw < 1e-4 && wdx < 1e-4,
-	       "conv3x3 over %d tiles matches a direct convolution (y %.2g, dw %.2g, dx %.2g)",
-	       (H * W + 605) / 606, wy, wdw, wdx);
+	ok(wy < 1e-4 && wdw < 1e-4 && wdx < 1e-4,
+	   "conv3x3 over %d tiles matches a direct convolution (y %.2g, dw %.2g, dx %.2g)",
+	   (H * W + 605) / 606, wy, wdw, wdx);
 	free(gw);
 	free(gx);
 	dnn_free(y);
@@ -577,8 +577,8 @@ static void test_conv_tiles(void)
 			dnn_free(y2);
 			dnn_free(dx2);
 		}
-		tap_ok(same, "depthwise conv: %s and sse2 give the same bits",
-		       ops_isa_name(ops_get_isa()));
+		ok(same, "depthwise conv: %s and sse2 give the same bits",
+		   ops_isa_name(ops_get_isa()));
 		dnn_free(g1);
 	}
 	dnn_free(y);
@@ -689,7 +689,7 @@ int main(void)
 	run(&c);
 
 	dnn_alloc_stats(&st);
-	tap_ok(st.cur_total == 0, "no tensor left allocated (%llu bytes)",
-	       (unsigned long long)st.cur_total);
+	ok(st.cur_total == 0, "no tensor left allocated (%llu bytes)",
+	   (unsigned long long)st.cur_total);
 	return tap_done();
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "dnn_tap.h"
+#include "tap.h"
 #include "optim.h"
 
 #define NP 4
@@ -58,13 +58,13 @@ static void test_sgd(void)
 			worst = fmax(worst, fabs(w[i] - p->w[i]));
 		}
 		if (t == 1)
-			tap_ok(p->g == NULL, "SGD: the gradient is freed by the update");
+			ok(p->g == NULL, "SGD: the gradient is freed by the update");
 	}
 	/* by hand: w0 = 1, g = 0.5, -0.25, 1: 0.95, 0.93, 0.812 */
-	tap_ok(fabsf(p->w[0] - 0.812f) < 1e-6f, "SGD momentum: hand-computed weight (%.7f)",
-	       (double)p->w[0]);
-	tap_ok(worst < 1e-6, "SGD momentum: matches the reference over 3 steps (err %.2g)",
-	       worst);
+	ok(fabsf(p->w[0] - 0.812f) < 1e-6f, "SGD momentum: hand-computed weight (%.7f)",
+	   (double)p->w[0]);
+	ok(worst < 1e-6, "SGD momentum: matches the reference over 3 steps (err %.2g)",
+	   worst);
 	params_free(&ps);
 
 	/* weight decay: g' = g + wd w */
@@ -74,14 +74,14 @@ static void test_sgd(void)
 	p = mkparam(&ps, &o, w0);
 	set_grad(p, gs[0]);
 	optim_update(&o, p, 1);
-	tap_ok(fabsf(p->w[1] - (-2.0f - 0.1f * (-1.0f + 0.5f * -2.0f))) < 1e-6f,
-	       "SGD: weight decay adds wd * w to the gradient (%.6f)", (double)p->w[1]);
+	ok(fabsf(p->w[1] - (-2.0f - 0.1f * (-1.0f + 0.5f * -2.0f))) < 1e-6f,
+	   "SGD: weight decay adds wd * w to the gradient (%.6f)", (double)p->w[1]);
 	/* no gradient: nothing happens */
 	{
 		float before = p->w[0];
 
 		optim_update(&o, p, 2);
-		tap_ok(p->w[0] == before, "a parameter without gradient is left alone");
+		ok(p->w[0] == before, "a parameter without gradient is left alone");
 	}
 	params_free(&ps);
 }
@@ -96,8 +96,8 @@ static void test_adam(void)
 	bool first_ok = true;
 
 	optim_setup(&o, &c);
-	tap_ok(o.beta1 == 0.9f && o.beta2 == 0.999f && o.eps == 1e-8f,
-	       "Adam: default betas and epsilon");
+	ok(o.beta1 == 0.9f && o.beta2 == 0.999f && o.eps == 1e-8f,
+	   "Adam: default betas and epsilon");
 	p = mkparam(&ps, &o, w0);
 	for (int i = 0; i < NP; i++)
 		w[i] = w0[i];
@@ -122,8 +122,8 @@ static void test_adam(void)
 				first_ok = false;
 		}
 	}
-	tap_ok(first_ok, "Adam: the first step moves each weight by lr * sign(g)");
-	tap_ok(worst < 2e-6, "Adam: matches the reference over 3 steps (err %.2g)", worst);
+	ok(first_ok, "Adam: the first step moves each weight by lr * sign(g)");
+	ok(worst < 2e-6, "Adam: matches the reference over 3 steps (err %.2g)", worst);
 	params_free(&ps);
 }
 
@@ -136,6 +136,6 @@ int main(void)
 	test_sgd();
 	test_adam();
 	dnn_alloc_stats(&st);
-	tap_ok(st.cur_total == 0, "no tensor left allocated");
+	ok(st.cur_total == 0, "no tensor left allocated");
 	return tap_done();
 }

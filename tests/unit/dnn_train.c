@@ -12,7 +12,7 @@
 #include <sentinel.h>
 
 #include "alloc.h"
-#include "dnn_tap.h"
+#include "tap.h"
 #include "train.h"
 
 static bool run_ws(const struct config *c, enum alloc_backend be, bool marks,
@@ -59,27 +59,27 @@ static void test_determinism(enum model_type m)
 	bool same = true, differs = false;
 
 	tiny(&c, m, 3);
-	if (!tap_ok(run(&c, ALLOC_MALLOC, false, &a) &&
+	if (!ok(run(&c, ALLOC_MALLOC, false, &a) &&
 		    run(&c, ALLOC_SENTINEL, true, &b),
 		    "%s: runs with both backends", model_name(m))) {
-		tap_ok(false, "%s: (skipped)", model_name(m));
-		tap_ok(false, "%s: (skipped)", model_name(m));
+		ok(false, "%s: (skipped)", model_name(m));
+		ok(false, "%s: (skipped)", model_name(m));
 		return;
 	}
 	for (int i = 0; i < c.steps; i++)
 		if (loss_bits(a.loss[i]) != loss_bits(b.loss[i])) {
 			same = false;
-			tap_diag("step %d: malloc 0x%016" PRIx64 " sentinel 0x%016" PRIx64,
+			diag("step %d: malloc 0x%016" PRIx64 " sentinel 0x%016" PRIx64,
 				 i + 1, loss_bits(a.loss[i]), loss_bits(b.loss[i]));
 		}
-	tap_ok(same, "%s: malloc and sentinel give the same loss bits (0x%016" PRIx64 ")",
-	       model_name(m), loss_bits(a.loss[c.steps - 1]));
+	ok(same, "%s: malloc and sentinel give the same loss bits (0x%016" PRIx64 ")",
+	   model_name(m), loss_bits(a.loss[c.steps - 1]));
 	c.seed = 8;
 	run(&c, ALLOC_MALLOC, true, &d);
 	for (int i = 0; i < c.steps; i++)
 		if (loss_bits(a.loss[i]) != loss_bits(d.loss[i]))
 			differs = true;
-	tap_ok(differs, "%s: another seed gives other losses", model_name(m));
+	ok(differs, "%s: another seed gives other losses", model_name(m));
 	train_result_free(&a);
 	train_result_free(&b);
 	train_result_free(&d);
@@ -90,16 +90,16 @@ static void test_granularity(enum model_type m)
 {
 	struct config c;
 	struct train_result a, b;
-	bool ok;
+	bool ran;
 
 	tiny(&c, m, 2);
-	ok = run(&c, ALLOC_MALLOC, true, &a);
+	ran = run(&c, ALLOC_MALLOC, true, &a);
 	c.fine = true;
-	ok = run(&c, ALLOC_MALLOC, true, &b) && ok;
-	tap_ok(ok && same_bits(&a, &b) &&
-	       (m == MODEL_MLP ? b.nlayers == a.nlayers : b.nlayers > a.nlayers),
-	       "%s: --granularity=layer gives the same loss bits with %u layers "
-	       "instead of %u", model_name(m), b.nlayers, a.nlayers);
+	ran = run(&c, ALLOC_MALLOC, true, &b) && ran;
+	ok(ran && same_bits(&a, &b) &&
+	   (m == MODEL_MLP ? b.nlayers == a.nlayers : b.nlayers > a.nlayers),
+	   "%s: --granularity=layer gives the same loss bits with %u layers "
+	   "instead of %u", model_name(m), b.nlayers, a.nlayers);
 	train_result_free(&a);
 	train_result_free(&b);
 }
@@ -109,23 +109,23 @@ static void test_ws(void)
 {
 	struct config c;
 	struct train_result a, b;
-	bool ok;
+	bool ran;
 
 	tiny(&c, MODEL_CNN, 2);
 	c.fine = true;
-	ok = run(&c, ALLOC_MALLOC, true, &a);
-	ok = run_ws(&c, ALLOC_MALLOC, true, true, &b) && ok;
-	tap_ok(ok && same_bits(&a, &b) && b.ws.layers == 2ull * (2 * b.nlayers - 1 +
-	       b.nlayers - 1) && b.ws.max_dir[0] && b.ws.max_dir[1] &&
-	       b.ws.max_dir[2] && b.ws.max <= b.mem.peak_total,
-	       "working sets: %llu layer executions, largest %llu bytes of a "
-	       "%llu-byte peak (layer %u), same losses",
-	       (unsigned long long)b.ws.layers, (unsigned long long)b.ws.max,
-	       (unsigned long long)b.mem.peak_total, b.ws.max_layer);
+	ran = run(&c, ALLOC_MALLOC, true, &a);
+	ran = run_ws(&c, ALLOC_MALLOC, true, true, &b) && ran;
+	ok(ran && same_bits(&a, &b) && b.ws.layers == 2ull * (2 * b.nlayers - 1 +
+	   b.nlayers - 1) && b.ws.max_dir[0] && b.ws.max_dir[1] &&
+	   b.ws.max_dir[2] && b.ws.max <= b.mem.peak_total,
+	   "working sets: %llu layer executions, largest %llu bytes of a "
+	   "%llu-byte peak (layer %u), same losses",
+	   (unsigned long long)b.ws.layers, (unsigned long long)b.ws.max,
+	   (unsigned long long)b.mem.peak_total, b.ws.max_layer);
 	train_result_free(&a);
 	train_result_free(&b);
-	tap_ok(run_ws(&c, ALLOC_SENTINEL, false, true, &a) == false,
-	       "working sets: refused with the sentinel backend");
+	ok(run_ws(&c, ALLOC_SENTINEL, false, true, &a) == false,
+	   "working sets: refused with the sentinel backend");
 	train_result_free(&a);
 }
 
@@ -139,15 +139,15 @@ static void test_learns(enum model_type m, int steps)
 
 	tiny(&c, m, steps);
 	if (!run(&c, ALLOC_MALLOC, false, &r)) {
-		tap_ok(false, "%s: training run", model_name(m));
+		ok(false, "%s: training run", model_name(m));
 		return;
 	}
 	for (int i = 0; i < k; i++) {
 		first += r.loss[i] / k;
 		last += r.loss[steps - 1 - i] / k;
 	}
-	tap_ok(last < 0.9 * first, "%s: loss goes down over %d steps (%.4f -> %.4f)",
-	       model_name(m), steps, first, last);
+	ok(last < 0.9 * first, "%s: loss goes down over %d steps (%.4f -> %.4f)",
+	   model_name(m), steps, first, last);
 	train_result_free(&r);
 }
 
@@ -159,28 +159,28 @@ static void test_backend(void)
 	dnn_alloc_init(ALLOC_SENTINEL, false, NULL);
 	w = dnn_alloc(100000, DK_WEIGHT, DL_PERSIST, false);
 	ws = dnn_alloc(256, DK_WS, DL_SHORT, true);
-	tap_ok(sntl_owns(w) && sntl_owns(ws),
-	       "sentinel backend: tensors come from sntl_alloc");
-	tap_ok(!sntl_alloc_info(w, &info) && info.kind == SNTL_KIND_WEIGHT &&
-	       info.life == SNTL_LIFE_PERSISTENT && info.size == 100000 &&
-	       info.mapped >= 100000,
-	       "sentinel backend: a weight is persistent with pages of its own");
-	tap_ok(!sntl_alloc_info(ws, &info) && info.kind == SNTL_KIND_WORKSPACE &&
-	       info.life == SNTL_LIFE_SHORT && info.mapped == 0,
-	       "sentinel backend: a small workspace is packed short-lived");
+	ok(sntl_owns(w) && sntl_owns(ws),
+	   "sentinel backend: tensors come from sntl_alloc");
+	ok(!sntl_alloc_info(w, &info) && info.kind == SNTL_KIND_WEIGHT &&
+	   info.life == SNTL_LIFE_PERSISTENT && info.size == 100000 &&
+	   info.mapped >= 100000,
+	   "sentinel backend: a weight is persistent with pages of its own");
+	ok(!sntl_alloc_info(ws, &info) && info.kind == SNTL_KIND_WORKSPACE &&
+	   info.life == SNTL_LIFE_SHORT && info.mapped == 0,
+	   "sentinel backend: a small workspace is packed short-lived");
 	dnn_free(w);
 	dnn_free(ws);
 	dnn_alloc_fini();
 
 	dnn_alloc_init(ALLOC_MALLOC, false, NULL);
 	w = dnn_alloc(100, DK_ACT, DL_STEP, false);
-	tap_ok(!sntl_owns(w), "malloc backend: tensors do not come from libsentinel");
+	ok(!sntl_owns(w), "malloc backend: tensors do not come from libsentinel");
 	{
 		struct alloc_stats st;
 
 		dnn_alloc_stats(&st);
-		tap_ok(st.cur[DK_ACT] == 100 && st.peak_total == 100,
-		       "footprint accounting per kind");
+		ok(st.cur[DK_ACT] == 100 && st.peak_total == 100,
+		   "footprint accounting per kind");
 	}
 	dnn_free(w);
 	dnn_alloc_fini();

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "attr.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 static const struct lab_attr_ent *get(const struct lab_attr *a, uint64_t vpn)
 {
@@ -23,7 +23,7 @@ int main(void)
 	size_t i, n;
 	bool all = true;
 
-	TAP_PLAN(12);
+	tap_plan(12);
 	ok(lab_attr_init(&a, 1) == 0 && a.cap == 16, "init rounds up to 16");
 
 	lab_attr_miss(&a, 0x1000, 1, false);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cache.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 struct tally {
 	uint64_t hits, misses, wbs, last_wb;
@@ -34,7 +34,7 @@ int main(void)
 	struct lab_streams s;
 	uint64_t dirty;
 
-	TAP_PLAN(25);
+	tap_plan(25);
 
 	/* Geometry checks. */
 	bad = (struct lab_cache_cfg){ .size = 2 << 20, .ways = 16, .line = 48 };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 static int parse(struct lab_config *c, char *err, const char *a0,
 		 const char *a1, const char *a2)
@@ -22,7 +22,7 @@ int main(void)
 	char err[256];
 	uint64_t v;
 
-	TAP_PLAN(41);
+	tap_plan(41);
 
 	ok(lab_parse_size("4096", &v) == 0 && v == 4096, "decimal");
 	ok(lab_parse_size("0x1000", &v) == 0 && v == 4096, "hex");

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "costmodel.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 static const char good[] =
 	"# comment line\n"
@@ -50,7 +50,7 @@ int main(void)
 	char err[256];
 	int n, crit;
 
-	TAP_PLAN(20 + (int)(sizeof(bad) / sizeof(bad[0])));
+	tap_plan(20 + (int)(sizeof(bad) / sizeof(bad[0])));
 
 	n = lab_profiles_parse(good, "t.conf", p, 4, err, sizeof(err));
 	is_u64((uint64_t)n, 2, "two profiles parsed");

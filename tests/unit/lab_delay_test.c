@@ -3,14 +3,14 @@
 #include <string.h>
 
 #include "delay.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 int main(void)
 {
 	struct lab_delay_est e;
 	uint64_t t = 1000000, n = 0, s;
 
-	TAP_PLAN(14);
+	tap_plan(14);
 
 	memset(&e, 0, sizeof(e));
 	lab_delay_observe(&e, t, n);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "lab_tap.h"
+#include "tap.h"
 
 int main(void)
 {
@@ -11,7 +11,7 @@ int main(void)
 	struct json *j;
 	const struct json *a;
 
-	TAP_PLAN(14);
+	tap_plan(14);
 
 	j = json_parse("{\"seq\":3,\"kind\":\"layer_begin\",\"on\":true,"
 		       "\"cpus\":[{\"insns\":18446744073709551615,\"miss\":[1,2,0]}],"

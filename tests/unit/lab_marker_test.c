@@ -2,7 +2,7 @@
 /* Unit tests: tier-lab marker decoding (tools/lab/marker.c, lab_marker.h). */
 #include <string.h>
 
-#include "lab_tap.h"
+#include "tap.h"
 #include "marker.h"
 
 /* Find the n-th instruction of a given type in a byte range (8/7 bytes). */
@@ -46,7 +46,7 @@ int main(void)
 	uint32_t v;
 	const uint8_t *code;
 
-	TAP_PLAN(20);
+	tap_plan(20);
 
 	ok(lab_decode_insn(nop, 8, &d) == LAB_INSN_MARK && d.kind == LAB_K_LAYER_BEGIN &&
 		   d.flags == 0,

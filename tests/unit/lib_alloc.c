@@ -16,7 +16,7 @@
 
 #include <sentinel.h>
 
-#include "lib_tap.h"
+#include "tap.h"
 
 #define N_OBJS	3000
 
@@ -475,7 +475,6 @@ static void test_placement(void)
 
 int main(void)
 {
-	tap_init();
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	test_random();
 	test_alignment();

@@ -16,7 +16,7 @@
 #include <sentinel.h>
 
 #include "lib_fakedev.h"
-#include "lib_tap.h"
+#include "tap.h"
 
 static size_t page;
 
@@ -282,7 +282,6 @@ static void test_region_rebind(void)
 
 int main(void)
 {
-	tap_init();
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	fake_install(8);
 	test_alloc_registration();

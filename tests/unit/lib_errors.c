@@ -11,7 +11,7 @@
 
 #include "internal.h"
 #include "lib_fakedev.h"
-#include "lib_tap.h"
+#include "tap.h"
 
 static int open_with_errno(int err)
 {
@@ -26,7 +26,6 @@ int main(void)
 	struct sntl_open_opts o = { .size = sizeof(o), .device = "/fake" };
 	int e, f, distinct = 1, nonempty = 1;
 
-	tap_init();
 
 	for (e = 0; e >= __SNTL_ERROR_MIN; e--) {
 		const char *s = sntl_strerror(e);

@@ -19,7 +19,7 @@
 #include <sentinel.h>
 
 #include "lib_fakedev.h"
-#include "lib_tap.h"
+#include "tap.h"
 
 #define FORKS	24
 #define SEG	(16UL << 20)
@@ -124,7 +124,6 @@ int main(void)
 	int status, i;
 	pid_t pid;
 
-	tap_init();
 	fake_install(64);
 	keep_long = sntl_alloc(4096, SNTL_KIND_WEIGHT, SNTL_LIFE_PERSISTENT);
 	keep_short = sntl_alloc(200, SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);

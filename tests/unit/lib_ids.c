@@ -10,7 +10,7 @@
 
 #include <sentinel.h>
 
-#include "lib_tap.h"
+#include "tap.h"
 
 #define PER_STEP 40
 #define STEPS	 6
@@ -57,7 +57,6 @@ int main(void)
 	uint64_t oids[LIVE];
 	int s, i, j, same = 1, distinct = 1, decoded = 1, unique = 1, logical = 1;
 
-	tap_init();
 
 	before = sntl_alloc(1000, SNTL_KIND_WEIGHT, SNTL_LIFE_PERSISTENT);
 	sntl_alloc_info(before, &a);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "lib_tap.h"
+#include "tap.h"
 
 #define PG	4096UL
 #define A(x)	((void *)(uintptr_t)(x))
@@ -183,7 +183,6 @@ static void test_steps(void)
 
 int main(void)
 {
-	tap_init();
 	test_lid_first();
 	test_align_and_nodes();
 	test_age_and_limit();

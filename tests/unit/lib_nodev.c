@@ -10,7 +10,7 @@
 
 #include <sentinel.h>
 
-#include "lib_tap.h"
+#include "tap.h"
 
 static double now(void)
 {
@@ -37,7 +37,6 @@ int main(void)
 	char *p, *q;
 	int i, all;
 
-	tap_init();
 
 	/* Before anything: no constructor ran, the library is usable. */
 	ok(sntl_state() == SNTL_STATE_CLOSED, "initial state is closed");

@@ -13,7 +13,7 @@
 #include <sentinel.h>
 
 #include "lib_fakedev.h"
-#include "lib_tap.h"
+#include "tap.h"
 
 #define WORKERS	4
 #define ITERS	20000
@@ -135,7 +135,6 @@ int main(void)
 	void *p;
 	int i;
 
-	tap_init();
 	fake_install(64);
 	ok(sntl_open(&o) == 0, "open with the fake module");
 	for (i = 0; i < WORKERS; i++)

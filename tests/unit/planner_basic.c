@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "planner_tap.h"
+#include "tap.h"
 #include "planner_fixture.h"
 
 #define MS 1000000ULL

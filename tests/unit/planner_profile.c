@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "planner_tap.h"
+#include "tap.h"
 #include "planner_fixture.h"
 #include "plan_profile.h"
 

@@ -9,7 +9,7 @@
  */
 #include <time.h>
 
-#include "planner_tap.h"
+#include "tap.h"
 #include "planner_fixture.h"
 
 static uint64_t rng;

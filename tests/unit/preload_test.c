@@ -26,7 +26,7 @@
 
 #include <sentinel.h>
 
-#include "lib_tap.h"
+#include "tap.h"
 #include "preload.h"
 
 #define THRESHOLD	(64UL * 1024)
@@ -431,7 +431,6 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "off"))
 		return run_off();
 
-	tap_init();
 	if (!ok(p_active && p_threshold && p_counters && p_active() == 1,
 		"the interposer is loaded and active"))
 		return tap_done();

@@ -38,7 +38,7 @@ $(DNN_OUT)/san/%.o: $(DNN_DIR)/%.c $(DNN_HDRS)
 $(DNN_OUT)/sentinel-train: $(DNN_OBJS) $(LIB_A)
 	$(CC) -pthread -o $@ $(DNN_OBJS) $(LIB_A) -lm
 
-$(B)/tests/unit/dnn_%: $(TOP)/tests/unit/dnn_%.c $(TOP)/tests/unit/dnn_tap.h \
+$(B)/tests/unit/dnn_%: $(TOP)/tests/unit/dnn_%.c $(TOP)/tests/unit/tap.h \
 		$(DNN_SAN_OBJS) $(LIB_SAN_OBJS) $(DNN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(DNN_CFLAGS) $(SAN_FLAGS) -pthread -I$(DNN_DIR) -o $@ $< \

@@ -40,7 +40,7 @@ LAB_UNIT_SRCS_lab_json := json.c
 LAB_UNIT_SRCS_lab_delay := delay.c
 LAB_UNIT_SRCS_lab_attr := attr.c
 
-$(B)/tests/unit/lab_%: $(TOP)/tests/unit/lab_%_test.c $(TOP)/tests/unit/lab_tap.h \
+$(B)/tests/unit/lab_%: $(TOP)/tests/unit/lab_%_test.c $(TOP)/tests/unit/tap.h \
 		$(LAB_HDRS) $(addprefix $(LAB_DIR)/,cache.c costmodel.c marker.c config.c json.c delay.c attr.c)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(LAB_DIR) -o $@ $< \
