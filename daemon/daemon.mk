@@ -17,8 +17,8 @@ DMN_OUT := $(B)/daemon
 DMN_PKG := libnl-genl-3.0 libsystemd
 DMN_PKG_CFLAGS := $(shell pkg-config --cflags $(DMN_PKG) 2>/dev/null)
 DMN_PKG_LIBS := $(shell pkg-config --libs $(DMN_PKG) 2>/dev/null)
-DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -pthread
-DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h \
+DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/common -pthread
+DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) $(TOP)/uapi/linux/sentinel.h \
 	    $(TOP)/lib/include/sentinel.h
 
 # Shared by both programs; config, json and state are pure.  Both link
@@ -26,9 +26,9 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(TOP)/uapi/linux/sentinel.h \
 DMN_COMMON := config json log nl state sync topology
 DMN_D_ONLY := notify workers migrate accounting policy mover verify \
 	      pol_first_touch pol_static pol_ial pol_sentinel sentineld
-DMN_C_ONLY := sentinelctl doctor
+DMN_C_ONLY := sentinelctl doctor jsonr
 # What the host unit tests link (sanitized): the pure parts and doctor.
-DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor
+DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor jsonr
 DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
 DMN_SAN = $(patsubst %,$(DMN_OUT)/san/%.o,$(1))
 
@@ -44,6 +44,15 @@ $(DMN_OUT)/obj/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
 	$(CC) $(DMN_CFLAGS) -c -o $@ $<
 
 $(DMN_OUT)/san/%.o: $(DMN_DIR)/%.c $(DMN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+# Host-side helpers shared with other programs (common/).
+$(DMN_OUT)/obj/%.o: $(TOP)/common/%.c $(DMN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(DMN_CFLAGS) -c -o $@ $<
+
+$(DMN_OUT)/san/%.o: $(TOP)/common/%.c $(DMN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 

@@ -19,6 +19,7 @@
 #include <linux/sentinel.h>
 
 #include "doctor.h"
+#include "jsonr.h"
 
 _Static_assert(DOCTOR_CAP_NET_ADMIN == CAP_NET_ADMIN, "CAP_NET_ADMIN");
 _Static_assert(DOCTOR_CAP_SYS_PTRACE == CAP_SYS_PTRACE, "CAP_SYS_PTRACE");
@@ -203,18 +204,6 @@ int doctor_parse_secureboot(const unsigned char *buf, size_t len)
 }
 
 /* Where the value of "key": starts in @json, or NULL. */
-static const char *json_value(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	if (!json)
-		return NULL;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	return p ? p + strlen(pat) : NULL;
-}
-
 /* A kernel boolean (kstrtobool): 1, 0, or -1 when it does not read as one. */
 static int kernel_bool(const char *v)
 {
@@ -252,38 +241,44 @@ int doctor_parse_init_on_alloc(const char *cmdline, int config_default)
 	return state;
 }
 
+/* The first member named @key of the JSON text @json, parsed into *@root. */
+static const struct json *json_member(const char *json, const char *key, struct json **root)
+{
+	char err[64];
+
+	*root = json ? json_parse(json, err, sizeof(err)) : NULL;
+	return *root ? json_find(*root, key) : NULL;
+}
+
 int doctor_json_str(const char *json, const char *key, char *out, size_t len)
 {
-	const char *p = json_value(json, key);
-	size_t n = 0;
+	struct json *root;
+	const struct json *m = json_member(json, key, &root);
+	int ret = -1;
 
-	if (!p || *p++ != '"' || !len)
-		return -1;
-	while (*p && *p != '"') {
-		if (*p == '\\' && p[1])
-			p++;
-		if (n + 1 < len)
-			out[n++] = *p;
-		p++;
+	if (m && m->type == JSON_STR && len) {
+		snprintf(out, len, "%s", m->str);
+		ret = 0;
 	}
-	out[n] = '\0';
-	return *p == '"' ? 0 : -1;
+	json_free(root);
+	return ret;
 }
 
 int doctor_json_u64(const char *json, const char *key, uint64_t *v)
 {
-	const char *p = json_value(json, key);
+	struct json *root;
+	const struct json *m = json_member(json, key, &root);
+	int ret = -1;
 
-	if (!p)
-		return -1;
-	if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
-		*v = *p == 't';
-		return 0;
+	if (m && m->type == JSON_BOOL) {
+		*v = m->b;
+		ret = 0;
+	} else if (m && m->type == JSON_NUM && m->is_uint) {
+		*v = m->u;
+		ret = 0;
 	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	*v = strtoull(p, NULL, 10);
-	return 0;
+	json_free(root);
+	return ret;
 }
 
 /* ---- evaluation ---- */

@@ -80,7 +80,11 @@ int doctor_parse_secureboot(const unsigned char *buf, size_t len);
  * 1 on, 0 off, -1 unknown.
  */
 int doctor_parse_init_on_alloc(const char *cmdline, int config_default);
-/* "key":"string" / "key":number of a flat JSON text; 0 or -1. */
+/*
+ * The first member named @key (at any depth) of the JSON text @json: a
+ * string into @out, an unsigned number or a boolean (1, 0) into *@v; 0,
+ * or -1 when the text does not parse or the member is absent or another type.
+ */
 int doctor_json_str(const char *json, const char *key, char *out, size_t len);
 int doctor_json_u64(const char *json, const char *key, uint64_t *v);
 

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "doctor.h"
 #include "json.h"
+#include "jsonr.h"
 #include "nl.h"
 #include "profile.h"
 
@@ -286,75 +287,38 @@ static int daemon_call(const char *path, const char *req, char **out)
 	return 0;
 }
 
-/* Value of "key": in flat JSON @s as an unsigned number; -1 if absent. */
-static int json_u64(const char *s, const char *key, uint64_t *v)
+/* Print a scalar JSON value as text (a string without its quotes). */
+static void json_print_value(const struct json *v)
 {
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	if (!strncmp(p, "true", 4)) {
-		*v = 1;
-		return 0;
+	switch (v->type) {
+	case JSON_NULL: puts("null"); break;
+	case JSON_BOOL: puts(v->b ? "true" : "false"); break;
+	case JSON_STR: puts(v->str); break;
+	case JSON_NUM:
+		if (v->is_uint)
+			printf("%" PRIu64 "\n", v->u);
+		else
+			printf("%.15g\n", v->num);
+		break;
+	default:
+		printf("(%zu %s)\n", v->n, v->type == JSON_OBJ ? "members" : "items");
+		break;
 	}
-	if (!strncmp(p, "false", 5)) {
-		*v = 0;
-		return 0;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	*v = strtoull(p, NULL, 10);
-	return 0;
 }
 
-/*
- * Print the members of the first flat object named @obj in @s as
- * "key: value" lines (strings unquoted, escapes kept as written).
- */
+/* Print the members of the first object named @obj in the JSON text @s as "key value" lines. */
 static void json_print_flat(const char *s, const char *obj)
 {
-	char pat[64];
-	const char *p;
+	char err[64];
+	struct json *root = json_parse(s, err, sizeof(err));
+	const struct json *o = root ? json_find(root, obj) : NULL;
 
-	snprintf(pat, sizeof(pat), "\"%s\":{", obj);
-	p = strstr(s, pat);
-	if (!p)
-		return;
-	p += strlen(pat);
-	while (*p && *p != '}') {
-		const char *k, *ke;
-
-		if (*p == ',')
-			p++;
-		if (*p != '"')
-			return;
-		k = ++p;
-		while (*p && *p != '"')
-			p += *p == '\\' && p[1] ? 2 : 1;
-		ke = p;
-		if (*p++ != '"' || *p++ != ':')
-			return;
-		printf("%-18.*s ", (int)(ke - k), k);
-		if (*p == '"') {
-			const char *v = ++p;
-
-			while (*p && *p != '"')
-				p += *p == '\\' && p[1] ? 2 : 1;
-			printf("%.*s\n", (int)(p - v), v);
-			if (*p)
-				p++;
-		} else {
-			const char *v = p;
-
-			while (*p && *p != ',' && *p != '}')
-				p++;
-			printf("%.*s\n", (int)(p - v), v);
+	if (o && o->type == JSON_OBJ)
+		for (size_t i = 0; i < o->n; i++) {
+			printf("%-18s ", o->keys[i]);
+			json_print_value(&o->items[i]);
 		}
-	}
+	json_free(root);
 }
 
 /* ---- commands ---- */
@@ -513,8 +477,8 @@ static int cmd_status(struct ctx *c, const struct cmd *cmd, int argc, char **arg
 		if (!derr) {
 			uint64_t pid = 0, conn = 0;
 
-			json_u64(reply, "pid", &pid);
-			json_u64(reply, "connected", &conn);
+			doctor_json_u64(reply, "pid", &pid);
+			doctor_json_u64(reply, "connected", &conn);
 			jb_u64(&b, "pid", pid);
 			jb_bool(&b, "connected", conn);
 		} else {
@@ -543,8 +507,8 @@ static int cmd_status(struct ctx *c, const struct cmd *cmd, int argc, char **arg
 		} else {
 			uint64_t pid = 0, conn = 0;
 
-			json_u64(reply, "pid", &pid);
-			json_u64(reply, "connected", &conn);
+			doctor_json_u64(reply, "pid", &pid);
+			doctor_json_u64(reply, "connected", &conn);
 			printf("daemon: running, pid %" PRIu64 ", %s\n", pid,
 			       conn ? "connected to the module" : "waiting for the module");
 		}
@@ -1036,7 +1000,7 @@ static int cmd_daemon(struct ctx *c, const struct cmd *cmd, int argc, char **arg
 		return fail("%s: permission denied (run as root)", c->socket);
 	if (err)
 		return fail("%s: %s", c->socket, strerror(-err));
-	json_u64(reply, "ok", &ok);
+	doctor_json_u64(reply, "ok", &ok);
 	if (c->json || strcmp(x.what, "status"))
 		fputs(reply, stdout);
 	else

@@ -2,7 +2,7 @@
 /* Unit tests: the tier lab's JSON reader (tools/lab/json.c). */
 #include <string.h>
 
-#include "json.h"
+#include "jsonr.h"
 #include "tap.h"
 
 int main(void)
@@ -11,7 +11,7 @@ int main(void)
 	struct json *j;
 	const struct json *a;
 
-	tap_plan(14);
+	tap_plan(16);
 
 	j = json_parse("{\"seq\":3,\"kind\":\"layer_begin\",\"on\":true,"
 		       "\"cpus\":[{\"insns\":18446744073709551615,\"miss\":[1,2,0]}],"
@@ -35,6 +35,10 @@ int main(void)
 	ok(!strcmp(json_get(j, "s")->str, "a\"b\\"), "escapes");
 	ok(json_u64(j, "missing", 7) == 7 && json_u64(j, "kind", 8) == 8,
 	   "defaults for absent or non-numeric members");
+	a = json_find(j, "insns");
+	ok(a && a->is_uint && a->u == UINT64_MAX, "json_find: a member inside an array's object");
+	ok(json_find(j, "seq") == json_get(j, "seq") && !json_find(j, "nope") &&
+	   !json_find(json_get(j, "seq"), "seq"), "json_find: top level, absent, not a container");
 	json_free(j);
 
 	ok(!json_parse("{\"a\":1,}", err, sizeof(err)) && strstr(err, "column 8"),

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "costmodel.h"
-#include "json.h"
+#include "jsonr.h"
 #include "marker.h"
 
 #ifndef LAB_PROFILES

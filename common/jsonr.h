@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A small JSON reader for the tier lab's records (one object per line).
- * Integers that fit are kept exactly as uint64_t.  No I/O.
+ * A small JSON reader (the tier lab's records, sentineld's replies to
+ * sentinelctl).  Integers that fit are kept exactly as uint64_t.  No I/O.
  */
-#ifndef LAB_JSON_H
-#define LAB_JSON_H
+#ifndef SENTINEL_JSONR_H
+#define SENTINEL_JSONR_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,5 +31,7 @@ void json_free(struct json *j);
 const struct json *json_get(const struct json *obj, const char *key);
 /* Unsigned integer member; def when absent or not an unsigned integer. */
 uint64_t json_u64(const struct json *obj, const char *key, uint64_t def);
+/* The first member named @key in @j or below it (depth first, in order), or NULL. */
+const struct json *json_find(const struct json *j, const char *key);
 
-#endif /* LAB_JSON_H */
+#endif /* SENTINEL_JSONR_H */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Small JSON reader; see json.h. */
+/* Small JSON reader; see jsonr.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsonr.h"
 
 #define MAX_DEPTH 32
 
@@ -296,4 +296,20 @@ uint64_t json_u64(const struct json *obj, const char *key, uint64_t def)
 	const struct json *v = json_get(obj, key);
 
 	return v && v->type == JSON_NUM && v->is_uint ? v->u : def;
+}
+
+const struct json *json_find(const struct json *j, const char *key)
+{
+	if (!j || (j->type != JSON_OBJ && j->type != JSON_ARR))
+		return NULL;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct json *f;
+
+		if (j->type == JSON_OBJ && !strcmp(j->keys[i], key))
+			return &j->items[i];
+		f = json_find(&j->items[i], key);
+		if (f)
+			return f;
+	}
+	return NULL;
 }
