@@ -392,6 +392,17 @@ void sntl_placement_free(struct sntl_session *s);
 /* netlink.c */
 int sntl_netlink_init(void);
 void sntl_netlink_exit(void);
+
+/* events.c; the family's multicast groups by index */
+enum { SNTL_MCGRP_EVENTS };
+struct genl_family;
+struct sk_buff;
+void sntl_events_start(const struct genl_family *family);
+void sntl_events_stop(void);
+int sntl_put_u64(struct sk_buff *skb, int type, u64 val);
+int sntl_nl_put_session_id(struct sk_buff *skb, struct sntl_session *s);
+int sntl_nl_put_object(struct sk_buff *skb, const struct sentinel_obj_info *o,
+		       bool res);
 void sntl_nl_session_event(u8 cmd, struct sntl_session *s);
 void sntl_nl_objects_event(u8 cmd, struct sntl_session *s, u32 count,
 			   u64 bytes, u64 generation,
