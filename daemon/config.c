@@ -203,11 +203,6 @@ char *sd_nodelist_format(const struct sd_nodemask *m, char *buf, size_t len)
 	return buf;
 }
 
-int sd_size_parse(const char *s, uint64_t *out, const char **why)
-{
-	return sntl_size_parse(s, out, why);
-}
-
 struct parse_ctx {
 	const char *name;
 	unsigned int line;
@@ -313,7 +308,7 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 			c->budget = n;
 			return 0;
 		}
-		if (sd_size_parse(v, &n, &why))
+		if (sntl_size_parse(v, &n, &why))
 			return fail(p, p->line, "fast_budget: %s: '%s' (or use N%% or 'unlimited')",
 				    why, v);
 		if (n == 0)
@@ -356,7 +351,7 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 			c->event_buffer = 0;
 			return 0;
 		}
-		if (sd_size_parse(v, &n, &why))
+		if (sntl_size_parse(v, &n, &why))
 			return fail(p, p->line, "event_buffer: %s: '%s'", why, v);
 		if (n != 0 && (n < SD_MIN_EVENT_BUFFER || n > SD_MAX_EVENT_BUFFER))
 			return fail(p, p->line,

@@ -85,8 +85,6 @@ int sd_config_parse(const char *buf, size_t len, const char *name,
 int sd_nodelist_parse(const char *s, struct sd_nodemask *m, const char **why);
 /* "0-3,5" into @buf (always terminated); returns @buf. */
 char *sd_nodelist_format(const struct sd_nodemask *m, char *buf, size_t len);
-/* 4096, 4K, 16M, 2G, 1T (binary multiples): 0 or -1 with @why */
-int sd_size_parse(const char *s, uint64_t *out, const char **why);
 
 static inline void sd_node_set(struct sd_nodemask *m, unsigned int n)
 {

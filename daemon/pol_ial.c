@@ -76,13 +76,6 @@ out:
 	free(need);
 }
 
-static int ial_plan(struct psess *ps, const struct plan_input *in, const struct plan_params *pp,
-		    struct plan_schedule *sch, char *err, size_t errlen)
-{
-	(void)ps;
-	return plan_static(in, pp, sch, err, errlen);
-}
-
 static void ial_place_first(struct psess *ps, struct sd_session *s, uint64_t seq)
 {
 	(void)seq;
@@ -102,7 +95,7 @@ static void ial_step(struct psess *ps, struct sd_session *s)
 
 const struct pol_ops pol_ial = {
 	.name = "ial",
-	.plan = ial_plan,
+	.plan = pol_plan_static,	/* the placement the samples start from */
 	.place_first = ial_place_first,
 	.step = ial_step,
 	.replanned = ial_sample,

@@ -5,9 +5,8 @@
  */
 #include "policy_int.h"
 
-static int static_plan(struct psess *ps, const struct plan_input *in,
-		       const struct plan_params *pp, struct plan_schedule *sch, char *err,
-		       size_t errlen)
+int pol_plan_static(struct psess *ps, const struct plan_input *in, const struct plan_params *pp,
+		    struct plan_schedule *sch, char *err, size_t errlen)
 {
 	(void)ps;
 	return plan_static(in, pp, sch, err, errlen);
@@ -15,6 +14,6 @@ static int static_plan(struct psess *ps, const struct plan_input *in,
 
 const struct pol_ops pol_static = {
 	.name = "static",
-	.plan = static_plan,
+	.plan = pol_plan_static,
 	.syncs_at_steps = true,
 };

@@ -172,6 +172,10 @@ struct pol_ops {
 
 extern const struct pol_ops pol_first_touch, pol_static, pol_ial, pol_sentinel;
 
+/* pol_static.c: plan_static() as an ops plan (ial starts from it too) */
+int pol_plan_static(struct psess *ps, const struct plan_input *in, const struct plan_params *pp,
+		    struct plan_schedule *sch, char *err, size_t errlen);
+
 /* policy.c */
 uint64_t pol_mono_ns(void);
 void pol_ps_put(struct psess *ps);

@@ -171,13 +171,13 @@ static void test_sizes(void)
 	uint64_t v;
 	const char *why;
 
-	ok(sd_size_parse("0", &v, &why) == 0 && v == 0, "size 0");
-	ok(sd_size_parse("18446744073709551615", &v, &why) == 0 && v == UINT64_MAX, "size max");
-	ok(sd_size_parse("18446744073709551616", &v, &why) == -1, "size overflow");
-	ok(sd_size_parse("16777216T", &v, &why) == -1, "size overflow with suffix");
-	ok(sd_size_parse("1KB", &v, &why) == 0 && v == 1024, "1KB");
-	ok(sd_size_parse("", &v, &why) == -1, "empty size");
-	ok(sd_size_parse("K", &v, &why) == -1, "suffix alone");
+	ok(sntl_size_parse("0", &v, &why) == 0 && v == 0, "size 0");
+	ok(sntl_size_parse("18446744073709551615", &v, &why) == 0 && v == UINT64_MAX, "size max");
+	ok(sntl_size_parse("18446744073709551616", &v, &why) == -1, "size overflow");
+	ok(sntl_size_parse("16777216T", &v, &why) == -1, "size overflow with suffix");
+	ok(sntl_size_parse("1KB", &v, &why) == 0 && v == 1024, "1KB");
+	ok(sntl_size_parse("", &v, &why) == -1, "empty size");
+	ok(sntl_size_parse("K", &v, &why) == -1, "suffix alone");
 	/* The one parser of sentinel/size.h, which every program uses. */
 	ok(sntl_size_parse("0x1000", &v, NULL) == 0 && v == 4096, "hexadecimal");
 	ok(sntl_size_parse("0X1fK", &v, NULL) == 0 && v == 31 << 10, "hexadecimal with a suffix");

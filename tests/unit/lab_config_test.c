@@ -2,6 +2,8 @@
 /* Unit tests: tier-lab plugin arguments and node map (tools/lab/config.c). */
 #include <string.h>
 
+#include <sentinel/size.h>
+
 #include "config.h"
 #include "tap.h"
 
@@ -24,15 +26,15 @@ int main(void)
 
 	tap_plan(41);
 
-	ok(lab_parse_size("4096", &v) == 0 && v == 4096, "decimal");
-	ok(lab_parse_size("0x1000", &v) == 0 && v == 4096, "hex");
-	ok(lab_parse_size("2M", &v) == 0 && v == 2u << 20, "2M");
-	ok(lab_parse_size("2MiB", &v) == 0 && v == 2u << 20, "2MiB");
-	ok(lab_parse_size("1G", &v) == 0 && v == 1u << 30, "1G");
-	ok(lab_parse_size("12x", &v) < 0 && lab_parse_size("", &v) < 0 &&
-		   lab_parse_size("-1", &v) < 0,
+	ok(sntl_size_parse("4096", &v, NULL) == 0 && v == 4096, "decimal");
+	ok(sntl_size_parse("0x1000", &v, NULL) == 0 && v == 4096, "hex");
+	ok(sntl_size_parse("2M", &v, NULL) == 0 && v == 2u << 20, "2M");
+	ok(sntl_size_parse("2MiB", &v, NULL) == 0 && v == 2u << 20, "2MiB");
+	ok(sntl_size_parse("1G", &v, NULL) == 0 && v == 1u << 30, "1G");
+	ok(sntl_size_parse("12x", &v, NULL) < 0 && sntl_size_parse("", &v, NULL) < 0 &&
+		   sntl_size_parse("-1", &v, NULL) < 0,
 	   "garbage rejected");
-	ok(lab_parse_size("17179869184T", &v) < 0, "overflow rejected");
+	ok(sntl_size_parse("17179869184T", &v, NULL) < 0, "overflow rejected");
 
 	memset(&nm, 0, sizeof(nm));
 	ok(lab_nodes_add(&nm, 1, "0x100000000-0x17fffffff", err, sizeof(err)) == 0 &&

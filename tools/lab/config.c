@@ -10,11 +10,6 @@
 
 #include "config.h"
 
-int lab_parse_size(const char *s, uint64_t *v)
-{
-	return sntl_size_parse(s, v, NULL);
-}
-
 static int add_range(struct lab_nodes *nm, int node, uint64_t lo, uint64_t hi,
 		     char *err, size_t len)
 {
@@ -82,7 +77,7 @@ int lab_nodes_add(struct lab_nodes *nm, int node, const char *spec,
 		}
 		char op = *sep;
 		*sep = '\0';
-		if (lab_parse_size(tok, &lo) || lab_parse_size(sep + 1, &hi)) {
+		if (sntl_size_parse(tok, &lo, NULL) || sntl_size_parse(sep + 1, &hi, NULL)) {
 			*sep = op;
 			snprintf(err, len, "node%d: bad number in range '%s'",
 				 node, tok);
@@ -194,7 +189,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 		v = eq + 1;
 #define KEY(s) (klen == strlen(s) && !strncmp(a, s, klen))
 		if (KEY("cache_size") || KEY("cache_ways") || KEY("cache_line")) {
-			if (lab_parse_size(v, &x) || x == 0 ||
+			if (sntl_size_parse(v, &x, NULL) || x == 0 ||
 			    (!KEY("cache_size") && x > UINT32_MAX)) {
 				snprintf(err, len, "argument '%s': bad number", a);
 				return -1;
@@ -280,7 +275,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 		} else if (KEY("attr")) {
 			if (!strcmp(v, "off")) {
 				cfg->attr_vcpu = -1;
-			} else if (lab_parse_size(v, &x) || x > 63 ||
+			} else if (sntl_size_parse(v, &x, NULL) || x > 63 ||
 				   !isdigit((unsigned char)*v)) {
 				snprintf(err, len,
 					 "argument '%s': expected a vCPU number (0 to 63) or off",
@@ -290,7 +285,7 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 				cfg->attr_vcpu = (int)x;
 			}
 		} else if (KEY("trace")) {
-			if (lab_parse_size(v, &cfg->trace)) {
+			if (sntl_size_parse(v, &cfg->trace, NULL)) {
 				snprintf(err, len, "argument '%s': bad number", a);
 				return -1;
 			}

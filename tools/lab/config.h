@@ -55,11 +55,6 @@ struct lab_config {
 	int attr_vcpu;
 };
 
-/*
- * Parse a number: decimal or 0x hex, with an optional binary suffix
- * K/M/G/T (optionally followed by "iB" or "B").  Returns 0 or -1.
- */
-int lab_parse_size(const char *s, uint64_t *v);
 
 /*
  * Add the ranges of node "node" given as "LO-HI[:LO-HI...]" (inclusive
