@@ -3,22 +3,16 @@
  * Tier-lab phase markers.  Under the tier lab (a QEMU plugin that models
  * memory tiers) the library's step and layer marks also emit the lab's
  * marker instructions, so that the plugin sees the phases.  This is off
- * unless the environment has SENTINEL_LAB=1, and compiles to nothing when
- * the lab's header (tools/lab/lab_marker.h) is not in the source tree.
+ * unless the environment has SENTINEL_LAB=1; the encoding is
+ * <sentinel/lab_marker.h>'s.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <sentinel/lab_marker.h>
+
 #include "internal.h"
 
-#if defined(__has_include)
-#if __has_include("../tools/lab/lab_marker.h")
-#include "../tools/lab/lab_marker.h"
-#define SNTL_HAVE_LAB 1
-#endif
-#endif
-
-#ifdef SNTL_HAVE_LAB
 /* -1: not looked up yet, 0: off, 1: on. */
 static _Atomic int lab_enabled = -1;
 
@@ -56,10 +50,3 @@ void sntl__lab_mark(unsigned int type, uint32_t arg)
 		break;
 	}
 }
-#else
-void sntl__lab_mark(unsigned int type, uint32_t arg)
-{
-	(void)type;
-	(void)arg;
-}
-#endif

@@ -27,7 +27,7 @@ LIB_INCDIR ?= $(LIB_PREFIX)/include
 LIB_NAMES := alloc error hmap lab mcache plan session
 LIB_SRCS := $(patsubst %,$(LIB_DIR)/%.c,$(LIB_NAMES))
 LIB_HDRS := $(wildcard $(LIB_DIR)/*.h $(LIB_DIR)/include/*.h \
-	      $(TOP)/tools/lab/lab_marker.h) $(TOP)/uapi/linux/sentinel.h
+	      $(TOP)/include/sentinel/lab_marker.h) $(TOP)/uapi/linux/sentinel.h
 LIB_OBJS := $(patsubst %,$(LIB_OUT)/obj/%.o,$(LIB_NAMES))
 LIB_SAN_OBJS := $(patsubst %,$(LIB_OUT)/san/%.o,$(LIB_NAMES))
 LIB_CFLAGS := $(USER_CFLAGS) -pthread -fvisibility=hidden

@@ -7,7 +7,7 @@ BENCH_GUESTS := bench-balloon bench-exec bench-standin
 
 USER_PROGS += $(addprefix $(B)/bench/,$(BENCH_GUESTS))
 
-$(B)/bench/bench-%: $(BENCH_DIR)/guest/%.c $(TOP)/tools/lab/lab_marker.h
+$(B)/bench/bench-%: $(BENCH_DIR)/guest/%.c $(TOP)/include/sentinel/lab_marker.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(TOP)/tools/lab -o $@ $<
 

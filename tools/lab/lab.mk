@@ -25,7 +25,7 @@ $(LAB_OUT)/lab-report: $(addprefix $(LAB_DIR)/,$(LAB_REPORT_SRCS)) $(LAB_HDRS) $
 		-o $@ $(addprefix $(LAB_DIR)/,$(LAB_REPORT_SRCS)) $(TOP)/common/jsonr.c -lm
 
 # Guest programs: run inside the test VM (host binaries over 9p).
-$(LAB_OUT)/lab-%: $(LAB_DIR)/guest/%.c $(LAB_DIR)/lab_marker.h
+$(LAB_OUT)/lab-%: $(LAB_DIR)/guest/%.c $(TOP)/include/sentinel/lab_marker.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(LAB_DIR) -o $@ $< -lnuma
 

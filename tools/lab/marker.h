@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 enum lab_insn_type {
 	LAB_INSN_OTHER = 0, /* an ordinary instruction */

@@ -44,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 #define MAX_NODES 8
 

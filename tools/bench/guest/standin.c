@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 struct layer {
 	size_t w, a;	 /* floats of weights, of the output activation */

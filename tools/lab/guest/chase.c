@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 #define LINE 64
 

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 #define BATCH 512
 

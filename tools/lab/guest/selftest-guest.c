@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 #define LINE 64
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab_marker.h"
+#include <sentinel/lab_marker.h>
 
 int main(int argc, char **argv)
 {
