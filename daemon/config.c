@@ -237,6 +237,7 @@ enum key_id {
 	K_CONTROL_SOCKET,
 	K_VERIFY,
 	K_MEASURED_FALLBACK,
+	K_HYBRID_PLAN,
 	K_NR,
 };
 
@@ -251,6 +252,7 @@ static const char *const key_names[K_NR] = {
 	[K_CONTROL_SOCKET] = "control_socket",
 	[K_VERIFY] = "verify",
 	[K_MEASURED_FALLBACK] = "measured_fallback",
+	[K_HYBRID_PLAN] = "hybrid_plan",
 };
 
 /* "on", "yes", "true" or "off", "no", "false" into *@b; -1 otherwise. */
@@ -340,6 +342,10 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 	case K_MEASURED_FALLBACK:
 		if (parse_onoff(v, &c->measured_fallback))
 			return fail(p, p->line, "measured_fallback: expected on or off, got '%s'", v);
+		return 0;
+	case K_HYBRID_PLAN:
+		if (parse_onoff(v, &c->hybrid_plan))
+			return fail(p, p->line, "hybrid_plan: expected on or off, got '%s'", v);
 		return 0;
 	case K_LOG_LEVEL:
 		if (sd_log_level_parse(v, &c->log_level))

@@ -63,6 +63,7 @@ struct sd_config {
 	char control_socket[SD_PATH_MAX];
 	bool verify;			/* measure residency at layer begins */
 	bool measured_fallback;		/* static placement when moves lag */
+	bool hybrid_plan;		/* sentinel: also consider plan_hybrid() */
 };
 
 /* Fill @c with the built-in defaults (what an empty file gives). */

@@ -310,6 +310,33 @@ int plan_first_touch(const struct plan_input *in, const struct plan_params *p,
 int plan_static(const struct plan_input *in, const struct plan_params *p,
 		struct plan_schedule *out, char *err, size_t errlen);
 
+/**
+ * struct plan_hybrid_params - what a move of plan_hybrid() must pay
+ * @slow_factor: slowdown of a layer whose touched bytes are all slow, as
+ *	the simulator models it (0: 3)
+ * @channel_share: the share of the compute under which copies may run
+ *	(0 < x <= 1; 0: 0.5)
+ * @pay_factor: a window is planned only when the time it saves is at
+ *	least this many times its two copies (0: 2)
+ */
+struct plan_hybrid_params {
+	double slow_factor;
+	double channel_share;
+	double pay_factor;
+};
+
+/*
+ * A fixed placement plus the moves that pay (plan_hybrid.c): every
+ * touched long-lived object is fast for the whole step, fast for windows
+ * of the layers touching it (promoted before, demoted after), or slow,
+ * chosen greedily by time saved per byte and nanosecond of fast memory
+ * within S - RS and the copy channel's share; short-lived objects as in
+ * plan_static().  Interval 0, flag PLAN_F_BASELINE clear.
+ */
+int plan_hybrid(const struct plan_input *in, const struct plan_params *p,
+		const struct plan_hybrid_params *hp, struct plan_schedule *out,
+		char *err, size_t errlen);
+
 /* Free the arrays of a schedule (a zeroed schedule is fine). */
 void plan_free(struct plan_schedule *s);
 

@@ -14,7 +14,7 @@
 
 PLANNER_DIR := $(TOP)/daemon
 PLANNER_OUT := $(B)/daemon/planner
-PLANNER_SRCS := planner plan_profile sim profile
+PLANNER_SRCS := planner plan_hybrid plan_profile sim profile
 PLANNER_HDRS := $(PLANNER_DIR)/planner.h $(PLANNER_DIR)/plan_profile.h \
 		$(PLANNER_DIR)/sim.h $(PLANNER_DIR)/profile.h \
 		$(TOP)/uapi/linux/sentinel.h \

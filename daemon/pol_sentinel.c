@@ -30,38 +30,57 @@
 
 /*
  * A migrating plan pays off only when its moves hide under the layers'
- * compute.  Replay it and the static placement of the same budget over
- * the profiled step (layers wait for late promotions; a layer's slow
- * bytes cost SIM_SLOW_FACTOR) and keep the faster; true when the static
- * one replaced @sch.
+ * compute.  Replay the interval plan @sch, the static placement of the
+ * same budget and, with hybrid_plan = on, the hybrid plan (a fixed
+ * placement plus only the windows that pay) over the profiled step
+ * (layers wait for late promotions; a layer's slow bytes cost
+ * SIM_SLOW_FACTOR) and keep the fastest in @sch; true when that is the
+ * static placement.
  */
 static bool keep_faster(struct psess *ps, const struct plan_input *in,
 			const struct plan_params *pp, struct plan_schedule *sch)
 {
+	enum { INTERVAL, STATIC, HYBRID, NPLANS };
+	static const char *const names[NPLANS] = { "migrating", "static", "hybrid" };
 	struct sim_params sp = {
 		.bw = pp->bw ? pp->bw : DEFAULT_BW,
 		.slow_factor = SIM_SLOW_FACTOR,
 		.wait_late = 1,
 		.warm_steps = 1,
 	};
-	struct plan_schedule alt = { 0 };
-	struct sim_result a = { 0 }, b = { 0 };
-	char err[256];
+	struct plan_hybrid_params hp = { .slow_factor = SIM_SLOW_FACTOR };
+	struct plan_schedule c[NPLANS] = { *sch };
+	struct sim_result r[NPLANS] = { 0 };
+	uint64_t t[NPLANS] = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	char err[256], hyb[64];
+	int best = INTERVAL;
 
-	if (plan_static(in, pp, &alt, err, sizeof(err)))
+	if (plan_simulate(in, &c[INTERVAL], &sp, &r[INTERVAL], NULL))
 		return false;
-	if (plan_simulate(in, sch, &sp, &a, NULL) || plan_simulate(in, &alt, &sp, &b, NULL) ||
-	    b.step_ns >= a.step_ns) {
-		plan_free(&alt);
-		return false;
-	}
+	t[INTERVAL] = r[INTERVAL].step_ns;
+	if (!plan_static(in, pp, &c[STATIC], err, sizeof(err)) &&
+	    plan_simulate(in, &c[STATIC], &sp, &r[STATIC], NULL) == 0)
+		t[STATIC] = r[STATIC].step_ns;
+	if (pol.env.cfg->hybrid_plan && !plan_hybrid(in, pp, &hp, &c[HYBRID], err, sizeof(err)) &&
+	    plan_simulate(in, &c[HYBRID], &sp, &r[HYBRID], NULL) == 0)
+		t[HYBRID] = r[HYBRID].step_ns;
+	for (int i = STATIC; i < NPLANS; i++)
+		if (t[i] < t[best])
+			best = i;
+	hyb[0] = '\0';
+	if (t[HYBRID] != UINT64_MAX)
+		snprintf(hyb, sizeof(hyb), ", the hybrid plan %" PRIu64 " us (%u moves)",
+			 t[HYBRID] / 1000, c[HYBRID].nr_moves);
 	log_info("session %" PRIu64 ": the migrating plan models %" PRIu64 " us a step (%" PRIu64
 		 " us waiting for %u late promotions at %" PRIu64 " B/s), the static placement %"
-		 PRIu64 " us: keeping the static placement", ps->id, a.step_ns / 1000,
-		 a.stall_ns / 1000, a.late, sp.bw, b.step_ns / 1000);
-	plan_free(sch);
-	*sch = alt;
-	return true;
+		 PRIu64 " us%s: keeping the %s plan", ps->id, t[INTERVAL] / 1000,
+		 r[INTERVAL].stall_ns / 1000, r[INTERVAL].late, sp.bw, t[STATIC] / 1000, hyb,
+		 names[best]);
+	for (int i = 0; i < NPLANS; i++)
+		if (i != best)
+			plan_free(&c[i]);
+	*sch = c[best];
+	return best == STATIC;
 }
 
 /*

@@ -806,6 +806,7 @@ static void print_config(const struct sd_config *c, const struct topology *t)
 	printf("control_socket = %s\n", c->control_socket);
 	printf("verify = %s\n", c->verify ? "on" : "off");
 	printf("measured_fallback = %s\n", c->measured_fallback ? "on" : "off");
+	printf("hybrid_plan = %s\n", c->hybrid_plan ? "on" : "off");
 }
 
 /* Fork into the background; the parent exits once the child is ready. */

@@ -48,6 +48,7 @@ static void test_defaults(void)
 	is_int(c.policy, SD_POLICY_SENTINEL, "policy sentinel by default");
 	is_int(c.migration_threads, 2, "2 threads by default");
 	ok(c.measured_fallback, "the measured fallback is on by default");
+	ok(!c.hybrid_plan, "no hybrid plans by default");
 	is_int(c.budget_kind, SD_BUDGET_UNLIMITED, "unlimited budget by default");
 	is_int((long long)c.event_buffer, 4 << 20, "4M event buffer by default");
 	is_str(c.control_socket, SD_DEFAULT_CONTROL, "default control socket");
@@ -88,6 +89,7 @@ static void test_values(void)
 	ok(parse("migration_threads = 64") == 0 && c.migration_threads == 64, "64 threads");
 	ok(parse("measured_fallback = off") == 0 && !c.measured_fallback,
 	   "measured_fallback = off");
+	ok(parse("hybrid_plan = on") == 0 && c.hybrid_plan, "hybrid_plan = on");
 	ok(parse("log_level = debug") == 0 && c.log_level == SD_LOG_DEBUG, "log debug");
 	ok(parse("log_level = error") == 0 && c.log_level == SD_LOG_ERR, "log error");
 	ok(parse("event_buffer = default") == 0 && c.event_buffer == 0, "buffer default");
@@ -125,6 +127,7 @@ static void test_errors(void)
 	bad("migration_threads = 0\n", "t.conf:1: migration_threads: must be 1..64");
 	bad("measured_fallback = maybe\n",
 	    "t.conf:1: measured_fallback: expected on or off, got 'maybe'");
+	bad("hybrid_plan = 1\n", "t.conf:1: hybrid_plan: expected on or off, got '1'");
 	bad("migration_threads = 65\n", "t.conf:1: migration_threads");
 	bad("migration_threads = 2x\n", "t.conf:1: migration_threads");
 	bad("migration_threads = 99999999999999999999999\n", "t.conf:1: migration_threads");

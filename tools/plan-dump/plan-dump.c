@@ -10,7 +10,7 @@
  *     -w, --bw BYTES          migration bandwidth per second (default 1G)
  *     -s, --slow-factor F     slowdown of all-slow layers (default 3)
  *     -n, --interval N        force the interval length
- *     -P, --policy NAME       sentinel (default), static, first-touch
+ *     -P, --policy NAME       sentinel (default), hybrid, static, first-touch
  *     -g, --page-size BYTES   page size of the profiled machine
  *     -j, --json              JSON instead of text
  */
@@ -41,7 +41,7 @@ static uint64_t parse_size(const char *s)
 static void usage(void)
 {
 	fprintf(stderr, "usage: plan-dump [-b BYTES | -p PCT] [-r BYTES] [-w BW] [-s F] [-n N]\n"
-		"                 [-P sentinel|static|first-touch] [-g PAGE] [-j] PROFILE\n");
+		"                 [-P sentinel|hybrid|static|first-touch] [-g PAGE] [-j] PROFILE\n");
 	exit(2);
 }
 
@@ -118,6 +118,9 @@ int main(int argc, char **argv)
 		ret = plan_build(&pp.in, &p, &s, err, sizeof(err));
 	else if (!strcmp(policy, "static"))
 		ret = plan_static(&pp.in, &p, &s, err, sizeof(err));
+	else if (!strcmp(policy, "hybrid"))
+		ret = plan_hybrid(&pp.in, &p, &(struct plan_hybrid_params){ .slow_factor = sp.slow_factor },
+				  &s, err, sizeof(err));
 	else if (!strcmp(policy, "first-touch"))
 		ret = plan_first_touch(&pp.in, &p, &s, err, sizeof(err));
 	else

@@ -29,6 +29,7 @@ migration_threads = 1
 log_level = info
 control_socket = /run/sentinel/bench.sock
 verify = $VERIFY
+${DAEMON_EXTRA_CONF:-}
 CONF
 }
 policy_available() {
