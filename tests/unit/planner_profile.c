@@ -84,16 +84,13 @@ static bool rejects(struct blob *b, size_t len, const char *what, const char *wo
 		  "rejects %s (%s)", what, err);
 }
 
-int main(void)
+/* A valid blob: its conversion, and the converted profile plans. */
+static void valid_blob(const struct blob *b, size_t len)
 {
-	struct blob b, c;
 	struct pp_profile pp;
-	size_t len;
 	uint32_t w = UINT32_MAX, a = UINT32_MAX, t = UINT32_MAX;
 
-	tap_plan(29);
-	len = make(&b);
-	ok(!pp_parse(&b, len, NULL, &pp, err, sizeof(err)), "valid blob parsed (%s)", err);
+	ok(!pp_parse(b, len, NULL, &pp, err, sizeof(err)), "valid blob parsed (%s)", err);
 	is_u64(pp.in.nr_objs, 3, "three logical objects (two copies of A folded)");
 	is_u64(pp.in.nr_layers, 2, "one step of two layers");
 	is_u64(pp.steps_used, 2, "both steps used");
@@ -130,100 +127,131 @@ int main(void)
 		plan_free(&s);
 	}
 	pp_free(&pp);
+}
 
-	/* Measured times and the scan correction. */
-	{
-		uint64_t ns[2] = { 7, 9 };
-		struct pp_opts o = { .layer_ns = ns, .nr_layer_ns = 2 };
+/* Measured times and the scan correction. */
+static void measured_times(const struct blob *b, size_t len)
+{
+	uint64_t ns[2] = { 7, 9 };
+	struct pp_opts o = { .layer_ns = ns, .nr_layer_ns = 2 };
+	struct pp_profile pp;
+	struct blob c;
 
-		ok(!pp_parse(&b, len, &o, &pp, err, sizeof(err)) &&
-		   pp.layers[0].compute_ns == 7 && pp.layers[1].compute_ns == 9,
-		   "measured layer times replace the marks'");
-		pp_free(&pp);
-		o.nr_layer_ns = 3;
-		ok(pp_parse(&b, len, &o, &pp, err, sizeof(err)) == -EINVAL,
-		   "measured times of the wrong length refused (%s)", err);
-		c = b;
-		for (int i = 1; i < 4; i += 2)
-			c.l[i].begin_ns = c.l[i - 1].end_ns;
-		c.l[1].end_ns = c.l[1].begin_ns + 100000;
-		c.l[3].end_ns = c.l[3].begin_ns + 100000;
-		int ret = pp_parse(&c, len, NULL, &pp, err, sizeof(err));
+	ok(!pp_parse(b, len, &o, &pp, err, sizeof(err)) &&
+	   pp.layers[0].compute_ns == 7 && pp.layers[1].compute_ns == 9,
+	   "measured layer times replace the marks'");
+	pp_free(&pp);
+	o.nr_layer_ns = 3;
+	ok(pp_parse(b, len, &o, &pp, err, sizeof(err)) == -EINVAL,
+	   "measured times of the wrong length refused (%s)", err);
+	c = *b;
+	for (int i = 1; i < 4; i += 2)
+		c.l[i].begin_ns = c.l[i - 1].end_ns;
+	c.l[1].end_ns = c.l[1].begin_ns + 100000;
+	c.l[3].end_ns = c.l[3].begin_ns + 100000;
+	int ret = pp_parse(&c, len, NULL, &pp, err, sizeof(err));
 
-		ok(!ret && pp.layers[1].compute_ns == 95000,
-		   "the previous mark's scan time is not compute (%llu) %s",
-		   ret ? 0ULL : (unsigned long long)pp.layers[1].compute_ns,
-		   ret ? err : "");
-		pp_free(&pp);
-	}
-	/* A step with another layer sequence is left out. */
-	c = b;
+	ok(!ret && pp.layers[1].compute_ns == 95000,
+	   "the previous mark's scan time is not compute (%llu) %s",
+	   ret ? 0ULL : (unsigned long long)pp.layers[1].compute_ns,
+	   ret ? err : "");
+	pp_free(&pp);
+}
+
+/* A step with another layer sequence is left out. */
+static void other_sequence(const struct blob *b, size_t len)
+{
+	struct pp_profile pp;
+	struct blob c = *b;
+
 	c.l[2].layer = 9;
 	ok(!pp_parse(&c, len, NULL, &pp, err, sizeof(err)) && pp.steps_used == 1 &&
 	   pp.nr_steps == 2, "a step with another sequence is ignored");
 	pp_free(&pp);
+}
 
-	/* Hostile blobs. */
-	rejects(&b, sizeof(b.h) - 1, "a short blob", "short");
-	c = b; c.h.version = 2;
+/* Hostile blobs. */
+static void hostile_blobs(const struct blob *b, size_t len)
+{
+	struct blob c = *b;
+
+	rejects(&c, sizeof(c.h) - 1, "a short blob", "short");
+	c = *b; c.h.version = 2;
 	rejects(&c, len, "another version", "version");
-	c = b; c.h.total_size = len + 8;
+	c = *b; c.h.total_size = len + 8;
 	rejects(&c, len, "a total size beyond the buffer", "total size");
-	c = b; c.h.entries_off = len - 8;
+	c = *b; c.h.entries_off = len - 8;
 	rejects(&c, len, "entries beyond the end", "outside");
-	c = b; c.h.objects_off += 4;
+	c = *b; c.h.objects_off += 4;
 	rejects(&c, len, "a misaligned array", "outside");
-	c = b; c.h.objects_off = c.h.entries_off;
+	c = *b; c.h.objects_off = c.h.entries_off;
 	rejects(&c, len, "overlapping arrays", "overlap");
-	c = b; c.l[1].first_entry = 0;
+	c = *b; c.l[1].first_entry = 0;
 	rejects(&c, len, "a layer re-using entries", "entries");
-	c = b; c.l[3].nr_entries = 60;
+	c = *b; c.l[3].nr_entries = 60;
 	rejects(&c, len, "a layer with entries beyond the array", "entries");
-	c = b; c.o[1].id = c.o[0].id;
+	c = *b; c.o[1].id = c.o[0].id;
 	rejects(&c, len, "duplicate object records", "same id");
-	c = b; c.o[0].kind = 77;
+	c = *b; c.o[0].kind = 77;
 	rejects(&c, len, "an unknown kind", "kind");
-	c = b; c.o[0].pages = 1;
+	c = *b; c.o[0].pages = 1;
 	rejects(&c, len, "length and pages that disagree", "disagree");
-	c = b; c.e[1].id = c.e[0].id;
+	c = *b; c.e[1].id = c.e[0].id;
 	rejects(&c, len, "an object twice in a layer", "twice");
-	c = b; c.e[0].pages = 100;
+	c = *b; c.e[0].pages = 100;
 	rejects(&c, len, "more pages touched than spanned", "spans");
-	c = b; c.l[3].step = 99;
+	c = *b; c.l[3].step = 99;
 	rejects(&c, len, "steps out of order", "order");
-	c = b; c.h.nr_steps = 1;
+	c = *b; c.h.nr_steps = 1;
 	rejects(&c, len, "more steps than announced", "more than");
+}
 
-	/* Mutation fuzz: never crash; survivors plan and simulate. */
-	{
-		uint64_t seed = 0xb10b, bad = 0, parsed = 0;
+/* Mutation fuzz: never crash; survivors plan and simulate. */
+static void mutation_fuzz(const struct blob *b, size_t len)
+{
+	uint64_t seed = 0xb10b, bad = 0, parsed = 0;
+	struct pp_profile pp;
+	struct blob c;
 
-		for (int i = 0; i < 20000; i++) {
-			unsigned char *p = (unsigned char *)&c;
-			struct plan_params pr = { .fast_budget = 16 * 4096, .bw = 1ULL << 28 };
-			struct plan_schedule s;
-			char msg[256];
+	for (int i = 0; i < 20000; i++) {
+		unsigned char *p = (unsigned char *)&c;
+		struct plan_params pr = { .fast_budget = 16 * 4096, .bw = 1ULL << 28 };
+		struct plan_schedule s;
+		char msg[256];
 
-			c = b;
-			for (int k = 0; k < 1 + i % 4; k++) {
-				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-				p[(seed >> 33) % len] ^= 1u << ((seed >> 20) % 8);
-			}
-			if (pp_parse(&c, len, NULL, &pp, err, sizeof(err))) {
-				bad += !err[0];
-				continue;
-			}
-			parsed++;
-			if (plan_build(&pp.in, &pr, &s, msg, sizeof(msg)) ||
-			    check_schedule(&pp.in, &pr, &s, msg, sizeof(msg), NULL)) {
-				if (!bad++)
-					diag("fuzz %d: %s", i, msg);
-			}
-			plan_free(&s);
-			pp_free(&pp);
+		c = *b;
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			p[(seed >> 33) % len] ^= 1u << ((seed >> 20) % 8);
 		}
-		ok(!bad, "20000 mutated blobs: errors explained, %llu survivors plan cleanly",
-		   (unsigned long long)parsed);
+		if (pp_parse(&c, len, NULL, &pp, err, sizeof(err))) {
+			bad += !err[0];
+			continue;
+		}
+		parsed++;
+		if (plan_build(&pp.in, &pr, &s, msg, sizeof(msg)) ||
+		    check_schedule(&pp.in, &pr, &s, msg, sizeof(msg), NULL)) {
+			if (!bad++)
+				diag("fuzz %d: %s", i, msg);
+		}
+		plan_free(&s);
+		pp_free(&pp);
 	}
+	ok(!bad, "20000 mutated blobs: errors explained, %llu survivors plan cleanly",
+	   (unsigned long long)parsed);
+}
+
+int main(void)
+{
+	struct blob b;
+	size_t len;
+
+	tap_plan(29);
+	len = make(&b);
+	valid_blob(&b, len);
+	measured_times(&b, len);
+	other_sequence(&b, len);
+	hostile_blobs(&b, len);
+	mutation_fuzz(&b, len);
 	return tap_done();
 }

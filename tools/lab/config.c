@@ -162,6 +162,178 @@ static int parse_bool(const char *v, bool *b)
 	return 0;
 }
 
+/* Whether the name of argument a (its first klen characters) is s. */
+#define KEY(s) (klen == strlen(s) && !strncmp(a, s, klen))
+
+/* cache_size, cache_ways or cache_line=v; 0 or -1 with err. */
+static int parse_cache(struct lab_config *cfg, const char *a, size_t klen,
+		       const char *v, char *err, size_t len)
+{
+	uint64_t x;
+
+	if (sntl_size_parse(v, &x, NULL) || x == 0 ||
+	    (!KEY("cache_size") && x > UINT32_MAX)) {
+		snprintf(err, len, "argument '%s': bad number", a);
+		return -1;
+	}
+	if (KEY("cache_size"))
+		cfg->cache.size = x;
+	else if (KEY("cache_ways"))
+		cfg->cache.ways = (uint32_t)x;
+	else
+		cfg->cache.line = (uint32_t)x;
+	return 0;
+}
+
+/* delayN=v, eq pointing at the '='; 0 or -1 with err. */
+static int parse_delay(struct lab_config *cfg, const char *a, const char *eq,
+		       char *err, size_t len)
+{
+	const char *v = eq + 1;
+	char *end;
+	long n = strtol(a + 5, &end, 10);
+	double f;
+
+	if (end != eq || n < 0 || n >= LAB_MAX_NODES) {
+		snprintf(err, len,
+			 "argument '%s': delay name must be delay0 to delay%d",
+			 a, LAB_MAX_NODES - 1);
+		return -1;
+	}
+	errno = 0;
+	f = strtod(v, &end);
+	if (!*v || *end || errno || !(f >= 0 && f <= 1e6)) {
+		snprintf(err, len,
+			 "argument '%s': expected instructions per miss, 0 to 1000000",
+			 a);
+		return -1;
+	}
+	cfg->delay[n] = f;
+	if (f > 0)
+		cfg->delay_on = true;
+	return 0;
+}
+
+/* nodeN=ranges, eq pointing at the '='; 0 or -1 with err. */
+static int parse_node(struct lab_config *cfg, const char *a, const char *eq,
+		      char *err, size_t len)
+{
+	char *end;
+	long n = strtol(a + 4, &end, 10);
+
+	if (end != eq || n < 0 || n >= LAB_MAX_NODES) {
+		snprintf(err, len,
+			 "argument '%s': node name must be node0 to node%d",
+			 a, LAB_MAX_NODES - 1);
+		return -1;
+	}
+	return lab_nodes_add(&cfg->nodes, (int)n, eq + 1, err, len);
+}
+
+/* mode, scope or cold_start=v; 0 or -1 with err. */
+static int parse_choice(struct lab_config *cfg, const char *a, size_t klen,
+			const char *v, char *err, size_t len)
+{
+	if (KEY("mode")) {
+		if (!strcmp(v, "marker"))
+			cfg->mode = LAB_MODE_MARKER;
+		else if (!strcmp(v, "always"))
+			cfg->mode = LAB_MODE_ALWAYS;
+		else {
+			snprintf(err, len,
+				 "argument '%s': mode is 'marker' or 'always'", a);
+			return -1;
+		}
+	} else if (KEY("scope")) {
+		if (!strcmp(v, "all"))
+			cfg->scope = LAB_SCOPE_ALL;
+		else if (!strcmp(v, "user"))
+			cfg->scope = LAB_SCOPE_USER;
+		else {
+			snprintf(err, len,
+				 "argument '%s': scope is 'all' or 'user'", a);
+			return -1;
+		}
+	} else if (parse_bool(v, &cfg->cold_start)) {
+		snprintf(err, len, "argument '%s': expected on or off", a);
+		return -1;
+	}
+	return 0;
+}
+
+/* vcpus or attr=v; 0 or -1 with err. */
+static int parse_vcpus(struct lab_config *cfg, const char *a, size_t klen,
+		       const char *v, char *err, size_t len)
+{
+	uint64_t x;
+
+	if (KEY("vcpus")) {
+		if (lab_parse_cpulist(v, &cfg->vcpus)) {
+			snprintf(err, len,
+				 "argument '%s': expected a vCPU list such as 0,2-3 (vCPUs 0 to 63)",
+				 a);
+			return -1;
+		}
+	} else if (!strcmp(v, "off")) {
+		cfg->attr_vcpu = -1;
+	} else if (sntl_size_parse(v, &x, NULL) || x > 63 ||
+		   !isdigit((unsigned char)*v)) {
+		snprintf(err, len,
+			 "argument '%s': expected a vCPU number (0 to 63) or off",
+			 a);
+		return -1;
+	} else {
+		cfg->attr_vcpu = (int)x;
+	}
+	return 0;
+}
+
+/* One name=value argument; 0 or -1 with err. */
+static int parse_arg(struct lab_config *cfg, const char *a, char *err,
+		     size_t len)
+{
+	const char *eq = strchr(a, '=');
+	const char *v;
+	size_t klen;
+
+	if (!eq || eq == a) {
+		snprintf(err, len, "argument '%s': expected name=value", a);
+		return -1;
+	}
+	klen = (size_t)(eq - a);
+	v = eq + 1;
+	if (KEY("cache_size") || KEY("cache_ways") || KEY("cache_line"))
+		return parse_cache(cfg, a, klen, v, err, len);
+	if (klen > 5 && !strncmp(a, "delay", 5))
+		return parse_delay(cfg, a, eq, err, len);
+	if (klen > 4 && !strncmp(a, "node", 4))
+		return parse_node(cfg, a, eq, err, len);
+	if (KEY("out")) {
+		if (!*v) {
+			snprintf(err, len, "argument 'out': empty file name");
+			return -1;
+		}
+		cfg->out = v;
+		return 0;
+	}
+	if (KEY("mode") || KEY("scope") || KEY("cold_start"))
+		return parse_choice(cfg, a, klen, v, err, len);
+	if (KEY("vcpus") || KEY("attr"))
+		return parse_vcpus(cfg, a, klen, v, err, len);
+	if (KEY("trace")) {
+		if (sntl_size_parse(v, &cfg->trace, NULL)) {
+			snprintf(err, len, "argument '%s': bad number", a);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, len,
+		 "unknown argument '%.*s' (known: nodeN, delayN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace, attr)",
+		 (int)klen, a);
+	return -1;
+}
+#undef KEY
+
 int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 		     char *err, size_t len)
 {
@@ -175,128 +347,9 @@ int lab_config_parse(struct lab_config *cfg, int argc, char **argv,
 	cfg->vcpus = ~0ull;
 	cfg->attr_vcpu = -1;
 
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		const char *v;
-		size_t klen;
-		uint64_t x;
-
-		if (!eq || eq == a) {
-			snprintf(err, len, "argument '%s': expected name=value", a);
+	for (int i = 0; i < argc; i++)
+		if (parse_arg(cfg, argv[i], err, len))
 			return -1;
-		}
-		klen = (size_t)(eq - a);
-		v = eq + 1;
-#define KEY(s) (klen == strlen(s) && !strncmp(a, s, klen))
-		if (KEY("cache_size") || KEY("cache_ways") || KEY("cache_line")) {
-			if (sntl_size_parse(v, &x, NULL) || x == 0 ||
-			    (!KEY("cache_size") && x > UINT32_MAX)) {
-				snprintf(err, len, "argument '%s': bad number", a);
-				return -1;
-			}
-			if (KEY("cache_size"))
-				cfg->cache.size = x;
-			else if (KEY("cache_ways"))
-				cfg->cache.ways = (uint32_t)x;
-			else
-				cfg->cache.line = (uint32_t)x;
-		} else if (klen > 5 && !strncmp(a, "delay", 5)) {
-			char *end;
-			long n = strtol(a + 5, &end, 10);
-			double f;
-
-			if (end != eq || n < 0 || n >= LAB_MAX_NODES) {
-				snprintf(err, len,
-					 "argument '%s': delay name must be delay0 to delay%d",
-					 a, LAB_MAX_NODES - 1);
-				return -1;
-			}
-			errno = 0;
-			f = strtod(v, &end);
-			if (!*v || *end || errno || !(f >= 0 && f <= 1e6)) {
-				snprintf(err, len,
-					 "argument '%s': expected instructions per miss, 0 to 1000000",
-					 a);
-				return -1;
-			}
-			cfg->delay[n] = f;
-			if (f > 0)
-				cfg->delay_on = true;
-		} else if (klen > 4 && !strncmp(a, "node", 4)) {
-			char *end;
-			long n = strtol(a + 4, &end, 10);
-
-			if (end != eq || n < 0 || n >= LAB_MAX_NODES) {
-				snprintf(err, len,
-					 "argument '%s': node name must be node0 to node%d",
-					 a, LAB_MAX_NODES - 1);
-				return -1;
-			}
-			if (lab_nodes_add(&cfg->nodes, (int)n, v, err, len))
-				return -1;
-		} else if (KEY("out")) {
-			if (!*v) {
-				snprintf(err, len, "argument 'out': empty file name");
-				return -1;
-			}
-			cfg->out = v;
-		} else if (KEY("mode")) {
-			if (!strcmp(v, "marker"))
-				cfg->mode = LAB_MODE_MARKER;
-			else if (!strcmp(v, "always"))
-				cfg->mode = LAB_MODE_ALWAYS;
-			else {
-				snprintf(err, len,
-					 "argument '%s': mode is 'marker' or 'always'", a);
-				return -1;
-			}
-		} else if (KEY("scope")) {
-			if (!strcmp(v, "all"))
-				cfg->scope = LAB_SCOPE_ALL;
-			else if (!strcmp(v, "user"))
-				cfg->scope = LAB_SCOPE_USER;
-			else {
-				snprintf(err, len,
-					 "argument '%s': scope is 'all' or 'user'", a);
-				return -1;
-			}
-		} else if (KEY("cold_start")) {
-			if (parse_bool(v, &cfg->cold_start)) {
-				snprintf(err, len, "argument '%s': expected on or off", a);
-				return -1;
-			}
-		} else if (KEY("vcpus")) {
-			if (lab_parse_cpulist(v, &cfg->vcpus)) {
-				snprintf(err, len,
-					 "argument '%s': expected a vCPU list such as 0,2-3 (vCPUs 0 to 63)",
-					 a);
-				return -1;
-			}
-		} else if (KEY("attr")) {
-			if (!strcmp(v, "off")) {
-				cfg->attr_vcpu = -1;
-			} else if (sntl_size_parse(v, &x, NULL) || x > 63 ||
-				   !isdigit((unsigned char)*v)) {
-				snprintf(err, len,
-					 "argument '%s': expected a vCPU number (0 to 63) or off",
-					 a);
-				return -1;
-			} else {
-				cfg->attr_vcpu = (int)x;
-			}
-		} else if (KEY("trace")) {
-			if (sntl_size_parse(v, &cfg->trace, NULL)) {
-				snprintf(err, len, "argument '%s': bad number", a);
-				return -1;
-			}
-		} else {
-			snprintf(err, len,
-				 "unknown argument '%.*s' (known: nodeN, delayN, cache_size, cache_ways, cache_line, out, mode, scope, vcpus, cold_start, trace, attr)",
-				 (int)klen, a);
-			return -1;
-		}
-#undef KEY
-	}
 	if (cfg->nodes.n == 0) {
 		snprintf(err, len,
 			 "no node ranges: give node0=LO-HI,node1=LO-HI (see tools/lab/node-ranges)");

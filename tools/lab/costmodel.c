@@ -127,22 +127,182 @@ static int finish(struct pstate *st, const char *file, char *err, size_t len)
 	return 0;
 }
 
+/* Where a parse stands: the profiles so far, the open one, where errors go. */
+struct parser {
+	const char *file;
+	char *err;
+	size_t len;
+	int lineno;
+	struct lab_profile *out;
+	int n, max;
+	struct pstate st;
+};
+
+/* Check a '[name]' line, cut it to its name; the name or NULL with err. */
+static char *section_name(struct parser *ps, char *line)
+{
+	char *close = strchr(line, ']');
+	char *key;
+
+	if (!close || close[1] || close == line + 1) {
+		snprintf(ps->err, ps->len, "%s:%d: bad section header '%s'",
+			 ps->file, ps->lineno, line);
+		return NULL;
+	}
+	*close = '\0';
+	key = trim(line + 1);
+	for (char *c = key; *c; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '-' &&
+		    *c != '_' && *c != '.') {
+			snprintf(ps->err, ps->len,
+				 "%s:%d: bad profile name '%s'",
+				 ps->file, ps->lineno, key);
+			return NULL;
+		}
+	}
+	if (strlen(key) >= LAB_PROFILE_NAME) {
+		snprintf(ps->err, ps->len, "%s:%d: profile name too long",
+			 ps->file, ps->lineno);
+		return NULL;
+	}
+	return key;
+}
+
+/* A section header: check the open profile and begin the next. */
+static int section(struct parser *ps, char *line)
+{
+	char *key = section_name(ps, line);
+
+	if (!key)
+		return -1;
+	if (finish(&ps->st, ps->file, ps->err, ps->len))
+		return -1;
+	if (lab_profile_find(ps->out, ps->n, key)) {
+		snprintf(ps->err, ps->len, "%s:%d: profile '%s' defined twice",
+			 ps->file, ps->lineno, key);
+		return -1;
+	}
+	if (ps->n == ps->max) {
+		snprintf(ps->err, ps->len,
+			 "%s:%d: too many profiles (at most %d)",
+			 ps->file, ps->lineno, ps->max);
+		return -1;
+	}
+	ps->st = (struct pstate){ .p = &ps->out[ps->n++] };
+	memset(ps->st.p, 0, sizeof(*ps->st.p));
+	strcpy(ps->st.p->name, key);
+	ps->st.p->line = ps->lineno;
+	return 0;
+}
+
+/*
+ * Check a numeric key: cpi, freq_ghz or nodeN.latency_ns and
+ * nodeN.bandwidth_gbs, whose node and field (32 bytes) it sets.
+ * 0 or -1 with err.
+ */
+static int number_key(struct parser *ps, const char *key, int *node,
+		      char *field)
+{
+	if (!strcmp(key, "cpi") || !strcmp(key, "freq_ghz")) {
+		/* no node */
+	} else if (sscanf(key, "node%d.%31s", node, field) == 2 &&
+		   (!strcmp(field, "latency_ns") ||
+		    !strcmp(field, "bandwidth_gbs"))) {
+		char chk[48];
+
+		snprintf(chk, sizeof(chk), "node%d.%s", *node, field);
+		if (strcmp(chk, key) || *node < 0 ||
+		    *node >= LAB_MAX_NODES) {
+			snprintf(ps->err, ps->len,
+				 "%s:%d: bad key '%s' (nodes are node0 to node%d)",
+				 ps->file, ps->lineno, key, LAB_MAX_NODES - 1);
+			return -1;
+		}
+	} else {
+		snprintf(ps->err, ps->len,
+			 "%s:%d: unknown key '%s' (known: description, cpi, freq_ghz, nodeN.latency_ns, nodeN.bandwidth_gbs)",
+			 ps->file, ps->lineno, key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Store the value x of a key number_key() accepted and note it set. */
+static void set_number(struct pstate *st, const char *key, int node,
+		       const char *field, double x)
+{
+	if (!strcmp(key, "cpi")) {
+		st->p->cpi = x;
+		st->set |= SET_CPI;
+	} else if (!strcmp(key, "freq_ghz")) {
+		st->p->freq_ghz = x;
+		st->set |= SET_FREQ;
+	} else if (!strcmp(field, "latency_ns")) {
+		st->p->tier[node].latency_ns = x;
+		st->lat_set |= 1u << node;
+	} else {
+		st->p->tier[node].bandwidth_gbs = x;
+		st->bw_set |= 1u << node;
+	}
+}
+
+/* A 'key = value' line of the open profile; 0 or -1 with err. */
+static int assignment(struct parser *ps, char *line)
+{
+	char *eq = strchr(line, '='), *key, *val;
+	char field[32] = "";
+	int node = -1;
+	double x;
+
+	if (!eq) {
+		snprintf(ps->err, ps->len,
+			 "%s:%d: expected 'key = value' or '[profile]'",
+			 ps->file, ps->lineno);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (!ps->st.p) {
+		snprintf(ps->err, ps->len,
+			 "%s:%d: '%s' outside a [profile] section",
+			 ps->file, ps->lineno, key);
+		return -1;
+	}
+	if (!strcmp(key, "description")) {
+		snprintf(ps->st.p->description, sizeof(ps->st.p->description),
+			 "%s", val);
+		return 0;
+	}
+	if (number_key(ps, key, &node, field))
+		return -1;
+	if (positive(val, &x)) {
+		snprintf(ps->err, ps->len,
+			 "%s:%d: %s: '%s' is not a positive number",
+			 ps->file, ps->lineno, key, val);
+		return -1;
+	}
+	set_number(&ps->st, key, node, field, x);
+	return 0;
+}
+
 int lab_profiles_parse(const char *text, const char *file,
 		       struct lab_profile *out, int max, char *err,
 		       size_t len)
 {
-	struct pstate st = { 0 };
-	int n = 0, lineno = 0;
+	struct parser ps = { .file = file, .err = err, .len = len,
+			     .out = out, .max = max };
 	const char *s = text;
 
 	while (*s) {
 		const char *nl = strchr(s, '\n');
 		size_t l = nl ? (size_t)(nl - s) : strlen(s);
-		char buf[512], *line, *hash, *eq, *key, *val;
+		char buf[512], *line, *hash;
 
-		lineno++;
+		ps.lineno++;
 		if (l >= sizeof(buf)) {
-			snprintf(err, len, "%s:%d: line too long", file, lineno);
+			snprintf(err, len, "%s:%d: line too long", file,
+				 ps.lineno);
 			return -1;
 		}
 		memcpy(buf, s, l);
@@ -155,121 +315,16 @@ int lab_profiles_parse(const char *text, const char *file,
 		line = trim(buf);
 		if (!*line)
 			continue;
-
-		if (*line == '[') {
-			char *close = strchr(line, ']');
-
-			if (!close || close[1] || close == line + 1) {
-				snprintf(err, len, "%s:%d: bad section header '%s'",
-					 file, lineno, line);
-				return -1;
-			}
-			*close = '\0';
-			key = trim(line + 1);
-			for (char *c = key; *c; c++) {
-				if (!isalnum((unsigned char)*c) && *c != '-' &&
-				    *c != '_' && *c != '.') {
-					snprintf(err, len,
-						 "%s:%d: bad profile name '%s'",
-						 file, lineno, key);
-					return -1;
-				}
-			}
-			if (strlen(key) >= LAB_PROFILE_NAME) {
-				snprintf(err, len, "%s:%d: profile name too long",
-					 file, lineno);
-				return -1;
-			}
-			if (finish(&st, file, err, len))
-				return -1;
-			if (lab_profile_find(out, n, key)) {
-				snprintf(err, len, "%s:%d: profile '%s' defined twice",
-					 file, lineno, key);
-				return -1;
-			}
-			if (n == max) {
-				snprintf(err, len, "%s:%d: too many profiles (at most %d)",
-					 file, lineno, max);
-				return -1;
-			}
-			st = (struct pstate){ .p = &out[n++] };
-			memset(st.p, 0, sizeof(*st.p));
-			strcpy(st.p->name, key);
-			st.p->line = lineno;
-			continue;
-		}
-
-		eq = strchr(line, '=');
-		if (!eq) {
-			snprintf(err, len, "%s:%d: expected 'key = value' or '[profile]'",
-				 file, lineno);
+		if (*line == '[' ? section(&ps, line) : assignment(&ps, line))
 			return -1;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
-		if (!st.p) {
-			snprintf(err, len, "%s:%d: '%s' outside a [profile] section",
-				 file, lineno, key);
-			return -1;
-		}
-		if (!strcmp(key, "description")) {
-			snprintf(st.p->description, sizeof(st.p->description), "%s",
-				 val);
-			continue;
-		}
-
-		double x;
-		int node = -1;
-		char field[32] = "";
-
-		if (!strcmp(key, "cpi") || !strcmp(key, "freq_ghz")) {
-			/* handled below */
-		} else if (sscanf(key, "node%d.%31s", &node, field) == 2 &&
-			   (!strcmp(field, "latency_ns") ||
-			    !strcmp(field, "bandwidth_gbs"))) {
-			char chk[48];
-
-			snprintf(chk, sizeof(chk), "node%d.%s", node, field);
-			if (strcmp(chk, key) || node < 0 ||
-			    node >= LAB_MAX_NODES) {
-				snprintf(err, len,
-					 "%s:%d: bad key '%s' (nodes are node0 to node%d)",
-					 file, lineno, key, LAB_MAX_NODES - 1);
-				return -1;
-			}
-		} else {
-			snprintf(err, len,
-				 "%s:%d: unknown key '%s' (known: description, cpi, freq_ghz, nodeN.latency_ns, nodeN.bandwidth_gbs)",
-				 file, lineno, key);
-			return -1;
-		}
-		if (positive(val, &x)) {
-			snprintf(err, len, "%s:%d: %s: '%s' is not a positive number",
-				 file, lineno, key, val);
-			return -1;
-		}
-		if (!strcmp(key, "cpi")) {
-			st.p->cpi = x;
-			st.set |= SET_CPI;
-		} else if (!strcmp(key, "freq_ghz")) {
-			st.p->freq_ghz = x;
-			st.set |= SET_FREQ;
-		} else if (!strcmp(field, "latency_ns")) {
-			st.p->tier[node].latency_ns = x;
-			st.lat_set |= 1u << node;
-		} else {
-			st.p->tier[node].bandwidth_gbs = x;
-			st.bw_set |= 1u << node;
-		}
 	}
-	if (finish(&st, file, err, len))
+	if (finish(&ps.st, file, err, len))
 		return -1;
-	if (n == 0) {
+	if (ps.n == 0) {
 		snprintf(err, len, "%s: no profiles", file);
 		return -1;
 	}
-	return n;
+	return ps.n;
 }
 
 const struct lab_profile *lab_profile_find(const struct lab_profile *p, int n,
