@@ -103,44 +103,57 @@ static void temporaries(size_t cout, size_t salt)
 		sntl_free(t[i]);
 }
 
-int main(int argc, char **argv)
-{
-	unsigned long steps = 5, nlayers = 32, batch = 8, width = 16;
-	struct sntl_alloc_stats st, peak_st;
-	uint64_t step_peak_req = 0, step_peak_map = 0;
-	size_t l, rec_last = 0, ids_last = 0;
-	unsigned long s;
-	int i, opened;
+struct opts {
+	unsigned long steps, nlayers, batch, width;
+};
 
+/* The step peak and the logical ids of the last step. */
+struct result {
+	uint64_t step_peak_req, step_peak_map;
+	size_t rec_last, ids_last;
+};
+
+/* Fill o from the command line; returns 0, or 2 after the usage message. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	*o = (struct opts){
+		.steps = 5, .nlayers = 32, .batch = 8, .width = 16,
+	};
 	for (i = 1; i + 1 < argc; i += 2) {
 		unsigned long v = strtoul(argv[i + 1], NULL, 0);
 
 		if (!strcmp(argv[i], "--steps"))
-			steps = v;
+			o->steps = v;
 		else if (!strcmp(argv[i], "--layers"))
-			nlayers = v;
+			o->nlayers = v;
 		else if (!strcmp(argv[i], "--batch"))
-			batch = v;
+			o->batch = v;
 		else if (!strcmp(argv[i], "--width"))
-			width = v;
+			o->width = v;
 		else
 			break;
 	}
-	if (i < argc || !steps || !nlayers || nlayers > MAX_LAYERS ||
-	    !batch || !width) {
+	if (i < argc || !o->steps || !o->nlayers || o->nlayers > MAX_LAYERS ||
+	    !o->batch || !o->width) {
 		fprintf(stderr, "usage: %s [--steps N] [--layers N<=%d] [--batch N] [--width N]\n",
 			argv[0], MAX_LAYERS);
 		return 2;
 	}
+	return 0;
+}
 
-	opened = sntl_open(NULL) == 0;
+/* Model: three stages, channels double and the image halves. */
+static void build_model(const struct opts *o)
+{
+	size_t l;
 
-	/* Model: three stages, channels double and the image halves. */
-	for (l = 0; l < nlayers; l++) {
-		size_t stage = l * 3 / nlayers;
+	for (l = 0; l < o->nlayers; l++) {
+		size_t stage = l * 3 / o->nlayers;
 		struct layer *ly = &layers[l];
 
-		ly->cout = width << stage;
+		ly->cout = o->width << stage;
 		ly->cin = l ? layers[l - 1].cout : 3;
 		ly->hw = (32 >> stage) * (32 >> stage);
 		ly->w = xalloc(ly->cin * ly->cout * 9 * 4, SNTL_KIND_WEIGHT,
@@ -151,60 +164,89 @@ int main(int argc, char **argv)
 		ly->v = xalloc(ly->cin * ly->cout * 9 * 4, SNTL_KIND_OPTIMIZER,
 			       SNTL_LIFE_PERSISTENT);
 	}
+}
 
-	for (s = 1; s <= steps; s++) {
+/* Forward pass: per layer a workspace, temporaries and the activation. */
+static void forward(const struct opts *o)
+{
+	size_t l;
+
+	for (l = 0; l < o->nlayers; l++) {
+		struct layer *ly = &layers[l];
+		void *ws;
+
+		sntl_layer_begin((uint32_t)l, SNTL_DIR_FORWARD);
+		ws = xalloc(o->batch * ly->cin * 9 * ly->hw * 4 / 4,
+			    SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
+		temporaries(ly->cout, l);
+		ly->act = xalloc(o->batch * ly->cout * ly->hw * 4,
+				 SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
+		sntl_free(ws);
+		sntl_layer_end((uint32_t)l, SNTL_DIR_FORWARD);
+	}
+}
+
+/* Backward pass: per layer the gradients; frees the activation. */
+static void backward(const struct opts *o)
+{
+	size_t l;
+
+	for (l = o->nlayers; l-- > 0;) {
+		struct layer *ly = &layers[l];
+		void *gw, *gb, *ga;
+
+		sntl_layer_begin((uint32_t)l, SNTL_DIR_BACKWARD);
+		gw = xalloc(ly->cin * ly->cout * 9 * 4, SNTL_KIND_GRADIENT,
+			    SNTL_LIFE_STEP);
+		gb = xalloc(ly->cout * 4, SNTL_KIND_GRADIENT, SNTL_LIFE_STEP);
+		ga = xalloc(o->batch * ly->cin * ly->hw * 4, SNTL_KIND_GRADIENT,
+			    SNTL_LIFE_SHORT);
+		temporaries(ly->cout, l + 7);
+		sntl_free(ga);
+		sntl_free(ly->act);
+		sntl_free(gb);
+		sntl_free(gw);
+		sntl_layer_end((uint32_t)l, SNTL_DIR_BACKWARD);
+	}
+}
+
+/* The training steps: the step peak and the ids recurring between steps. */
+static void run_steps(const struct opts *o, struct result *res)
+{
+	struct sntl_alloc_stats st;
+	unsigned long s;
+
+	for (s = 1; s <= o->steps; s++) {
 		memcpy(ids_prev, ids_cur, ncur * sizeof(ids_cur[0]));
 		nprev = ncur;
 		ncur = 0;
 		sntl_step_begin(s);
-		for (l = 0; l < nlayers; l++) {
-			struct layer *ly = &layers[l];
-			void *ws;
-
-			sntl_layer_begin((uint32_t)l, SNTL_DIR_FORWARD);
-			ws = xalloc(batch * ly->cin * 9 * ly->hw * 4 / 4,
-				    SNTL_KIND_WORKSPACE, SNTL_LIFE_SHORT);
-			temporaries(ly->cout, l);
-			ly->act = xalloc(batch * ly->cout * ly->hw * 4,
-					 SNTL_KIND_ACTIVATION, SNTL_LIFE_STEP);
-			sntl_free(ws);
-			sntl_layer_end((uint32_t)l, SNTL_DIR_FORWARD);
-		}
+		forward(o);
 		sntl_alloc_stats(&st);
-		if (st.requested_bytes > step_peak_req) {
-			step_peak_req = st.requested_bytes;
-			step_peak_map = st.mapped_bytes;
+		if (st.requested_bytes > res->step_peak_req) {
+			res->step_peak_req = st.requested_bytes;
+			res->step_peak_map = st.mapped_bytes;
 		}
-		for (l = nlayers; l-- > 0;) {
-			struct layer *ly = &layers[l];
-			void *gw, *gb, *ga;
-
-			sntl_layer_begin((uint32_t)l, SNTL_DIR_BACKWARD);
-			gw = xalloc(ly->cin * ly->cout * 9 * 4, SNTL_KIND_GRADIENT,
-				    SNTL_LIFE_STEP);
-			gb = xalloc(ly->cout * 4, SNTL_KIND_GRADIENT, SNTL_LIFE_STEP);
-			ga = xalloc(batch * ly->cin * ly->hw * 4, SNTL_KIND_GRADIENT,
-				    SNTL_LIFE_SHORT);
-			temporaries(ly->cout, l + 7);
-			sntl_free(ga);
-			sntl_free(ly->act);
-			sntl_free(gb);
-			sntl_free(gw);
-			sntl_layer_end((uint32_t)l, SNTL_DIR_BACKWARD);
-		}
+		backward(o);
 		sntl_step_end(s);
 		if (s > 1) {
-			rec_last = recurring();
-			ids_last = ncur;
+			res->rec_last = recurring();
+			res->ids_last = ncur;
 		} else {
 			qsort(ids_cur, ncur, sizeof(ids_cur[0]), cmp_u64);
 		}
 	}
+}
+
+static void print_json(const struct opts *o, const struct result *res,
+		       int opened)
+{
+	struct sntl_alloc_stats peak_st;
 
 	sntl_alloc_stats(&peak_st);
 	printf("{\n");
 	printf("  \"workload\": {\"steps\": %lu, \"layers\": %lu, \"batch\": %lu, \"width\": %lu},\n",
-	       steps, nlayers, batch, width);
+	       o->steps, o->nlayers, o->batch, o->width);
 	printf("  \"session\": %s,\n", opened ? "true" : "false");
 	printf("  \"allocs\": %llu,\n", (unsigned long long)peak_st.allocs);
 	printf("  \"frees\": %llu,\n", (unsigned long long)peak_st.frees);
@@ -213,8 +255,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)peak_st.requested_bytes,
 	       (unsigned long long)peak_st.mapped_bytes);
 	printf("  \"step_peak\": {\"requested_bytes\": %llu, \"mapped_bytes\": %llu, \"overhead\": %.4f},\n",
-	       (unsigned long long)step_peak_req, (unsigned long long)step_peak_map,
-	       step_peak_req ? (double)step_peak_map / (double)step_peak_req - 1 : 0.0);
+	       (unsigned long long)res->step_peak_req,
+	       (unsigned long long)res->step_peak_map,
+	       res->step_peak_req ? (double)res->step_peak_map /
+				    (double)res->step_peak_req - 1 : 0.0);
 	printf("  \"peak\": {\"requested_bytes\": %llu, \"mapped_bytes\": %llu, \"overhead\": %.4f},\n",
 	       (unsigned long long)peak_st.peak_requested_bytes,
 	       (unsigned long long)peak_st.peak_mapped_bytes,
@@ -230,9 +274,24 @@ int main(int argc, char **argv)
 	       (unsigned long long)peak_st.short_chunks_released,
 	       (unsigned long long)peak_st.short_spills);
 	printf("  \"logical_ids\": {\"last_step\": %zu, \"recurring_from_previous_step\": %zu},\n",
-	       ids_last, rec_last);
+	       res->ids_last, res->rec_last);
 	printf("  \"vm_hwm_kib\": %ld\n", vm_hwm_kib());
 	printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct result res = { 0 };
+	struct opts o;
+	int ret, opened;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	opened = sntl_open(NULL) == 0;
+	build_model(&o);
+	run_steps(&o, &res);
+	print_json(&o, &res, opened);
 	if (opened)
 		sntl_close();
 	return 0;

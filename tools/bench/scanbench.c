@@ -89,9 +89,21 @@ static void touch(char *p, size_t len)
 		p[off]++;
 }
 
-int main(int argc, char **argv)
+struct opts {
+	unsigned long nobj, mib, steps;
+	int thp, async;
+};
+
+/* Session statistics around each phase and the wall time of its marks. */
+struct result {
+	struct sentinel_session_stats s0, s1, s2;
+	uint64_t prof_wall, steady_wall;
+};
+
+/* Fill o from the command line; returns 0, or the exit status on error. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "objects", required_argument, NULL, 'n' },
 		{ "mib", required_argument, NULL, 'm' },
 		{ "thp", no_argument, NULL, 't' },
@@ -99,20 +111,15 @@ int main(int argc, char **argv)
 		{ "async", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long nobj = 1000, mib = 1024, steps = 5;
-	struct sentinel_session_stats s0, s1, s2;
-	struct sentinel_obj *objs;
-	uint64_t t0, prof_wall = 0, steady_wall = 0;
-	size_t len, each, i, done;
-	int thp = 0, async = 0, fd, c;
-	char *raw, *p;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	*o = (struct opts){ .nobj = 1000, .mib = 1024, .steps = 5 };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 
 		if (c == 't' || c == 'a') {
-			*(c == 't' ? &thp : &async) = 1;
+			*(c == 't' ? &o->thp : &o->async) = 1;
 			continue;
 		}
 		if (c == '?') {
@@ -126,22 +133,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (c == 'n')
-			nobj = v;
+			o->nobj = v;
 		else if (c == 'm')
-			mib = v;
+			o->mib = v;
 		else
-			steps = v;
+			o->steps = v;
 	}
-	len = mib << 20;
-	each = len / nobj;
-	if (!each) {
-		fprintf(stderr, "scanbench: more objects than bytes\n");
-		return 2;
-	}
+	return 0;
+}
 
-	fd = open(SENTINEL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die(SENTINEL_DEVICE);
+/* Map len bytes on a huge page boundary, THP-backed or not, and fill them. */
+static char *map_memory(size_t len, int thp)
+{
+	char *raw, *p;
+
 	raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
@@ -150,6 +155,14 @@ int main(int argc, char **argv)
 	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise");
 	memset(p, 1, len);
+	return p;
+}
+
+/* Register nobj objects of each bytes from p, SENTINEL_MAX_BATCH at a time. */
+static void register_objects(int fd, char *p, size_t nobj, size_t each)
+{
+	struct sentinel_obj *objs;
+	size_t i, done;
 
 	objs = calloc(SENTINEL_MAX_BATCH, sizeof(*objs));
 	if (!objs)
@@ -176,18 +189,21 @@ int main(int argc, char **argv)
 			die("register");
 		done += k;
 	}
+}
 
-	/* A profiled step of 4 layers, each touching everything. */
-	{
-		struct sentinel_profile_ctl pc = {
-			.size = sizeof(pc), .op = SENTINEL_PROFILE_OP_START,
-			.warmup = 0, .steps = 1,
-		};
+/* A profiled step of 4 layers, each touching everything. */
+static void profile_step(int fd, char *p, size_t len, struct result *res)
+{
+	struct sentinel_profile_ctl pc = {
+		.size = sizeof(pc), .op = SENTINEL_PROFILE_OP_START,
+		.warmup = 0, .steps = 1,
+	};
+	uint64_t t0, prof_wall = 0;
+	size_t i;
 
-		if (ioctl(fd, SENTINEL_IOC_PROFILE_CTL, &pc))
-			die("profile start");
-	}
-	stats(fd, &s0);
+	if (ioctl(fd, SENTINEL_IOC_PROFILE_CTL, &pc))
+		die("profile start");
+	stats(fd, &res->s0);
 	mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 1);
 	for (i = 0; i < 4; i++) {
 		mark(fd, SENTINEL_MARK_LAYER_BEGIN, SENTINEL_DIR_FORWARD, i, 0);
@@ -197,30 +213,47 @@ int main(int argc, char **argv)
 		prof_wall += now_ns() - t0;
 	}
 	mark(fd, SENTINEL_MARK_STEP_END, 0, 0, 1);
-	stats(fd, &s1);
+	stats(fd, &res->s1);
+	res->prof_wall = prof_wall;
+}
 
-	/* Steady scans of everything. */
+/* Steady scans of everything. */
+static void steady_steps(int fd, char *p, size_t len, const struct opts *o,
+			 struct result *res)
+{
+	uint64_t t0, steady_wall = 0;
+	size_t i;
+
 	if (write_knob("steady_scan_budget", "1073741824") ||
 	    write_knob("steady_scan_interval", "1") ||
-	    write_knob("steady_scan_async", async ? "1" : "0"))
+	    write_knob("steady_scan_async", o->async ? "1" : "0"))
 		die("steady knobs");
-	for (i = 0; i < steps; i++) {
+	for (i = 0; i < o->steps; i++) {
 		mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 2 + i);
 		touch(p, len);
 		t0 = now_ns();
 		mark(fd, SENTINEL_MARK_STEP_END, 0, 0, 2 + i);
 		steady_wall += now_ns() - t0;
 		/* Let a queued scan finish before the next step touches. */
-		while (async) {
-			stats(fd, &s2);
-			if (s2.steady_scans >= s1.steady_scans + i + 1)
+		while (o->async) {
+			stats(fd, &res->s2);
+			if (res->s2.steady_scans >=
+			    res->s1.steady_scans + i + 1)
 				break;
 			usleep(1000);
 		}
 	}
-	stats(fd, &s2);
+	stats(fd, &res->s2);
 	write_knob("steady_scan_budget", "65536");
 	write_knob("steady_scan_async", "0");
+	res->steady_wall = steady_wall;
+}
+
+static void print_result(const struct opts *o, size_t len,
+			 const struct result *res)
+{
+	const struct sentinel_session_stats *s0 = &res->s0, *s1 = &res->s1;
+	const struct sentinel_session_stats *s2 = &res->s2;
 
 	printf("{\"bench\": \"scan\", \"objects\": %lu, \"mib\": %lu, \"thp\": %s, "
 	       "\"async\": %s, "
@@ -229,18 +262,47 @@ int main(int argc, char **argv)
 	       "\"layer_end_ms\": %.3f}, "
 	       "\"steady\": {\"scans\": %llu, \"pages\": %llu, \"ns_per_page\": %.2f, "
 	       "\"step_end_ms\": %.3f}}\n",
-	       nobj, mib, thp ? "true" : "false", async ? "true" : "false",
+	       o->nobj, o->mib, o->thp ? "true" : "false",
+	       o->async ? "true" : "false",
 	       len / PAGE,
-	       (unsigned long long)(s1.scans - s0.scans),
-	       (unsigned long long)(s1.scan_pages - s0.scan_pages),
-	       (double)(s1.scan_ns - s0.scan_ns) /
-			(double)(s1.scan_pages - s0.scan_pages),
-	       prof_wall / 4 / 1e6,
-	       (unsigned long long)(s2.steady_scans - s1.steady_scans),
-	       (unsigned long long)(s2.scan_pages - s1.scan_pages),
-	       (double)(s2.scan_ns - s1.scan_ns) /
-			(double)(s2.scan_pages - s1.scan_pages),
-	       steady_wall / (double)steps / 1e6);
+	       (unsigned long long)(s1->scans - s0->scans),
+	       (unsigned long long)(s1->scan_pages - s0->scan_pages),
+	       (double)(s1->scan_ns - s0->scan_ns) /
+			(double)(s1->scan_pages - s0->scan_pages),
+	       res->prof_wall / 4 / 1e6,
+	       (unsigned long long)(s2->steady_scans - s1->steady_scans),
+	       (unsigned long long)(s2->scan_pages - s1->scan_pages),
+	       (double)(s2->scan_ns - s1->scan_ns) /
+			(double)(s2->scan_pages - s1->scan_pages),
+	       res->steady_wall / (double)o->steps / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	struct result res;
+	struct opts o;
+	size_t len, each;
+	int fd, ret;
+	char *p;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	len = o.mib << 20;
+	each = len / o.nobj;
+	if (!each) {
+		fprintf(stderr, "scanbench: more objects than bytes\n");
+		return 2;
+	}
+
+	fd = open(SENTINEL_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die(SENTINEL_DEVICE);
+	p = map_memory(len, o.thp);
+	register_objects(fd, p, o.nobj, each);
+	profile_step(fd, p, len, &res);
+	steady_steps(fd, p, len, &o, &res);
+	print_result(&o, len, &res);
 	close(fd);
 	return 0;
 }

@@ -143,9 +143,28 @@ static void usage(FILE *f)
 	      f);
 }
 
-int main(int argc, char **argv)
+struct opts {
+	const char *json, *prefix;
+	int cpu;
+	unsigned int tag;
+	long sample_ms;
+};
+
+/* COMMAND's run: whether counting started, its output, the page maxima. */
+struct run {
+	const char *prefix;
+	long sample_ms;
+	bool started;
+	double t_start;
+	char buf[4096];
+	size_t blen;
+	unsigned long long before[MAX_NODES], during[MAX_NODES];
+};
+
+/* Fill o from the command line; returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "start-after", required_argument, NULL, 'a' },
@@ -155,115 +174,178 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	unsigned long long before[MAX_NODES] = { 0 }, during[MAX_NODES] = { 0 };
-	const char *json = NULL, *prefix = NULL;
-	int cpu = 1, c, status = 0, code, fds[2];
-	unsigned int tag = 1;
-	long sample_ms = 1000;
-	bool started = false, eof = false;
-	double t0, t1, t_start = 0, last = 0;
-	char buf[4096];
-	size_t blen = 0;
-	struct rusage ru;
-	pid_t pid;
-	FILE *f;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "+c:t:a:s:n:j:h", opts, NULL)) != -1) {
+	*o = (struct opts){ .cpu = 1, .tag = 1, .sample_ms = 1000 };
+	while ((c = getopt_long(argc, argv, "+c:t:a:s:n:j:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
-		case 'c': cpu = atoi(optarg); break;
-		case 't': tag = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'a': prefix = optarg; break;
-		case 's': sample_ms = atol(optarg); break;
+		case 'c': o->cpu = atoi(optarg); break;
+		case 't': o->tag = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'a': o->prefix = optarg; break;
+		case 's': o->sample_ms = atol(optarg); break;
 		case 'n': numa_stat = optarg; break;
-		case 'j': json = optarg; break;
+		case 'j': o->json = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc || cpu < 0 || cpu >= CPU_SETSIZE || sample_ms < 0) {
+	if (optind >= argc || o->cpu < 0 || o->cpu >= CPU_SETSIZE ||
+	    o->sample_ms < 0) {
 		usage(stderr);
 		return 2;
 	}
-	if (pipe(fds)) {
-		perror("bench-exec: pipe");
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	lab_custom(tag); /* also maps the marker value page */
-	t0 = now_s();
-	if (!prefix) {
-		lab_start();
-		started = true;
-		t_start = t0;
-	}
-	pid = fork();
-	if (pid < 0) {
-		perror("bench-exec: fork");
-		return 1;
-	}
-	if (pid == 0) {
-		cpu_set_t set;
+	return -1;
+}
 
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			perror("bench-exec: sched_setaffinity");
-			_exit(126);
-		}
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "bench-exec: %s: %s\n", argv[optind],
-			strerror(errno));
-		_exit(127);
+/* In the child: pin to cpu, send stdout into the pipe and exec cmd. */
+static void __attribute__((noreturn))
+run_child(int cpu, int fds[2], char **cmd)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("bench-exec: sched_setaffinity");
+		_exit(126);
 	}
+	dup2(fds[1], 1);
+	close(fds[0]);
 	close(fds[1]);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "bench-exec: %s: %s\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/* Read COMMAND's output from fd and pass it on; returns true at its end. */
+static bool read_output(struct run *run, int fd)
+{
+	ssize_t n = read(fd, run->buf + run->blen,
+			 sizeof(run->buf) - 1 - run->blen);
+	bool eof = false;
+	char *s = run->buf, *nl;
+
+	if (n <= 0) {
+		eof = true;
+		n = 0;
+	}
+	run->blen += (size_t)n;
+	run->buf[run->blen] = '\0';
+	/* Pass whole lines through; look for the prefix. */
+	while ((nl = strchr(s, '\n')) || (eof && *s) ||
+	       run->blen == sizeof(run->buf) - 1) {
+		size_t len = nl ? (size_t)(nl - s + 1) : strlen(s);
+
+		if (!run->started && run->prefix &&
+		    !strncmp(s, run->prefix, strlen(run->prefix))) {
+			lab_start();
+			run->started = true;
+			run->t_start = now_s();
+		}
+		fwrite(s, 1, len, stdout);
+		s += len;
+		if (!nl)
+			break;
+	}
+	run->blen -= (size_t)(s - run->buf);
+	memmove(run->buf, s, run->blen);
+	fflush(stdout);
+	return eof;
+}
+
+/* Pass COMMAND's output on until it ends, sampling its pages meanwhile. */
+static void relay(struct run *run, int fd, pid_t pid)
+{
+	bool eof = false;
+	double last = 0;
+
 	while (!eof) {
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
-		int r = poll(&p, 1, sample_ms ? (int)sample_ms : 1000);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1,
+			     run->sample_ms ? (int)run->sample_ms : 1000);
 		double t = now_s();
 
 		if (r < 0 && errno != EINTR) {
 			perror("bench-exec: poll");
 			break;
 		}
-		if (r > 0) {
-			ssize_t n = read(fds[0], buf + blen, sizeof(buf) - 1 - blen);
-
-			if (n <= 0) {
-				eof = true;
-				n = 0;
-			}
-			blen += (size_t)n;
-			buf[blen] = '\0';
-			/* Pass whole lines through; look for the prefix. */
-			char *s = buf, *nl;
-
-			while ((nl = strchr(s, '\n')) || (eof && *s) ||
-			       blen == sizeof(buf) - 1) {
-				size_t len = nl ? (size_t)(nl - s + 1) : strlen(s);
-
-				if (!started && prefix &&
-				    !strncmp(s, prefix, strlen(prefix))) {
-					lab_start();
-					started = true;
-					t_start = now_s();
-				}
-				fwrite(s, 1, len, stdout);
-				s += len;
-				if (!nl)
-					break;
-			}
-			blen -= (size_t)(s - buf);
-			memmove(buf, s, blen);
-			fflush(stdout);
-		}
-		if (sample_ms && (t - last) * 1000 >= (double)sample_ms) {
-			sample(pid, started ? during : before);
+		if (r > 0)
+			eof = read_output(run, fd);
+		if (run->sample_ms &&
+		    (t - last) * 1000 >= (double)run->sample_ms) {
+			sample(pid, run->started ? run->during : run->before);
 			last = t;
 		}
 	}
+}
+
+/* Write the JSON record; returns COMMAND's exit code, or 1 on error. */
+static int report(const struct opts *o, const struct run *run, int status,
+		  const struct rusage *ru, double t0, double t1)
+{
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) :
+				       128 + WTERMSIG(status);
+	FILE *f = o->json ? fopen(o->json, "w") : stderr;
+
+	if (!f) {
+		fprintf(stderr, "bench-exec: %s: %s\n", o->json,
+			strerror(errno));
+		return 1;
+	}
+	fprintf(f,
+		"{\"status\":%d,\"wall_s\":%.3f,\"counted_s\":%.3f,\"started\":%s,"
+		"\"maxrss_kb\":%ld,\"user_s\":%.3f,\"sys_s\":%.3f,\"cpu\":%d,"
+		"\"tag\":%u,\"sample_ms\":%ld",
+		code, t1 - t0, run->started ? t1 - run->t_start : 0.0,
+		run->started ? "true" : "false", ru->ru_maxrss,
+		tv_s(ru->ru_utime), tv_s(ru->ru_stime), o->cpu, o->tag,
+		o->sample_ms);
+	print_nodes(f, "pages_max_before", run->before);
+	print_nodes(f, "pages_max_counted", run->during);
+	fputs("}\n", f);
+	if (o->json && fclose(f)) {
+		fprintf(stderr, "bench-exec: %s: %s\n", o->json,
+			strerror(errno));
+		return 1;
+	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct run run;
+	int ret, status = 0, fds[2];
+	struct rusage ru;
+	double t0, t1;
+	pid_t pid;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	run = (struct run){ .prefix = o.prefix, .sample_ms = o.sample_ms };
+	if (pipe(fds)) {
+		perror("bench-exec: pipe");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lab_custom(o.tag); /* also maps the marker value page */
+	t0 = now_s();
+	if (!o.prefix) {
+		lab_start();
+		run.started = true;
+		run.t_start = t0;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("bench-exec: fork");
+		return 1;
+	}
+	if (pid == 0)
+		run_child(o.cpu, fds, argv + optind);
+	close(fds[1]);
+	relay(&run, fds[0], pid);
 	close(fds[0]);
 	while (wait4(pid, &status, 0, &ru) < 0) {
 		if (errno != EINTR) {
@@ -271,29 +353,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (started)
+	if (run.started)
 		lab_stop();
-	lab_custom(tag);
+	lab_custom(o.tag);
 	t1 = now_s();
-	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	f = json ? fopen(json, "w") : stderr;
-	if (!f) {
-		fprintf(stderr, "bench-exec: %s: %s\n", json, strerror(errno));
-		return 1;
-	}
-	fprintf(f,
-		"{\"status\":%d,\"wall_s\":%.3f,\"counted_s\":%.3f,\"started\":%s,"
-		"\"maxrss_kb\":%ld,\"user_s\":%.3f,\"sys_s\":%.3f,\"cpu\":%d,"
-		"\"tag\":%u,\"sample_ms\":%ld",
-		code, t1 - t0, started ? t1 - t_start : 0.0,
-		started ? "true" : "false", ru.ru_maxrss, tv_s(ru.ru_utime),
-		tv_s(ru.ru_stime), cpu, tag, sample_ms);
-	print_nodes(f, "pages_max_before", before);
-	print_nodes(f, "pages_max_counted", during);
-	fputs("}\n", f);
-	if (json && fclose(f)) {
-		fprintf(stderr, "bench-exec: %s: %s\n", json, strerror(errno));
-		return 1;
-	}
-	return code;
+	return report(&o, &run, status, &ru, t0, t1);
 }
