@@ -293,12 +293,16 @@ static int cmp_move(uint32_t a, uint32_t b, const void *vh)
 /* Candidates of every touched long-lived object, best first, admitted. */
 static int choose(struct hy *h, const struct plan_schedule *base)
 {
+	/* at most a whole-step candidate per object and a window per use */
+	size_t ncand = (size_t)h->in->nr_acc + h->no + 1;
+	size_t nmove = 2 * ((size_t)h->in->nr_acc + 1);	/* two per window */
+	size_t nsort = ncand > nmove ? ncand : nmove;
 	uint32_t *idx, *tmp;
 
-	h->cands = calloc((size_t)h->in->nr_acc + h->no + 1, sizeof(*h->cands));
-	h->moves = calloc(2 * ((size_t)h->in->nr_acc + 1), sizeof(*h->moves));
-	idx = calloc((size_t)h->in->nr_acc + h->no + 1, sizeof(*idx));
-	tmp = calloc((size_t)h->in->nr_acc + h->no + 1, sizeof(*tmp));
+	h->cands = calloc(ncand, sizeof(*h->cands));
+	h->moves = calloc(nmove, sizeof(*h->moves));
+	idx = calloc(nsort, sizeof(*idx));
+	tmp = calloc(nsort, sizeof(*tmp));
 	if (!h->cands || !h->moves || !idx || !tmp) {
 		free(idx);
 		free(tmp);
@@ -322,8 +326,6 @@ static int choose(struct hy *h, const struct plan_schedule *base)
 	for (uint32_t i = 0; i < h->nmoves; i++)
 		idx[i] = i;
 	plan_msort(idx, tmp, h->nmoves, cmp_move, h);
-	for (uint32_t i = 0; i < h->nmoves; i++)
-		tmp[i] = i;
 	{	/* apply the order */
 		struct plan_move *sorted = calloc((size_t)h->nmoves + 1, sizeof(*sorted));
 

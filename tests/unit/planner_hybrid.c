@@ -146,6 +146,35 @@ static void fixed_and_windows(void)
 	plan_free(&h);
 }
 
+/*
+ * One activation read in every fourth of 32 layers, the budget its size:
+ * one window per use, two moves each (more moves than accesses).
+ */
+static void many_windows(void)
+{
+	struct plan_params p = { .fast_budget = 512 * KiB, .bw = BW4G };
+	struct plan_schedule h;
+	struct sim_result r;
+	uint32_t a, n = 0;
+
+	fx_reset(&f);
+	a = fx_obj(&f, 30, 512 * KiB, SENTINEL_KIND_ACTIVATION, 0);
+	for (uint32_t l = 0; l < 32; l++) {
+		fx_layer(&f, MS);
+		if (l % 4 == 1) {
+			fx_touch(&f, a, 128);
+			n++;
+		}
+	}
+	ok(!plan_hybrid(fx_in(&f), &p, NULL, &h, msg, sizeof(msg)), "many windows: planned");
+	r = simulate(&h, p.bw);
+	ok(count_moves(&h, a, PLAN_PROMOTE) == n && count_moves(&h, a, PLAN_DEMOTE) == n &&
+	   r.errors == 0 && r.over_budget == 0 && r.late == 0 && r.hit_ratio == 1.0,
+	   "many windows: %u round trips of one object, consistent and in time (%u moves)", n,
+	   h.nr_moves);
+	plan_free(&h);
+}
+
 static void bad_parameters(void)
 {
 	struct plan_params p = { .fast_budget = MiB, .bw = BW4G };
@@ -166,11 +195,12 @@ static void bad_parameters(void)
 
 int main(void)
 {
-	tap_plan(14);
-	fx_init(&f, 16, 16, 64);
+	tap_plan(16);
+	fx_init(&f, 16, 32, 64);
 	windows_that_pay();
 	windows_that_do_not_pay();
 	fixed_and_windows();
+	many_windows();
 	bad_parameters();
 	fx_free(&f);
 	return tap_done();
