@@ -69,6 +69,15 @@ enum opt_id {
 	O_WD, O_ALLOC, O_MARKS, O_GRAN, O_THREADS, O_ISA, O_WS, O_JSON,
 };
 
+static const char *const models[] = { "mlp", "cnn", "transformer", "lstm",
+				      "mobilenet" };
+static const char *const grans[] = { "block", "layer" };
+static const char *const sizes[] = { "tiny", "small", "medium" };
+static const char *const optims[] = { "sgd", "adam" };
+static const char *const allocs[] = { "malloc", "sentinel" };
+static const char *const onoff[] = { "off", "on" };
+static const char *const isas[] = { "auto", "sse2", "avx2" };
+
 static const struct option long_opts[] = {
 	{ "model", required_argument, NULL, O_MODEL },
 	{ "size", required_argument, NULL, O_SIZE },
@@ -178,228 +187,262 @@ static double mean_step(const struct train_result *r)
 	return r->steps ? s / (r->steps - first) : 0;
 }
 
-int main(int argc, char **argv)
-{
-	static const char *const models[] = { "mlp", "cnn", "transformer", "lstm",
-					      "mobilenet" };
-	static const char *const grans[] = { "block", "layer" };
-	static const char *const sizes[] = { "tiny", "small", "medium" };
-	static const char *const optims[] = { "sgd", "adam" };
-	static const char *const allocs[] = { "malloc", "sentinel" };
-	static const char *const onoff[] = { "off", "on" };
-	static const char *const isas[] = { "auto", "sse2", "avx2" };
+/* The command line: the choices, and which config values it overrides. */
+struct opts {
 	struct {
 		bool set;
 		long long v;
 		float f;
 	} ov[O_JSON + 1];
-	struct config c;
-	struct train_opts to = { .backend = ALLOC_MALLOC, .marks = true };
-	struct train_result res;
-	int model = MODEL_MLP, size = SIZE_TINY, opt, fine = 0;
-	bool json = false, verbose = false;
-	const char *err;
-	int ret;
+	struct train_opts to;
+	int model, size, fine;
+	bool json, verbose;
+};
 
-	memset(ov, 0, sizeof(ov));
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hv", long_opts, NULL)) != -1) {
-		const char *name = NULL;
+/* Apply option @opt (a getopt_long() result) to @o; exits on a bad one. */
+static void parse_opt(struct opts *o, int opt, char **argv)
+{
+	const char *name = NULL;
 
-		for (const struct option *o = long_opts; o->name; o++)
-			if (o->val == opt)
-				name = o->name;
-		switch (opt) {
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'v':
-			verbose = true;
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == opt)
+			name = lo->name;
+	switch (opt) {
+	case 'h':
+		fputs(usage, stdout);
+		exit(0);
+	case 'v':
+		o->verbose = true;
+		break;
+	case O_JSON:
+		o->json = true;
+		break;
+	case O_MODEL:
+		o->model = parse_choice(name, optarg, models, 5);
+		break;
+	case O_SIZE:
+		o->size = parse_choice(name, optarg, sizes, 3);
+		break;
+	case O_OPTIM:
+		o->ov[opt].set = true;
+		o->ov[opt].v = parse_choice(name, optarg, optims, 2);
+		break;
+	case O_ALLOC:
+		o->to.backend = (enum alloc_backend)parse_choice(name, optarg,
+								 allocs, 2);
+		break;
+	case O_MARKS:
+		o->to.marks = parse_choice(name, optarg, onoff, 2);
+		break;
+	case O_GRAN:
+		o->fine = parse_choice(name, optarg, grans, 2);
+		break;
+	case O_WS:
+		o->to.ws = parse_choice(name, optarg, onoff, 2);
+		break;
+	case O_ISA:
+		if (ops_set_isa((enum ops_isa)parse_choice(name, optarg,
+							   isas, 3)))
+			bad("--isa: this CPU cannot run %s", optarg);
+		break;
+	case O_THREADS:
+		if (parse_int(name, optarg, 1, 1024) != 1)
+			bad("--threads: the engine is single-threaded; only 1 is supported");
+		break;
+	case O_LR:
+	case O_MOMENTUM:
+	case O_WD:
+		o->ov[opt].set = true;
+		o->ov[opt].f = parse_float(name, optarg);
+		break;
+	case O_SEED:
+		o->ov[opt].set = true;
+		o->ov[opt].v = parse_int(name, optarg, 0, INT64_MAX);
+		break;
+	case O_STEPS:
+		o->ov[opt].set = true;
+		o->ov[opt].v = parse_int(name, optarg, 0, 100000000);
+		break;
+	case ':':
+		bad("option '%s' needs a value", argv[optind - 1]);
+	case '?':
+		if (optopt)
+			bad("unknown option '-%c'", optopt);
+		bad("unknown option '%s'", argv[optind - 1]);
+	default:
+		if (opt >= O_BATCH && opt <= O_HEADS) {
+			o->ov[opt].set = true;
+			o->ov[opt].v = parse_int(name, optarg, 1, 1 << 20);
 			break;
-		case O_JSON:
-			json = true;
-			break;
-		case O_MODEL:
-			model = parse_choice(name, optarg, models, 5);
-			break;
-		case O_SIZE:
-			size = parse_choice(name, optarg, sizes, 3);
-			break;
-		case O_OPTIM:
-			ov[opt].set = true;
-			ov[opt].v = parse_choice(name, optarg, optims, 2);
-			break;
-		case O_ALLOC:
-			to.backend = (enum alloc_backend)parse_choice(name, optarg,
-								      allocs, 2);
-			break;
-		case O_MARKS:
-			to.marks = parse_choice(name, optarg, onoff, 2);
-			break;
-		case O_GRAN:
-			fine = parse_choice(name, optarg, grans, 2);
-			break;
-		case O_WS:
-			to.ws = parse_choice(name, optarg, onoff, 2);
-			break;
-		case O_ISA:
-			if (ops_set_isa((enum ops_isa)parse_choice(name, optarg,
-								   isas, 3)))
-				bad("--isa: this CPU cannot run %s", optarg);
-			break;
-		case O_THREADS:
-			if (parse_int(name, optarg, 1, 1024) != 1)
-				bad("--threads: the engine is single-threaded; only 1 is supported");
-			break;
-		case O_LR:
-		case O_MOMENTUM:
-		case O_WD:
-			ov[opt].set = true;
-			ov[opt].f = parse_float(name, optarg);
-			break;
-		case O_SEED:
-			ov[opt].set = true;
-			ov[opt].v = parse_int(name, optarg, 0, INT64_MAX);
-			break;
-		case O_STEPS:
-			ov[opt].set = true;
-			ov[opt].v = parse_int(name, optarg, 0, 100000000);
-			break;
-		case ':':
-			bad("option '%s' needs a value", argv[optind - 1]);
-		case '?':
-			if (optopt)
-				bad("unknown option '-%c'", optopt);
-			bad("unknown option '%s'", argv[optind - 1]);
-		default:
-			if (opt >= O_BATCH && opt <= O_HEADS) {
-				ov[opt].set = true;
-				ov[opt].v = parse_int(name, optarg, 1, 1 << 20);
-				break;
-			}
-			bad("unexpected option");
 		}
+		bad("unexpected option");
 	}
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int opt;
+
+	*o = (struct opts){
+		.to = { .backend = ALLOC_MALLOC, .marks = true },
+		.model = MODEL_MLP,
+		.size = SIZE_TINY,
+	};
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hv", long_opts, NULL)) != -1)
+		parse_opt(o, opt, argv);
 	if (optind < argc)
 		bad("unexpected argument '%s'", argv[optind]);
-	if (to.ws && to.backend != ALLOC_MALLOC)
+	if (o->to.ws && o->to.backend != ALLOC_MALLOC)
 		bad("--ws=on measures with --alloc=malloc only");
+}
 
-	memset(&c, 0, sizeof(c));
-	config_preset(&c, (enum model_type)model, (enum size_preset)size);
-	c.steps = 10;
-	c.seed = 1;
-	if (ov[O_STEPS].set)
-		c.steps = (int)ov[O_STEPS].v;
-	if (ov[O_SEED].set)
-		c.seed = (uint64_t)ov[O_SEED].v;
-	if (ov[O_BATCH].set)
-		c.batch = (int)ov[O_BATCH].v;
-	if (ov[O_WIDTH].set)
-		c.width = (int)ov[O_WIDTH].v;
-	if (ov[O_DEPTH].set)
-		c.depth = (int)ov[O_DEPTH].v;
-	if (ov[O_SEQ].set)
-		c.seq = (int)ov[O_SEQ].v;
-	if (ov[O_IMAGE].set)
-		c.image = (int)ov[O_IMAGE].v;
-	if (ov[O_IN].set)
-		c.in_dim = (int)ov[O_IN].v;
-	if (ov[O_CLASSES].set)
-		c.classes = (int)ov[O_CLASSES].v;
-	if (ov[O_HEADS].set)
-		c.heads = (int)ov[O_HEADS].v;
-	if (ov[O_OPTIM].set)
-		c.optim = (enum optim_type)ov[O_OPTIM].v;
-	if (ov[O_LR].set)
-		c.lr = ov[O_LR].f;
-	if (ov[O_MOMENTUM].set)
-		c.momentum = ov[O_MOMENTUM].f;
-	if (ov[O_WD].set)
-		c.wd = ov[O_WD].f;
-	c.fine = fine;
-	err = config_check(&c);
+/* The preset of the chosen model and size with the overrides of @o. */
+static void make_config(const struct opts *o, struct config *c)
+{
+	const char *err;
+
+	memset(c, 0, sizeof(*c));
+	config_preset(c, (enum model_type)o->model, (enum size_preset)o->size);
+	c->steps = 10;
+	c->seed = 1;
+	if (o->ov[O_STEPS].set)
+		c->steps = (int)o->ov[O_STEPS].v;
+	if (o->ov[O_SEED].set)
+		c->seed = (uint64_t)o->ov[O_SEED].v;
+	if (o->ov[O_BATCH].set)
+		c->batch = (int)o->ov[O_BATCH].v;
+	if (o->ov[O_WIDTH].set)
+		c->width = (int)o->ov[O_WIDTH].v;
+	if (o->ov[O_DEPTH].set)
+		c->depth = (int)o->ov[O_DEPTH].v;
+	if (o->ov[O_SEQ].set)
+		c->seq = (int)o->ov[O_SEQ].v;
+	if (o->ov[O_IMAGE].set)
+		c->image = (int)o->ov[O_IMAGE].v;
+	if (o->ov[O_IN].set)
+		c->in_dim = (int)o->ov[O_IN].v;
+	if (o->ov[O_CLASSES].set)
+		c->classes = (int)o->ov[O_CLASSES].v;
+	if (o->ov[O_HEADS].set)
+		c->heads = (int)o->ov[O_HEADS].v;
+	if (o->ov[O_OPTIM].set)
+		c->optim = (enum optim_type)o->ov[O_OPTIM].v;
+	if (o->ov[O_LR].set)
+		c->lr = o->ov[O_LR].f;
+	if (o->ov[O_MOMENTUM].set)
+		c->momentum = o->ov[O_MOMENTUM].f;
+	if (o->ov[O_WD].set)
+		c->wd = o->ov[O_WD].f;
+	c->fine = o->fine;
+	err = config_check(c);
 	if (err)
 		bad("%s", err);
+}
 
-	to.progress = json ? NULL : stdout;
-	to.verbose = verbose ? stderr : NULL;
-	if (!json) {
-		printf("sentinel-train: model %s size %s alloc %s marks %s seed %" PRIu64
-		       " steps %d\n", model_name(c.model), size_name(c.size),
-		       allocs[to.backend], onoff[to.marks], c.seed, c.steps);
-		printf("config: batch %d width %d depth %d seq %d image %d in %d "
-		       "classes %d heads %d optim %s lr %g granularity %s\n",
-		       c.batch, c.width, c.depth, c.seq, c.image, c.in_dim,
-		       c.classes, c.heads, optims[c.optim], (double)c.lr,
-		       grans[c.fine]);
-		fflush(stdout);
+/* The two text lines before training: what runs, and its configuration. */
+static void print_banner(const struct train_opts *to, const struct config *c)
+{
+	printf("sentinel-train: model %s size %s alloc %s marks %s seed %" PRIu64
+	       " steps %d\n", model_name(c->model), size_name(c->size),
+	       allocs[to->backend], onoff[to->marks], c->seed, c->steps);
+	printf("config: batch %d width %d depth %d seq %d image %d in %d "
+	       "classes %d heads %d optim %s lr %g granularity %s\n",
+	       c->batch, c->width, c->depth, c->seq, c->image, c->in_dim,
+	       c->classes, c->heads, optims[c->optim], (double)c->lr,
+	       grans[c->fine]);
+	fflush(stdout);
+}
+
+static void print_json(const struct train_opts *to, const struct config *c,
+		       const struct train_result *res)
+{
+	printf("{\"model\":\"%s\",\"size\":\"%s\",\"alloc\":\"%s\","
+	       "\"marks\":%s,\"seed\":%" PRIu64 ",\"session\":%s,",
+	       model_name(c->model), size_name(c->size), allocs[to->backend],
+	       to->marks ? "true" : "false", c->seed,
+	       to->backend == ALLOC_SENTINEL && !res->session_err ?
+	       "true" : "false");
+	printf("\"config\":{\"batch\":%d,\"width\":%d,\"depth\":%d,"
+	       "\"seq\":%d,\"image\":%d,\"in\":%d,\"classes\":%d,"
+	       "\"heads\":%d,\"optim\":\"%s\",\"lr\":%g,\"steps\":%d,"
+	       "\"granularity\":\"%s\"},",
+	       c->batch, c->width, c->depth, c->seq, c->image, c->in_dim,
+	       c->classes, c->heads, optims[c->optim], (double)c->lr, c->steps,
+	       grans[c->fine]);
+	printf("\"params\":%zu,\"layers\":%u,\"flop_per_step\":%" PRIu64
+	       ",\"isa\":\"%s\",\"steps\":[", res->nparams, res->nlayers,
+	       res->flops, ops_isa_name(ops_get_isa()));
+	for (int i = 0; i < res->steps; i++) {
+		printf("%s{\"step\":%d,\"loss\":", i ? "," : "", i + 1);
+		json_num(res->loss[i]);
+		printf(",\"loss_bits\":\"0x%016" PRIx64 "\",\"time_s\":%.6f}",
+		       loss_bits(res->loss[i]), res->secs[i]);
 	}
-	ret = train_run(&c, &to, &res);
-	if (to.backend == ALLOC_SENTINEL && verbose)
+	printf("],\"final_loss\":");
+	json_num(res->steps ? res->loss[res->steps - 1] : NAN);
+	printf(",\"final_loss_bits\":\"0x%016" PRIx64 "\",",
+	       res->steps ? loss_bits(res->loss[res->steps - 1]) : 0);
+	printf("\"mean_step_s\":%.6f,", mean_step(res));
+	if (to->ws)
+		printf("\"working_set\":{\"bytes\":%" PRIu64 ",\"layer\":%u,"
+		       "\"dir\":\"%s\",\"forward\":%" PRIu64 ",\"backward\":%"
+		       PRIu64 ",\"optimizer\":%" PRIu64 "},", res->ws.max,
+		       res->ws.max_layer, dir_name(res->ws.max_dir_of),
+		       res->ws.max_dir[0], res->ws.max_dir[1],
+		       res->ws.max_dir[2]);
+	json_peak(&res->mem);
+	printf("}\n");
+}
+
+static void print_text(const struct train_opts *to,
+		       const struct train_result *res)
+{
+	printf("params %zu layers %u\n", res->nparams, res->nlayers);
+	printf("flop per step %" PRIu64 " (matrix kernels, %s)\n",
+	       res->flops, ops_isa_name(ops_get_isa()));
+	if (res->steps)
+		printf("final loss %.6f bits 0x%016" PRIx64 " (first %.6f)\n",
+		       res->loss[res->steps - 1],
+		       loss_bits(res->loss[res->steps - 1]), res->loss[0]);
+	printf("mean step time %.4f s%s\n", mean_step(res),
+	       res->steps > 1 ? " (steps 2..N)" : "");
+	printf("peak footprint bytes:");
+	for (int k = 0; k < DK_COUNT; k++)
+		printf(" %s %" PRIu64, dnn_kind_name((enum dnn_kind)k),
+		       res->mem.peak[k]);
+	printf(" total %" PRIu64 " (%.1f MiB)\n", res->mem.peak_total,
+	       res->mem.peak_total / 1048576.0);
+	if (to->ws)
+		printf("largest layer working set %" PRIu64 " bytes (layer %u "
+		       "%s); per direction: forward %" PRIu64 " backward %"
+		       PRIu64 " optimizer %" PRIu64 "\n", res->ws.max,
+		       res->ws.max_layer, dir_name(res->ws.max_dir_of),
+		       res->ws.max_dir[0], res->ws.max_dir[1],
+		       res->ws.max_dir[2]);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct config c;
+	struct train_result res;
+	int ret;
+
+	parse_args(argc, argv, &o);
+	make_config(&o, &c);
+	o.to.progress = o.json ? NULL : stdout;
+	o.to.verbose = o.verbose ? stderr : NULL;
+	if (!o.json)
+		print_banner(&o.to, &c);
+	ret = train_run(&c, &o.to, &res);
+	if (o.to.backend == ALLOC_SENTINEL && o.verbose)
 		fprintf(stderr, "sentinel session: %s\n", res.session_err ?
 			sntl_strerror(res.session_err) : "open");
-	if (json) {
-		printf("{\"model\":\"%s\",\"size\":\"%s\",\"alloc\":\"%s\","
-		       "\"marks\":%s,\"seed\":%" PRIu64 ",\"session\":%s,",
-		       model_name(c.model), size_name(c.size), allocs[to.backend],
-		       to.marks ? "true" : "false", c.seed,
-		       to.backend == ALLOC_SENTINEL && !res.session_err ?
-		       "true" : "false");
-		printf("\"config\":{\"batch\":%d,\"width\":%d,\"depth\":%d,"
-		       "\"seq\":%d,\"image\":%d,\"in\":%d,\"classes\":%d,"
-		       "\"heads\":%d,\"optim\":\"%s\",\"lr\":%g,\"steps\":%d,"
-		       "\"granularity\":\"%s\"},",
-		       c.batch, c.width, c.depth, c.seq, c.image, c.in_dim,
-		       c.classes, c.heads, optims[c.optim], (double)c.lr, c.steps,
-		       grans[c.fine]);
-		printf("\"params\":%zu,\"layers\":%u,\"flop_per_step\":%" PRIu64
-		       ",\"isa\":\"%s\",\"steps\":[", res.nparams, res.nlayers,
-		       res.flops, ops_isa_name(ops_get_isa()));
-		for (int i = 0; i < res.steps; i++) {
-			printf("%s{\"step\":%d,\"loss\":", i ? "," : "", i + 1);
-			json_num(res.loss[i]);
-			printf(",\"loss_bits\":\"0x%016" PRIx64 "\",\"time_s\":%.6f}",
-			       loss_bits(res.loss[i]), res.secs[i]);
-		}
-		printf("],\"final_loss\":");
-		json_num(res.steps ? res.loss[res.steps - 1] : NAN);
-		printf(",\"final_loss_bits\":\"0x%016" PRIx64 "\",",
-		       res.steps ? loss_bits(res.loss[res.steps - 1]) : 0);
-		printf("\"mean_step_s\":%.6f,", mean_step(&res));
-		if (to.ws)
-			printf("\"working_set\":{\"bytes\":%" PRIu64 ",\"layer\":%u,"
-			       "\"dir\":\"%s\",\"forward\":%" PRIu64 ",\"backward\":%"
-			       PRIu64 ",\"optimizer\":%" PRIu64 "},", res.ws.max,
-			       res.ws.max_layer, dir_name(res.ws.max_dir_of),
-			       res.ws.max_dir[0], res.ws.max_dir[1],
-			       res.ws.max_dir[2]);
-		json_peak(&res.mem);
-		printf("}\n");
-	} else {
-		printf("params %zu layers %u\n", res.nparams, res.nlayers);
-		printf("flop per step %" PRIu64 " (matrix kernels, %s)\n",
-		       res.flops, ops_isa_name(ops_get_isa()));
-		if (res.steps)
-			printf("final loss %.6f bits 0x%016" PRIx64 " (first %.6f)\n",
-			       res.loss[res.steps - 1],
-			       loss_bits(res.loss[res.steps - 1]), res.loss[0]);
-		printf("mean step time %.4f s%s\n", mean_step(&res),
-		       res.steps > 1 ? " (steps 2..N)" : "");
-		printf("peak footprint bytes:");
-		for (int k = 0; k < DK_COUNT; k++)
-			printf(" %s %" PRIu64, dnn_kind_name((enum dnn_kind)k),
-			       res.mem.peak[k]);
-		printf(" total %" PRIu64 " (%.1f MiB)\n", res.mem.peak_total,
-		       res.mem.peak_total / 1048576.0);
-		if (to.ws)
-			printf("largest layer working set %" PRIu64 " bytes (layer %u "
-			       "%s); per direction: forward %" PRIu64 " backward %"
-			       PRIu64 " optimizer %" PRIu64 "\n", res.ws.max,
-			       res.ws.max_layer, dir_name(res.ws.max_dir_of),
-			       res.ws.max_dir[0], res.ws.max_dir[1],
-			       res.ws.max_dir[2]);
-	}
+	if (o.json)
+		print_json(&o.to, &c, &res);
+	else
+		print_text(&o.to, &res);
 	train_result_free(&res);
 	return ret ? 1 : 0;
 }

@@ -108,6 +108,54 @@ static void get_array(const struct json *cpu, const char *key, uint64_t *dst,
 	}
 }
 
+/* Append marker record @j (line @lineno of @file) to recs, of room *@cap. */
+static void add_rec(const struct json *j, const char *file, size_t lineno,
+		    size_t *cap)
+{
+	const struct json *cpus = json_get(j, "cpus");
+	const struct json *kind = json_get(j, "kind");
+	const struct json *on = json_get(j, "on");
+	const struct json *vc = json_get(j, "vcpu");
+	struct rec *r;
+
+	if (!cpus || cpus->type != JSON_ARR || cpus->n != nvcpus ||
+	    !kind || kind->type != JSON_STR || !on ||
+	    on->type != JSON_BOOL || !vc || vc->type != JSON_NUM)
+		die("%s:%zu: malformed marker record", file, lineno);
+	if (nrecs == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		recs = realloc(recs, *cap * sizeof(*recs));
+		if (!recs)
+			die("out of memory");
+	}
+	r = &recs[nrecs++];
+	memset(r, 0, sizeof(*r));
+	r->seq = json_u64(j, "seq", 0);
+	snprintf(r->kind, sizeof(r->kind), "%s", kind->str);
+	r->has_value = json_get(j, "value") != NULL;
+	r->value = (uint32_t)json_u64(j, "value", 0);
+	r->vcpu = (int)vc->num;
+	r->on = on->b;
+	r->has_wall = json_get(j, "wall_ns") != NULL;
+	r->wall_ns = json_u64(j, "wall_ns", 0);
+	r->cpus = calloc(nvcpus, sizeof(*r->cpus));
+	if (!r->cpus)
+		die("out of memory");
+	for (unsigned int i = 0; i < nvcpus; i++) {
+		const struct json *c = &cpus->items[i];
+		struct lab_counters *k = &r->cpus[i];
+
+		k->insns = json_u64(c, "insns", 0);
+		k->loads = json_u64(c, "loads", 0);
+		k->stores = json_u64(c, "stores", 0);
+		k->hits = json_u64(c, "hits", 0);
+		k->io = json_u64(c, "io", 0);
+		get_array(c, "miss", k->miss, file, lineno);
+		get_array(c, "seq", k->seq, file, lineno);
+		get_array(c, "wb", k->wb, file, lineno);
+	}
+}
+
 static void load(const char *file)
 {
 	char *text = slurp(file), *s = text, err[160];
@@ -139,50 +187,9 @@ static void load(const char *file)
 				die("%s:%zu: bad header record", file, lineno);
 			header = true;
 		} else if (json_get(j, "seq")) {
-			const struct json *cpus = json_get(j, "cpus");
-			const struct json *kind = json_get(j, "kind");
-			const struct json *on = json_get(j, "on");
-			const struct json *vc = json_get(j, "vcpu");
-			struct rec *r;
-
 			if (!header)
 				die("%s:%zu: record before the header", file, lineno);
-			if (!cpus || cpus->type != JSON_ARR || cpus->n != nvcpus ||
-			    !kind || kind->type != JSON_STR || !on ||
-			    on->type != JSON_BOOL || !vc || vc->type != JSON_NUM)
-				die("%s:%zu: malformed marker record", file, lineno);
-			if (nrecs == cap) {
-				cap = cap ? cap * 2 : 256;
-				recs = realloc(recs, cap * sizeof(*recs));
-				if (!recs)
-					die("out of memory");
-			}
-			r = &recs[nrecs++];
-			memset(r, 0, sizeof(*r));
-			r->seq = json_u64(j, "seq", 0);
-			snprintf(r->kind, sizeof(r->kind), "%s", kind->str);
-			r->has_value = json_get(j, "value") != NULL;
-			r->value = (uint32_t)json_u64(j, "value", 0);
-			r->vcpu = (int)vc->num;
-			r->on = on->b;
-			r->has_wall = json_get(j, "wall_ns") != NULL;
-			r->wall_ns = json_u64(j, "wall_ns", 0);
-			r->cpus = calloc(nvcpus, sizeof(*r->cpus));
-			if (!r->cpus)
-				die("out of memory");
-			for (unsigned int i = 0; i < nvcpus; i++) {
-				const struct json *c = &cpus->items[i];
-				struct lab_counters *k = &r->cpus[i];
-
-				k->insns = json_u64(c, "insns", 0);
-				k->loads = json_u64(c, "loads", 0);
-				k->stores = json_u64(c, "stores", 0);
-				k->hits = json_u64(c, "hits", 0);
-				k->io = json_u64(c, "io", 0);
-				get_array(c, "miss", k->miss, file, lineno);
-				get_array(c, "seq", k->seq, file, lineno);
-				get_array(c, "wb", k->wb, file, lineno);
-			}
+			add_rec(j, file, lineno, &cap);
 		}
 		json_free(j);
 		s = nl ? nl + 1 : s + strlen(s);
@@ -263,7 +270,30 @@ static void usage(void)
 	     "      --list           list the profiles");
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct opts {
+	const char *pname, *pfile;
+	const char *records;	/* the one argument, NULL if not exactly one */
+	uint64_t mask;
+	bool json, list;
+};
+
+/* The state of a report while it walks the phases. */
+struct report {
+	const struct lab_profile *prof;
+	uint64_t mask;
+	bool json;
+	struct lab_counters *d;	/* per vCPU: counter deltas of the phase */
+	struct lab_cost *per;	/* per vCPU: modeled time of the phase */
+	struct sum *steps, *layers;
+	size_t nsteps, nlayers;
+	bool in_step, in_layer;
+	uint32_t step, layer;
+	double total;
+	unsigned int nphases;
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "profile", required_argument, NULL, 'p' },
@@ -274,56 +304,47 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *pname = "dram-optane", *pfile = LAB_PROFILES;
-	struct lab_profile profs[MAX_PROFILES];
-	const struct lab_profile *prof;
-	bool json = false, list = false;
-	uint64_t mask = ~0ull;
-	char err[256], *text;
-	int c, np;
+	int c;
 
+	*o = (struct opts){
+		.pname = "dram-optane",
+		.pfile = LAB_PROFILES,
+		.mask = ~0ull,
+	};
 	while ((c = getopt_long(argc, argv, "p:f:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': pname = optarg; break;
-		case 'f': pfile = optarg; break;
-		case 'v': mask = parse_vcpus(optarg); break;
-		case 'j': json = true; break;
-		case 'l': list = true; break;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
+		case 'p': o->pname = optarg; break;
+		case 'f': o->pfile = optarg; break;
+		case 'v': o->mask = parse_vcpus(optarg); break;
+		case 'j': o->json = true; break;
+		case 'l': o->list = true; break;
+		case 'h': usage(); exit(0);
+		default: usage(); exit(2);
 		}
 	}
+	o->records = optind == argc - 1 ? argv[optind] : NULL;
+}
+
+/* Read the profile file into @profs; returns how many it has. */
+static int load_profiles(const char *pfile, struct lab_profile *profs)
+{
+	char err[256], *text;
+	int np;
+
 	text = slurp(pfile);
 	np = lab_profiles_parse(text, pfile, profs, MAX_PROFILES, err, sizeof(err));
 	free(text);
 	if (np < 0)
 		die("%s", err);
-	if (list) {
-		for (int i = 0; i < np; i++)
-			printf("%-16s %s\n", profs[i].name, profs[i].description);
-		return 0;
-	}
-	if (optind != argc - 1) {
-		usage();
-		return 2;
-	}
-	prof = lab_profile_find(profs, np, pname);
-	if (!prof)
-		die("no profile '%s' in %s (see --list)", pname, pfile);
-	load(argv[optind]);
+	return np;
+}
 
-	struct lab_counters *d = calloc(nvcpus, sizeof(*d));
-	struct lab_cost *per = calloc(nvcpus, sizeof(*per));
-	struct sum *steps = NULL, *layers = NULL;
-	size_t nsteps = 0, nlayers = 0;
-	bool in_step = false, in_layer = false;
-	uint32_t step = 0, layer = 0;
-	double total = 0;
-	unsigned int nphases = 0;
+/* The profile and, for the table, the column titles. */
+static void print_head(const struct report *rp)
+{
+	const struct lab_profile *prof = rp->prof;
 
-	if (!d || !per)
-		die("out of memory");
-	if (json) {
+	if (rp->json) {
 		printf("{\"profile\":\"%s\",\"cpi\":%g,\"freq_ghz\":%g,\"tiers\":[",
 		       prof->name, prof->cpi, prof->freq_ghz);
 		for (int t = 0; t < prof->ntiers; t++)
@@ -331,114 +352,182 @@ int main(int argc, char **argv)
 			       t ? "," : "", prof->tier[t].latency_ns,
 			       prof->tier[t].bandwidth_gbs);
 		printf("],\"line\":%u,\"phases\":[", line_size);
-	} else {
-		printf("profile %s: cpi %g at %g GHz", prof->name, prof->cpi,
-		       prof->freq_ghz);
-		for (int t = 0; t < prof->ntiers; t++)
-			printf("; node%d %g ns %g GB/s", t, prof->tier[t].latency_ns,
-			       prof->tier[t].bandwidth_gbs);
-		printf("\n%5s %-13s %10s %4s %12s %11s %11s", "seq", "marker",
-		       "value", "vcpu", "insns", "loads", "stores");
-		for (int n = 0; n < nnodes; n++)
-			printf("   miss.n%d     wb.n%d", n, n);
-		printf(" %14s %4s\n", "time(us)", "crit");
+		return;
 	}
+	printf("profile %s: cpi %g at %g GHz", prof->name, prof->cpi,
+	       prof->freq_ghz);
+	for (int t = 0; t < prof->ntiers; t++)
+		printf("; node%d %g ns %g GB/s", t, prof->tier[t].latency_ns,
+		       prof->tier[t].bandwidth_gbs);
+	printf("\n%5s %-13s %10s %4s %12s %11s %11s", "seq", "marker",
+	       "value", "vcpu", "insns", "loads", "stores");
+	for (int n = 0; n < nnodes; n++)
+		printf("   miss.n%d     wb.n%d", n, n);
+	printf(" %14s %4s\n", "time(us)", "crit");
+}
+
+/* One vCPU's share of a phase as a JSON object. */
+static void print_vcpu_json(unsigned int v, const struct lab_counters *k,
+			    const struct lab_cost *per)
+{
+	const uint64_t *arrs[3] = { k->miss, k->seq, k->wb };
+	const char *names[3] = { "miss", "seq", "wb" };
+
+	printf("%s{\"time_ns\":%.3f,\"cpu_ns\":%.3f,\"lat_ns\":%.3f,\"bw_ns\":%.3f,"
+	       "\"insns\":%llu,\"loads\":%llu,\"stores\":%llu,\"hits\":%llu,\"io\":%llu",
+	       v ? "," : "", per->total_ns, per->cpu_ns,
+	       per->lat_ns, per->bw_ns,
+	       (unsigned long long)k->insns,
+	       (unsigned long long)k->loads,
+	       (unsigned long long)k->stores,
+	       (unsigned long long)k->hits,
+	       (unsigned long long)k->io);
+	for (int x = 0; x < 3; x++) {
+		printf(",\"%s\":[", names[x]);
+		for (int n = 0; n < nnodes; n++)
+			printf("%llu,", (unsigned long long)arrs[x][n]);
+		printf("%llu]", (unsigned long long)arrs[x][LAB_NODE_OTHER]);
+	}
+	printf("}");
+}
+
+/* The phase from record @a to record @b as a JSON object. */
+static void print_phase_json(const struct report *rp, const struct rec *a,
+			     const struct rec *b, double ns, int crit)
+{
+	printf("%s{\"seq\":%llu,\"kind\":\"%s\",", rp->nphases > 1 ? "," : "",
+	       (unsigned long long)a->seq, a->kind);
+	if (a->has_value)
+		printf("\"value\":%u,", a->value);
+	if (a->has_wall && b->has_wall && b->wall_ns >= a->wall_ns)
+		printf("\"wall_ns\":%llu,", (unsigned long long)(b->wall_ns - a->wall_ns));
+	printf("\"vcpu\":%d,\"end_seq\":%llu,\"time_ns\":%.3f,\"critical_vcpu\":%d,\"vcpus\":[",
+	       a->vcpu, (unsigned long long)b->seq, ns, crit);
+	for (unsigned int v = 0; v < nvcpus; v++)
+		print_vcpu_json(v, &rp->d[v], &rp->per[v]);
+	printf("]}");
+}
+
+/* The phase starting at record @a as a table row; @sum is over all vCPUs. */
+static void print_phase_text(const struct rec *a, const struct lab_counters *sum,
+			     double ns, int crit)
+{
+	char val[16] = "-";
+
+	if (a->has_value)
+		snprintf(val, sizeof(val), "%u", a->value);
+	printf("%5llu %-13s %10s %4d %12llu %11llu %11llu",
+	       (unsigned long long)a->seq, a->kind, val, a->vcpu,
+	       (unsigned long long)sum->insns,
+	       (unsigned long long)sum->loads,
+	       (unsigned long long)sum->stores);
+	for (int n = 0; n < nnodes; n++)
+		printf(" %10llu %9llu", (unsigned long long)sum->miss[n],
+		       (unsigned long long)sum->wb[n]);
+	printf(" %14.3f %4d\n", ns / 1000, crit);
+}
+
+/* Follow the step and layer markers: is record @a inside one, and which. */
+static void track_marker(struct report *rp, const struct rec *a)
+{
+	unsigned int kind = lab_kind_parse(a->kind);
+
+	if (kind == LAB_K_STEP_BEGIN) {
+		rp->in_step = true;
+		rp->step = a->value;
+	} else if (kind == LAB_K_STEP_END) {
+		rp->in_step = false;
+	} else if (kind == LAB_K_LAYER_BEGIN) {
+		rp->in_layer = true;
+		rp->layer = a->value;
+	} else if (kind == LAB_K_LAYER_END) {
+		rp->in_layer = false;
+	}
+}
+
+/* Model and print every phase counted, summing steps and layers. */
+static void run_phases(struct report *rp)
+{
 	for (size_t i = 0; i + 1 < nrecs; i++) {
 		const struct rec *a = &recs[i], *b = &recs[i + 1];
-		unsigned int kind = lab_kind_parse(a->kind);
 		struct lab_counters sum = { 0 };
 		int crit;
 		double ns;
 
-		if (kind == LAB_K_STEP_BEGIN) {
-			in_step = true;
-			step = a->value;
-		} else if (kind == LAB_K_STEP_END) {
-			in_step = false;
-		} else if (kind == LAB_K_LAYER_BEGIN) {
-			in_layer = true;
-			layer = a->value;
-		} else if (kind == LAB_K_LAYER_END) {
-			in_layer = false;
-		}
+		track_marker(rp, a);
 		if (!a->on)
 			continue;
 		for (unsigned int v = 0; v < nvcpus; v++) {
-			lab_counters_sub(&d[v], &b->cpus[v], &a->cpus[v]);
-			lab_counters_add(&sum, &d[v]);
+			lab_counters_sub(&rp->d[v], &b->cpus[v], &a->cpus[v]);
+			lab_counters_add(&sum, &rp->d[v]);
 		}
-		ns = lab_cost_phase(prof, d, nvcpus, line_size, mask, per, &crit);
-		total += ns;
-		nphases++;
-		if (in_step)
-			add_sum(&steps, &nsteps, step, ns);
-		if (in_layer)
-			add_sum(&layers, &nlayers, layer, ns);
-		if (json) {
-			printf("%s{\"seq\":%llu,\"kind\":\"%s\",", nphases > 1 ? "," : "",
-			       (unsigned long long)a->seq, a->kind);
-			if (a->has_value)
-				printf("\"value\":%u,", a->value);
-			if (a->has_wall && b->has_wall && b->wall_ns >= a->wall_ns)
-				printf("\"wall_ns\":%llu,", (unsigned long long)(b->wall_ns - a->wall_ns));
-			printf("\"vcpu\":%d,\"end_seq\":%llu,\"time_ns\":%.3f,\"critical_vcpu\":%d,\"vcpus\":[",
-			       a->vcpu, (unsigned long long)b->seq, ns, crit);
-			for (unsigned int v = 0; v < nvcpus; v++) {
-				const struct lab_counters *k = &d[v];
-
-				printf("%s{\"time_ns\":%.3f,\"cpu_ns\":%.3f,\"lat_ns\":%.3f,\"bw_ns\":%.3f,"
-				       "\"insns\":%llu,\"loads\":%llu,\"stores\":%llu,\"hits\":%llu,\"io\":%llu",
-				       v ? "," : "", per[v].total_ns, per[v].cpu_ns,
-				       per[v].lat_ns, per[v].bw_ns,
-				       (unsigned long long)k->insns,
-				       (unsigned long long)k->loads,
-				       (unsigned long long)k->stores,
-				       (unsigned long long)k->hits,
-				       (unsigned long long)k->io);
-				const uint64_t *arrs[3] = { k->miss, k->seq, k->wb };
-				const char *names[3] = { "miss", "seq", "wb" };
-
-				for (int x = 0; x < 3; x++) {
-					printf(",\"%s\":[", names[x]);
-					for (int n = 0; n < nnodes; n++)
-						printf("%llu,", (unsigned long long)arrs[x][n]);
-					printf("%llu]", (unsigned long long)arrs[x][LAB_NODE_OTHER]);
-				}
-				printf("}");
-			}
-			printf("]}");
-		} else {
-			char val[16] = "-";
-
-			if (a->has_value)
-				snprintf(val, sizeof(val), "%u", a->value);
-			printf("%5llu %-13s %10s %4d %12llu %11llu %11llu",
-			       (unsigned long long)a->seq, a->kind, val, a->vcpu,
-			       (unsigned long long)sum.insns,
-			       (unsigned long long)sum.loads,
-			       (unsigned long long)sum.stores);
-			for (int n = 0; n < nnodes; n++)
-				printf(" %10llu %9llu", (unsigned long long)sum.miss[n],
-				       (unsigned long long)sum.wb[n]);
-			printf(" %14.3f %4d\n", ns / 1000, crit);
-		}
+		ns = lab_cost_phase(rp->prof, rp->d, nvcpus, line_size, rp->mask,
+				    rp->per, &crit);
+		rp->total += ns;
+		rp->nphases++;
+		if (rp->in_step)
+			add_sum(&rp->steps, &rp->nsteps, rp->step, ns);
+		if (rp->in_layer)
+			add_sum(&rp->layers, &rp->nlayers, rp->layer, ns);
+		if (rp->json)
+			print_phase_json(rp, a, b, ns, crit);
+		else
+			print_phase_text(a, &sum, ns, crit);
 	}
-	if (json) {
-		printf("],\"total_ns\":%.3f", total);
-		print_sums("step", steps, nsteps, true);
-		print_sums("layer", layers, nlayers, true);
+}
+
+static void print_totals(const struct report *rp)
+{
+	if (rp->json) {
+		printf("],\"total_ns\":%.3f", rp->total);
+		print_sums("step", rp->steps, rp->nsteps, true);
+		print_sums("layer", rp->layers, rp->nlayers, true);
 		printf("}\n");
 	} else {
-		printf("total  %u phases %14.3f us\n", nphases, total / 1000);
-		print_sums("step", steps, nsteps, false);
-		print_sums("layer", layers, nlayers, false);
+		printf("total  %u phases %14.3f us\n", rp->nphases, rp->total / 1000);
+		print_sums("step", rp->steps, rp->nsteps, false);
+		print_sums("layer", rp->layers, rp->nlayers, false);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct lab_profile profs[MAX_PROFILES];
+	struct report rp = { 0 };
+	struct opts o;
+	int np;
+
+	parse_args(argc, argv, &o);
+	np = load_profiles(o.pfile, profs);
+	if (o.list) {
+		for (int i = 0; i < np; i++)
+			printf("%-16s %s\n", profs[i].name, profs[i].description);
+		return 0;
+	}
+	if (!o.records) {
+		usage();
+		return 2;
+	}
+	rp.prof = lab_profile_find(profs, np, o.pname);
+	if (!rp.prof)
+		die("no profile '%s' in %s (see --list)", o.pname, o.pfile);
+	load(o.records);
+
+	rp.mask = o.mask;
+	rp.json = o.json;
+	rp.d = calloc(nvcpus, sizeof(*rp.d));
+	rp.per = calloc(nvcpus, sizeof(*rp.per));
+	if (!rp.d || !rp.per)
+		die("out of memory");
+	print_head(&rp);
+	run_phases(&rp);
+	print_totals(&rp);
 	for (size_t i = 0; i < nrecs; i++)
 		free(recs[i].cpus);
 	free(recs);
-	free(d);
-	free(per);
-	free(steps);
-	free(layers);
+	free(rp.d);
+	free(rp.per);
+	free(rp.steps);
+	free(rp.layers);
 	return 0;
 }
