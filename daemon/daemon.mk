@@ -17,8 +17,10 @@ DMN_OUT := $(B)/daemon
 DMN_PKG := libnl-genl-3.0 libsystemd
 DMN_PKG_CFLAGS := $(shell pkg-config --cflags $(DMN_PKG) 2>/dev/null)
 DMN_PKG_LIBS := $(shell pkg-config --libs $(DMN_PKG) 2>/dev/null)
-DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/common -pthread
-DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) $(TOP)/uapi/linux/sentinel.h \
+DMN_CFLAGS := $(USER_CFLAGS) $(DMN_PKG_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/common \
+	      -I$(TOP)/planner -pthread
+DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) \
+	    $(wildcard $(TOP)/planner/*.h) $(TOP)/uapi/linux/sentinel.h \
 	    $(TOP)/lib/include/sentinel.h
 
 # Shared by both programs; config, json and state are pure.  Both link
@@ -57,11 +59,11 @@ $(DMN_OUT)/san/%.o: $(TOP)/common/%.c $(DMN_HDRS)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 # planner.mk may be read after this file: name its library here.
-$(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) $(B)/daemon/libplanner.a
+$(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) $(B)/planner/libplanner.a
 	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) \
 		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
-$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) $(B)/daemon/libplanner.a
+$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) $(B)/planner/libplanner.a
 	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) \
 		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
@@ -75,7 +77,7 @@ UNIT_TESTS += $(DMN_TESTS)
 
 $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_tap.h $(TOP)/tests/unit/tap.h \
 		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(DMN_HDRS) \
-		$(B)/daemon/planner/san/libplanner.a $(SENTINELD) $(SENTINELCTL)
+		$(B)/planner/san/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
 		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
@@ -89,9 +91,9 @@ $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_
 DMN_VM_TESTS := $(B)/tests/vm/netlink $(B)/tests/vm/daemon $(B)/tests/vm/races
 $(DMN_VM_TESTS): $(B)/tests/vm/%: $(TOP)/tests/kselftest/%.c \
 		$(wildcard $(TOP)/tests/kselftest/*.h) $(DMN_HDRS) \
-		$(call DMN_OBJ,$(DMN_COMMON)) $(B)/daemon/libplanner.a $(SENTINELD) $(SENTINELCTL)
+		$(call DMN_OBJ,$(DMN_COMMON)) $(B)/planner/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
-	$(CC) $(KST_CFLAGS) $(DMN_PKG_CFLAGS) -I$(DMN_DIR) \
+	$(CC) $(KST_CFLAGS) $(DMN_PKG_CFLAGS) -I$(DMN_DIR) -I$(TOP)/planner \
 		-DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
 		$(call DMN_OBJ,$(DMN_COMMON)) $(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS) -lnuma
 

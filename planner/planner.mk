@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The planner: pure C, no I/O, built as a static library for sentineld.
+# The planner: pure C, no I/O, built as a static library for sentineld
+# and sentinelctl.
 #
-#   $(PLANNER_LIB)                  $(B)/daemon/libplanner.a
+#   $(PLANNER_LIB)                  $(B)/planner/libplanner.a
 #   $(B)/tests/unit/planner_*       host unit tests (ASan + UBSan, TAP)
 #   $(B)/tools/plan-dump            profile blob -> schedule (text/JSON)
 #
@@ -12,15 +13,15 @@
 # (views of a blob for display) and sim.h (the schedule simulator).  Object ids
 # are read with libsentinel's public header (-I lib/include).
 
-PLANNER_DIR := $(TOP)/daemon
-PLANNER_OUT := $(B)/daemon/planner
+PLANNER_DIR := $(TOP)/planner
+PLANNER_OUT := $(B)/planner
 PLANNER_SRCS := planner plan_hybrid plan_profile sim profile
 PLANNER_HDRS := $(PLANNER_DIR)/planner.h $(PLANNER_DIR)/plan_profile.h \
 		$(PLANNER_DIR)/sim.h $(PLANNER_DIR)/profile.h \
 		$(TOP)/uapi/linux/sentinel.h \
 		$(TOP)/lib/include/sentinel.h
 PLANNER_CFLAGS := $(USER_CFLAGS) -I$(PLANNER_DIR) -I$(TOP)/lib/include
-PLANNER_LIB := $(B)/daemon/libplanner.a
+PLANNER_LIB := $(PLANNER_OUT)/libplanner.a
 PLANNER_SAN_LIB := $(PLANNER_OUT)/san/libplanner.a
 PLANNER_LIBS := -lm
 
