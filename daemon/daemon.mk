@@ -28,7 +28,7 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) \
 DMN_COMMON := config json log nl state sync topology
 DMN_D_ONLY := notify workers migrate accounting policy mover verify \
 	      pol_first_touch pol_static pol_ial pol_sentinel sentineld
-DMN_C_ONLY := sentinelctl doctor jsonr
+DMN_C_ONLY := doctor jsonr
 # What the host unit tests link (sanitized): the pure parts and doctor.
 DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor jsonr
 DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
@@ -63,8 +63,9 @@ $(SENTINELD): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) $(B)/planner/libplanne
 	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_D_ONLY)) \
 		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
-$(SENTINELCTL): $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) $(B)/planner/libplanner.a
-	$(CC) -pthread -o $@ $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) \
+# sentinelctl's own sources are in ctl/ (ctl/ctl.mk: CTL_OBJS).
+$(SENTINELCTL): $(CTL_OBJS) $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) $(B)/planner/libplanner.a
+	$(CC) -pthread -o $@ $(CTL_OBJS) $(call DMN_OBJ,$(DMN_COMMON) $(DMN_C_ONLY)) \
 		$(PLANNER_LIB) $(PLANNER_LIBS) $(DMN_PKG_LIBS)
 
 .PHONY: daemon install-daemon
