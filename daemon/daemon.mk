@@ -7,12 +7,15 @@
 #   $(B)/tests/vm/netlink, daemon   in-VM tests (linked with libnl here)
 #
 # make install-daemon [DESTDIR=...] [PREFIX=/usr/local] installs the
-# programs, the systemd unit, the example configuration, the module
-# loading files, the udev rule and the man pages.  Paths that systemd and
+# programs and, from packaging/, the systemd unit, the example
+# configuration, the module loading files, the udev rule and the man
+# pages.  Paths that systemd and
 # the kernel look at (/etc, /usr/lib/systemd, /usr/lib/modules-load.d...)
 # follow SYSCONFDIR, UNITDIR, MODLOADDIR, MODPROBEDIR and UDEVRULESDIR.
 
 DMN_DIR := $(TOP)/daemon
+# The unit, module loading files, udev rule, man pages, example config.
+PKG_DIR := $(TOP)/packaging
 DMN_OUT := $(B)/daemon
 DMN_PKG := libnl-genl-3.0 libsystemd
 DMN_PKG_CFLAGS := $(shell pkg-config --cflags $(DMN_PKG) 2>/dev/null)
@@ -81,7 +84,7 @@ $(B)/tests/unit/daemon_%: $(TOP)/tests/unit/daemon_%.c $(TOP)/tests/unit/daemon_
 		$(B)/planner/san/libplanner.a $(SENTINELD) $(SENTINELCTL)
 	@mkdir -p $(@D)
 	$(CC) $(DMN_CFLAGS) $(SAN_FLAGS) -I$(DMN_DIR) \
-		-DDMN_SRC='"$(DMN_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
+		-DDMN_SRC='"$(DMN_DIR)"' -DPKG_SRC='"$(PKG_DIR)"' -DDMN_BIN='"$(DMN_OUT)"' -o $@ $< \
 		$(call DMN_SAN,$(DMN_TEST_OBJ)) $(PLANNER_SAN_LIB) $(PLANNER_LIBS) \
 		$(DMN_PKG_LIBS)
 
@@ -128,21 +131,21 @@ install-daemon: $(SENTINELD) $(SENTINELCTL)
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(SENTINELD) $(SENTINELCTL) $(DESTDIR)$(SBINDIR)/
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-		$(DMN_DIR)/systemd/sentineld.service.in \
+		$(PKG_DIR)/systemd/sentineld.service.in \
 		>$(DESTDIR)$(UNITDIR)/sentineld.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sentineld.service
-	install -m 0644 $(DMN_DIR)/systemd/modules-load.conf \
+	install -m 0644 $(PKG_DIR)/systemd/modules-load.conf \
 		$(DESTDIR)$(MODLOADDIR)/sentinel.conf
-	install -m 0644 $(DMN_DIR)/systemd/modprobe.conf \
+	install -m 0644 $(PKG_DIR)/systemd/modprobe.conf \
 		$(DESTDIR)$(MODPROBEDIR)/sentinel.conf
-	install -m 0644 $(DMN_DIR)/systemd/sysusers.conf \
+	install -m 0644 $(PKG_DIR)/systemd/sysusers.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/sentinel.conf
-	install -m 0644 $(TOP)/tools/udev/60-sentinel.rules $(DESTDIR)$(UDEVRULESDIR)/
-	install -m 0644 $(DMN_DIR)/sentineld.conf $(DESTDIR)$(DOCDIR)/sentineld.conf.example
+	install -m 0644 $(PKG_DIR)/udev/60-sentinel.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 $(PKG_DIR)/sentineld.conf $(DESTDIR)$(DOCDIR)/sentineld.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sentinel/sentineld.conf ] || \
-		install -m 0644 $(DMN_DIR)/sentineld.conf \
+		install -m 0644 $(PKG_DIR)/sentineld.conf \
 			$(DESTDIR)$(SYSCONFDIR)/sentinel/sentineld.conf
-	install -m 0644 $(DMN_DIR)/man/sentineld.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 $(DMN_DIR)/man/sentinel.7 $(DESTDIR)$(MANDIR)/man7/
-	install -m 0644 $(DMN_DIR)/man/sentineld.8 $(DMN_DIR)/man/sentinelctl.8 \
+	install -m 0644 $(PKG_DIR)/man/sentineld.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(PKG_DIR)/man/sentinel.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(PKG_DIR)/man/sentineld.8 $(PKG_DIR)/man/sentinelctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/

@@ -531,7 +531,7 @@ void doctor_eval_device(struct doctor_result *r, int err, const char *group)
 		if (!strcmp(g, "sentinel"))
 			fix(r, "add yourself to group sentinel: sudo usermod -aG sentinel $USER, then log in again");
 		else
-			fix(r, "install tools/udev/60-sentinel.rules in /etc/udev/rules.d, sudo udevadm trigger, then add yourself to group sentinel: sudo usermod -aG sentinel $USER");
+			fix(r, "install packaging/udev/60-sentinel.rules in /etc/udev/rules.d, sudo udevadm trigger, then add yourself to group sentinel: sudo usermod -aG sentinel $USER");
 	} else if (err == ENOENT) {
 		set(r, DOCTOR_FAIL, "device", "/dev/sentinel does not exist");
 		fix(r, "sudo modprobe sentinel");

@@ -37,7 +37,7 @@ struct doctor_report {
 };
 
 /*
- * What sentineld's shipped unit (daemon/systemd/sentineld.service.in,
+ * What sentineld's shipped unit (packaging/systemd/sentineld.service.in,
  * AmbientCapabilities) grants it, by name and as a mask.
  */
 #define DOCTOR_UNIT_CAPS "CAP_NET_ADMIN CAP_SYS_NICE CAP_SYS_PTRACE"

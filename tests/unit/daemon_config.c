@@ -204,7 +204,7 @@ static void test_example(void)
 	size_t len;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/sentineld.conf", DMN_SRC);
+	snprintf(path, sizeof(path), "%s/sentineld.conf", PKG_SRC);
 	f = fopen(path, "r");
 	if (!ok(f != NULL, "shipped example exists"))
 		return;

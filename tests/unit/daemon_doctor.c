@@ -86,7 +86,7 @@ static void test_unit_file(void)
 {
 	static const char *const keys[] = { "\nAmbientCapabilities=", "\nCapabilityBoundingSet=" };
 	char text[8192], line[256];
-	FILE *f = fopen(DMN_SRC "/systemd/sentineld.service.in", "r");
+	FILE *f = fopen(PKG_SRC "/systemd/sentineld.service.in", "r");
 	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
 
 	if (f)

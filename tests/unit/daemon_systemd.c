@@ -38,7 +38,7 @@ int main(void)
 	size_t n;
 	int st;
 
-	in = slurp(DMN_SRC "/systemd/sentineld.service.in");
+	in = slurp(PKG_SRC "/systemd/sentineld.service.in");
 	if (!ok(in != NULL, "unit template exists"))
 		return tap_done();
 	ok(strstr(in, "\nType=notify\n") != NULL, "Type=notify");
@@ -84,10 +84,10 @@ int main(void)
 		for (p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
 			printf("#   %s\n", p);
 
-	in = slurp(DMN_SRC "/systemd/modules-load.conf");
+	in = slurp(PKG_SRC "/systemd/modules-load.conf");
 	ok(in && strstr(in, "\nsentinel\n"), "modules-load.d names the module");
 	free(in);
-	in = slurp(DMN_SRC "/dkms.conf");
+	in = slurp(PKG_SRC "/dkms.conf");
 	ok(in && strstr(in, "BUILT_MODULE_NAME[0]=\"sentinel\""), "dkms.conf builds sentinel");
 	free(in);
 

@@ -11,7 +11,7 @@
  * (mm) of the opening process.  The session ends when its last file
  * reference is released (close, exit, crash); every object it registered
  * is freed then.  The device is owned by root, group "sentinel", mode 0660
- * (udev rule tools/udev/60-sentinel.rules); a process without access gets
+ * (udev rule packaging/udev/60-sentinel.rules); a process without access gets
  * EACCES from open().  Opening fails with EMFILE when max_sessions sessions
  * exist, and with ENODEV while /sys/kernel/sentinel/enabled is 0.
  *
