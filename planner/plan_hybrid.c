@@ -421,8 +421,7 @@ int plan_hybrid(const struct plan_input *in, const struct plan_params *p,
 	    !(d.pay_factor >= 0 && d.pay_factor <= 1e6)) {
 		if (out)
 			memset(out, 0, sizeof(*out));
-		if (err && errlen)
-			snprintf(err, errlen, "bad hybrid parameters");
+		plan_seterr(err, errlen, "bad hybrid parameters");
 		return -EINVAL;
 	}
 	d.slow_factor = d.slow_factor >= 1.0 ? d.slow_factor : 3.0;
@@ -442,8 +441,7 @@ int plan_hybrid(const struct plan_input *in, const struct plan_params *p,
 	if (ret) {
 		hy_free(&h);
 		plan_free(out);
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		return ret;
 	}
 	write_schedule(&h, out);

@@ -4,7 +4,6 @@
  * out of the blob with memcpy, so the blob may have any alignment.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +12,6 @@
 #include "plan_profile.h"
 
 #define NONE	UINT32_MAX
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct arr {
 	uint64_t off, n, size;
@@ -41,7 +26,7 @@ static int check_arrays(const struct sentinel_profile_hdr *h, struct arr *a,
 			continue;
 		if (a[i].off % 8 || a[i].off < h->size || a[i].off > h->total_size ||
 		    a[i].n > (h->total_size - a[i].off) / a[i].size) {
-			seterr(err, errlen, "%s array (offset %llu, %llu records) outside the profile",
+			plan_seterr(err, errlen, "%s array (offset %llu, %llu records) outside the profile",
 			       a[i].what, (unsigned long long)a[i].off,
 			       (unsigned long long)a[i].n);
 			return -EINVAL;
@@ -51,7 +36,7 @@ static int check_arrays(const struct sentinel_profile_hdr *h, struct arr *a,
 			uint64_t ej = a[j].off + a[j].n * a[j].size;
 
 			if (a[j].n && a[i].off < ej && a[j].off < ei) {
-				seterr(err, errlen, "%s and %s arrays overlap",
+				plan_seterr(err, errlen, "%s and %s arrays overlap",
 				       a[j].what, a[i].what);
 				return -EINVAL;
 			}
@@ -179,33 +164,33 @@ int pp_check_blob(const void *buf, size_t len, struct sentinel_profile_hdr *hdr,
 	struct sentinel_profile_hdr h;
 
 	if (!buf || len < sizeof(h)) {
-		seterr(err, errlen, "profile too short (%zu bytes)", len);
+		plan_seterr(err, errlen, "profile too short (%zu bytes)", len);
 		return -EINVAL;
 	}
 	memcpy(&h, buf, sizeof(h));
 	if (h.version != SENTINEL_PROFILE_VERSION) {
-		seterr(err, errlen, "profile version %u, expected %u", h.version,
+		plan_seterr(err, errlen, "profile version %u, expected %u", h.version,
 		       SENTINEL_PROFILE_VERSION);
 		return -EINVAL;
 	}
 	if (h.size < sizeof(h) || h.size > len || h.size % 8) {
-		seterr(err, errlen, "bad profile header size %u", h.size);
+		plan_seterr(err, errlen, "bad profile header size %u", h.size);
 		return -EINVAL;
 	}
 	if (h.total_size < h.size || h.total_size > len) {
-		seterr(err, errlen, "profile total size %u, but %zu bytes received",
+		plan_seterr(err, errlen, "profile total size %u, but %zu bytes received",
 		       h.total_size, len);
 		return -EINVAL;
 	}
 	if (h.reserved || (h.flags & ~(SENTINEL_PROFILE_F_EXACT |
 				       SENTINEL_PROFILE_F_TRUNCATED))) {
-		seterr(err, errlen, "unknown profile flags %#x or reserved field %#x",
+		plan_seterr(err, errlen, "unknown profile flags %#x or reserved field %#x",
 		       h.flags, h.reserved);
 		return -EINVAL;
 	}
 	if (h.nr_steps > SENTINEL_MAX_PROFILE_STEPS ||
 	    (h.nr_layers && !h.nr_steps)) {
-		seterr(err, errlen, "bad number of profiled steps %u", h.nr_steps);
+		plan_seterr(err, errlen, "bad number of profiled steps %u", h.nr_steps);
 		return -EINVAL;
 	}
 	{
@@ -260,13 +245,13 @@ static int check_object(struct work *w, uint32_t i, uint64_t fast_mask)
 	uint64_t present = 0;
 
 	if (o->kind >= __SENTINEL_KIND_MAX || (o->flags & ~SENTINEL_OBJ_F_ALL)) {
-		seterr(w->err, w->errlen, "object record %u (id %llu): unknown kind %u or flags %#x",
+		plan_seterr(w->err, w->errlen, "object record %u (id %llu): unknown kind %u or flags %#x",
 		       i, (unsigned long long)o->id, o->kind, o->flags);
 		return -EINVAL;
 	}
 	if (!o->len || !o->pages || o->len > PLAN_MAX_OBJ_BYTES ||
 	    o->pages > o->len / w->ps + 2 || o->len > o->pages * w->ps) {
-		seterr(w->err, w->errlen,
+		plan_seterr(w->err, w->errlen,
 		       "object record %u (id %llu): length %llu and %llu pages disagree",
 		       i, (unsigned long long)o->id, (unsigned long long)o->len,
 		       (unsigned long long)o->pages);
@@ -281,7 +266,7 @@ static int check_object(struct work *w, uint32_t i, uint64_t fast_mask)
 			w->fast_pages += o->node_pages[n];
 	}
 	if (present > o->pages) {
-		seterr(w->err, w->errlen, "object record %u (id %llu): more pages present than spanned",
+		plan_seterr(w->err, w->errlen, "object record %u (id %llu): more pages present than spanned",
 		       i, (unsigned long long)o->id);
 		return -EINVAL;
 	}
@@ -300,7 +285,7 @@ static int check_objects(struct work *w, uint64_t fast_mask)
 	plan_msort(w->idx, w->tmp, w->nob, cmp_u64_at, w->tmpk);
 	for (uint32_t i = 1; i < w->nob; i++)
 		if (w->ob[w->idx[i]].id == w->ob[w->idx[i - 1]].id) {
-			seterr(w->err, w->errlen, "object records %u and %u have the same id %llu",
+			plan_seterr(w->err, w->errlen, "object records %u and %u have the same id %llu",
 			       w->idx[i - 1], w->idx[i], (unsigned long long)w->ob[w->idx[i]].id);
 			return -EINVAL;
 		}
@@ -317,30 +302,30 @@ static int check_layers(struct work *w)
 
 		if (l->reserved || l->direction > SENTINEL_DIR_OPTIMIZER ||
 		    l->layer == SENTINEL_LAYER_NONE) {
-			seterr(w->err, w->errlen,
+			plan_seterr(w->err, w->errlen,
 			       "layer record %u: bad layer %u, direction %u or reserved %u",
 			       i, l->layer, l->direction, l->reserved);
 			return -EINVAL;
 		}
 		if (l->first_entry != run || l->nr_entries > w->ne - run) {
-			seterr(w->err, w->errlen,
+			plan_seterr(w->err, w->errlen,
 			       "layer record %u: entries %u+%u, expected to start at %llu of %u",
 			       i, l->first_entry, l->nr_entries, (unsigned long long)run, w->ne);
 			return -EINVAL;
 		}
 		run += l->nr_entries;
 		if (l->end_ns < l->begin_ns) {
-			seterr(w->err, w->errlen, "layer record %u ends before it begins", i);
+			plan_seterr(w->err, w->errlen, "layer record %u ends before it begins", i);
 			return -EINVAL;
 		}
 		if (l->step < w->h.first_step || (i && l->step < prev_step)) {
-			seterr(w->err, w->errlen, "layer record %u: step %llu out of order",
+			plan_seterr(w->err, w->errlen, "layer record %u: step %llu out of order",
 			       i, (unsigned long long)l->step);
 			return -EINVAL;
 		}
 		if (!i || l->step != prev_step) {
 			if (w->nsteps == w->h.nr_steps) {
-				seterr(w->err, w->errlen, "layer records name more than %u steps",
+				plan_seterr(w->err, w->errlen, "layer records name more than %u steps",
 				       w->h.nr_steps);
 				return -EINVAL;
 			}
@@ -350,7 +335,7 @@ static int check_layers(struct work *w)
 	}
 	w->sfirst[w->nsteps] = w->nl;
 	if (run != w->ne) {
-		seterr(w->err, w->errlen, "%u entries, but the layers use %llu", w->ne,
+		plan_seterr(w->err, w->errlen, "%u entries, but the layers use %llu", w->ne,
 		       (unsigned long long)run);
 		return -EINVAL;
 	}
@@ -367,7 +352,7 @@ static int check_entries(struct work *w)
 			const struct sentinel_profile_entry *en = &w->en[l->first_entry + e];
 
 			if (!en->pages || en->pages > PLAN_MAX_OBJ_BYTES / w->ps) {
-				seterr(w->err, w->errlen,
+				plan_seterr(w->err, w->errlen,
 				       "entry %u (layer record %u, id %llu): bad page count %llu",
 				       l->first_entry + e, i, (unsigned long long)en->id,
 				       (unsigned long long)en->pages);
@@ -379,7 +364,7 @@ static int check_entries(struct work *w)
 		plan_msort(w->idx, w->tmp, l->nr_entries, cmp_u64_at, w->tmpk);
 		for (uint32_t e = 1; e < l->nr_entries; e++)
 			if (w->tmpk[w->idx[e]] == w->tmpk[w->idx[e - 1]]) {
-				seterr(w->err, w->errlen, "layer record %u names object %llu twice",
+				plan_seterr(w->err, w->errlen, "layer record %u names object %llu twice",
 				       i, (unsigned long long)w->tmpk[w->idx[e]]);
 				return -EINVAL;
 			}
@@ -407,7 +392,7 @@ static int pick_template(struct work *w, const struct pp_opts *opts, struct pp_p
 			w->used[out->steps_used++] = s;
 	w->tlen = w->nsteps ? w->sfirst[w->tmpl + 1] - w->sfirst[w->tmpl] : 0;
 	if (opts->layer_ns && opts->nr_layer_ns != w->tlen) {
-		seterr(w->err, w->errlen,
+		plan_seterr(w->err, w->errlen,
 		       "%u measured layer times given, the profile's step has %u layers",
 		       opts->nr_layer_ns, w->tlen);
 		return -EINVAL;
@@ -441,7 +426,7 @@ static int collect_keys(struct work *w, const struct pp_profile *out)
 	w->nkeys = n;
 	memcpy(w->keys, w->tmpk, (size_t)n * sizeof(*w->keys));
 	if (n > PLAN_MAX_OBJS) {
-		seterr(w->err, w->errlen, "too many objects (%u)", n);
+		plan_seterr(w->err, w->errlen, "too many objects (%u)", n);
 		return -EINVAL;
 	}
 	return 0;
@@ -543,7 +528,7 @@ static int add_access(struct work *w, uint32_t key, uint64_t mx, uint32_t j,
 		if (mx > o->pages && !(w->fl & PP_RAW_IDS) && (w->keys[key] & SNTL_ID_ALLOC))
 			mx = o->pages;	/* two copies in one layer */
 		if (mx > o->pages) {
-			seterr(w->err, w->errlen,
+			plan_seterr(w->err, w->errlen,
 			       "object %llu: %llu pages touched in layer %u, but it spans %llu",
 			       (unsigned long long)w->keys[key], (unsigned long long)mx, j,
 			       (unsigned long long)o->pages);
@@ -638,7 +623,7 @@ static int build_objects(struct work *w, struct pp_profile *out)
 		build_object(w, k, out);
 		total += out->objs[k].bytes;
 		if (out->objs[k].bytes > PLAN_MAX_OBJ_BYTES || total > PLAN_MAX_TOTAL_BYTES) {
-			seterr(w->err, w->errlen, "objects too large in total");
+			plan_seterr(w->err, w->errlen, "objects too large in total");
 			return -EINVAL;
 		}
 	}
@@ -684,7 +669,7 @@ static int parse_work(struct work *w, const unsigned char *blob, const struct pp
 
 	if (w->nob > PLAN_MAX_OBJS || w->ne > PLAN_MAX_ACCESSES ||
 	    w->nl > PLAN_MAX_LAYERS * (uint64_t)SENTINEL_MAX_PROFILE_STEPS) {
-		seterr(w->err, w->errlen, "profile too large (%u layers, %u entries, %u objects)",
+		plan_seterr(w->err, w->errlen, "profile too large (%u layers, %u entries, %u objects)",
 		       w->nl, w->ne, w->nob);
 		return -EINVAL;
 	}
@@ -718,7 +703,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	w.err = err;
 	w.errlen = errlen;
 	if (!out) {
-		seterr(err, errlen, "no output");
+		plan_seterr(err, errlen, "no output");
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));
@@ -727,7 +712,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	w.ps = opts->page_size ? opts->page_size : 4096;
 	w.fl = opts->flags;
 	if (w.ps < 512 || w.ps > (1U << 30) || (w.ps & (w.ps - 1)) || (w.fl & ~PP_RAW_IDS)) {
-		seterr(err, errlen, "bad options (page size %u, flags %#x)", w.ps, w.fl);
+		plan_seterr(err, errlen, "bad options (page size %u, flags %#x)", w.ps, w.fl);
 		return -EINVAL;
 	}
 	if (pp_check_blob(buf, len, &w.h, err, errlen))
@@ -737,7 +722,7 @@ int pp_parse(const void *buf, size_t len, const struct pp_opts *opts,
 	w.nob = w.h.nr_objects;
 	ret = parse_work(&w, buf, opts, out);
 	if (ret == -ENOMEM)
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 	work_free(&w);
 	if (ret)
 		pp_free(out);

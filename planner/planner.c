@@ -56,10 +56,7 @@ uint64_t plan_copy_ns(uint64_t bytes, uint64_t bw)
 	return ns > PLAN_TIME_INF ? PLAN_TIME_INF : (uint64_t)ns;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+void plan_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -261,39 +258,39 @@ static int validate(const struct plan_input *in, const struct plan_params *p,
 	uint64_t total = 0, ns = 0;
 
 	if (!in || !p) {
-		seterr(err, errlen, "no input or no parameters");
+		plan_seterr(err, errlen, "no input or no parameters");
 		return -EINVAL;
 	}
 	if (in->nr_objs > PLAN_MAX_OBJS || in->nr_layers > PLAN_MAX_LAYERS ||
 	    in->nr_acc > PLAN_MAX_ACCESSES) {
-		seterr(err, errlen, "too many objects (%u), layers (%u) or accesses (%u)",
+		plan_seterr(err, errlen, "too many objects (%u), layers (%u) or accesses (%u)",
 		       in->nr_objs, in->nr_layers, in->nr_acc);
 		return -EINVAL;
 	}
 	if ((in->nr_objs && !in->objs) || (in->nr_layers && !in->layers) ||
 	    (in->nr_acc && !in->acc)) {
-		seterr(err, errlen, "array missing");
+		plan_seterr(err, errlen, "array missing");
 		return -EINVAL;
 	}
 	if (in->page_size && (in->page_size < 512 || in->page_size > (1U << 30) ||
 			      (in->page_size & (in->page_size - 1)))) {
-		seterr(err, errlen, "bad page size %u", in->page_size);
+		plan_seterr(err, errlen, "bad page size %u", in->page_size);
 		return -EINVAL;
 	}
 	if (!p->bw) {
-		seterr(err, errlen, "migration bandwidth is 0");
+		plan_seterr(err, errlen, "migration bandwidth is 0");
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < in->nr_objs; i++) {
 		if (in->objs[i].bytes > PLAN_MAX_OBJ_BYTES) {
-			seterr(err, errlen, "object %u (id %llu): size %llu too large", i,
+			plan_seterr(err, errlen, "object %u (id %llu): size %llu too large", i,
 			       (unsigned long long)in->objs[i].id,
 			       (unsigned long long)in->objs[i].bytes);
 			return -EINVAL;
 		}
 		total += in->objs[i].bytes;
 		if (total > PLAN_MAX_TOTAL_BYTES) {
-			seterr(err, errlen, "objects total more than %llu bytes",
+			plan_seterr(err, errlen, "objects total more than %llu bytes",
 			       (unsigned long long)PLAN_MAX_TOTAL_BYTES);
 			return -EINVAL;
 		}
@@ -302,19 +299,19 @@ static int validate(const struct plan_input *in, const struct plan_params *p,
 		const struct plan_layer *ly = &in->layers[l];
 
 		if (ly->first > in->nr_acc || ly->count > in->nr_acc - ly->first) {
-			seterr(err, errlen, "layer %u: accesses %u+%u beyond %u", l,
+			plan_seterr(err, errlen, "layer %u: accesses %u+%u beyond %u", l,
 			       ly->first, ly->count, in->nr_acc);
 			return -EINVAL;
 		}
 		if (ly->compute_ns > PLAN_MAX_LAYER_NS) {
-			seterr(err, errlen, "layer %u: compute time %llu ns too large", l,
+			plan_seterr(err, errlen, "layer %u: compute time %llu ns too large", l,
 			       (unsigned long long)ly->compute_ns);
 			return -EINVAL;
 		}
 		ns += ly->compute_ns;
 		for (uint32_t a = 0; a < ly->count; a++) {
 			if (in->acc[ly->first + a].obj >= in->nr_objs) {
-				seterr(err, errlen, "layer %u: access %u names object %u of %u",
+				plan_seterr(err, errlen, "layer %u: access %u names object %u of %u",
 				       l, a, in->acc[ly->first + a].obj, in->nr_objs);
 				return -EINVAL;
 			}
@@ -354,7 +351,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 	if (!c->pg || !c->acc || !c->ustart || !c->ftpos || !c->rank || !c->byrank ||
 	    !c->cls || !c->pinned || !c->prefix || !c->shortb || !c->tmp ||
 	    !c->mcur) {
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 
@@ -364,7 +361,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 	plan_msort(c->rank, c->tmp, no, cmp_id, in);
 	for (uint32_t i = 1; i < no; i++) {
 		if (in->objs[c->rank[i]].id == in->objs[c->rank[i - 1]].id) {
-			seterr(err, errlen, "objects %u and %u have the same id %llu",
+			plan_seterr(err, errlen, "objects %u and %u have the same id %llu",
 			       c->rank[i - 1], c->rank[i],
 			       (unsigned long long)in->objs[c->rank[i]].id);
 			return -EINVAL;
@@ -389,7 +386,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 			uint32_t o = ac->obj;
 
 			if (c->mcur[o] == l) {
-				seterr(err, errlen, "layer %u touches object %u twice", l, o);
+				plan_seterr(err, errlen, "layer %u touches object %u twice", l, o);
 				return -EINVAL;
 			}
 			if (c->mcur[o] == NONE)
@@ -415,7 +412,7 @@ static int ctx_init(struct ctx *c, const struct plan_input *in,
 	}
 	c->ulay = calloc((size_t)nuse + 1, sizeof(*c->ulay));
 	if (!c->ulay) {
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (uint32_t o = 0; o < no; o++)
@@ -1266,7 +1263,7 @@ int plan_build(const struct plan_input *in, const struct plan_params *p,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (!out) {
-		seterr(err, errlen, "no output");
+		plan_seterr(err, errlen, "no output");
 		return -EINVAL;
 	}
 	ret = validate(in, p, err, errlen);
@@ -1277,7 +1274,7 @@ int plan_build(const struct plan_input *in, const struct plan_params *p,
 		goto fail;
 	ret = alloc_scratch(&c);
 	if (ret) {
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	out->fast_budget = c.S;
@@ -1295,7 +1292,7 @@ int plan_build(const struct plan_input *in, const struct plan_params *p,
 	ret = alloc_sched(out, c.no, c.nl, c.b[0].moves ? 2 * c.ustart[c.no] : 0,
 			  nmax + 1);
 	if (ret) {
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (!c.nl) {
@@ -1372,7 +1369,7 @@ static int baseline_begin(struct ctx *c, const struct plan_input *in,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (!out) {
-		seterr(err, errlen, "no output");
+		plan_seterr(err, errlen, "no output");
 		return -EINVAL;
 	}
 	ret = validate(in, p, err, errlen);
@@ -1383,7 +1380,7 @@ static int baseline_begin(struct ctx *c, const struct plan_input *in,
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -ENOMEM)
-			seterr(err, errlen, "out of memory");
+			plan_seterr(err, errlen, "out of memory");
 		ctx_free(c);
 		plan_free(out);
 		return ret;
@@ -1441,7 +1438,7 @@ int plan_first_touch(const struct plan_input *in, const struct plan_params *p,
 	if (!order) {
 		ctx_free(&c);
 		plan_free(out);
-		seterr(err, errlen, "out of memory");
+		plan_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < c.no; i++)

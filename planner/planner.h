@@ -349,6 +349,13 @@ uint64_t plan_copy_ns(uint64_t bytes, uint64_t bw);
  * global state.  Shared by the planner and the profile parser.
  */
 typedef int (*plan_cmp_fn)(uint32_t a, uint32_t b, const void *ctx);
+
+/*
+ * Format an error message into @err (@errlen bytes; nothing when @err is
+ * NULL or @errlen 0).  Shared by the planner and the profile parser.
+ */
+void plan_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void plan_msort(uint32_t *a, uint32_t *tmp, size_t n, plan_cmp_fn cmp,
 		const void *ctx);
 
