@@ -15,7 +15,7 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 /*
  * Copy a command's argument in: @usize is the caller's size, at least

@@ -13,7 +13,7 @@
 
 #include <net/genetlink.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 /*
  * Payload of an event: the largest (a session event: id, pid, comm) is

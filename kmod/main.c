@@ -9,7 +9,7 @@
 #include <linux/module.h>
 #include <linux/init.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"

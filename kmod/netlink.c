@@ -14,7 +14,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 /* Objects described per round of an object dump. */
 #define SNTL_NL_CHUNK		16

@@ -13,7 +13,7 @@
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 static void sntl_placement_release(struct kref *ref)
 {

@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "sentinel.h"
+#include "internal.h"
 #include "trace.h"
 
 /* Ids copied from userspace per call of copy_from_user(). */

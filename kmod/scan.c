@@ -22,7 +22,7 @@
 #include <linux/sort.h>
 #include <asm/tlbflush.h>
 
-#include "sentinel.h"
+#include "internal.h"
 #include "trace.h"
 
 static struct workqueue_struct *sntl_scan_wq;

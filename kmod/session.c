@@ -16,7 +16,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "sentinel.h"
+#include "internal.h"
 #include "trace.h"
 
 static LIST_HEAD(sntl_sessions);

@@ -11,7 +11,7 @@
 #include <linux/kstrtox.h>
 #include <linux/sysfs.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 static struct kobject *sntl_kobj;
 

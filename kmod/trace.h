@@ -15,7 +15,7 @@
 
 #include <linux/tracepoint.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 TRACE_DEFINE_ENUM(SENTINEL_MARK_STEP_BEGIN);
 TRACE_DEFINE_ENUM(SENTINEL_MARK_STEP_END);

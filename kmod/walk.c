@@ -18,7 +18,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 
-#include "sentinel.h"
+#include "internal.h"
 
 static void sntl_walk_account(struct sntl_walk *w, struct page *page,
 			      unsigned long nr, bool thp)
