@@ -34,7 +34,7 @@ int main(void)
 	struct lab_streams s;
 	uint64_t dirty;
 
-	tap_plan(25);
+	tap_plan(27);
 
 	/* Geometry checks. */
 	bad = (struct lab_cache_cfg){ .size = 2 << 20, .ways = 16, .line = 48 };
@@ -94,7 +94,7 @@ int main(void)
 	lab_cache_destroy(&c);
 
 	/* Stream detector. */
-	lab_streams_init(&s);
+	lab_streams_init(&s, 6);	/* 64-byte lines: 64 lines a page */
 	ok(!lab_streams_miss(&s, 100), "first miss starts no stream");
 	ok(lab_streams_miss(&s, 101) && lab_streams_miss(&s, 102),
 	   "next lines continue the stream");
@@ -103,5 +103,11 @@ int main(void)
 	for (uint64_t i = 0; i < LAB_STREAMS; i++)
 		lab_streams_miss(&s, 10000 + 1000 * i);
 	ok(!lab_streams_miss(&s, 501), "stream forgotten after 16 others");
+	lab_streams_init(&s, 6);
+	for (uint64_t l = 64; l < 128; l++)
+		lab_streams_miss(&s, l);
+	ok(!lab_streams_miss(&s, 128),
+	   "a stream stops at the page boundary, though the next physical page follows");
+	ok(lab_streams_miss(&s, 129), "and starts again in the next page");
 	return tap_done();
 }

@@ -122,10 +122,12 @@ uint64_t lab_cache_count(const struct lab_cache *c, uint64_t *dirty)
 	return n;
 }
 
-void lab_streams_init(struct lab_streams *s)
+void lab_streams_init(struct lab_streams *s, unsigned int line_shift)
 {
 	for (int i = 0; i < LAB_STREAMS; i++)
 		s->last[i] = UINT64_MAX;
+	s->page_lines_shift = line_shift < LAB_STREAM_PAGE_SHIFT ?
+			      LAB_STREAM_PAGE_SHIFT - line_shift : 0;
 }
 
 bool lab_streams_miss(struct lab_streams *s, uint64_t line)
@@ -136,7 +138,8 @@ bool lab_streams_miss(struct lab_streams *s, uint64_t line)
 	for (i = 0; i < LAB_STREAMS; i++) {
 		uint64_t l = s->last[i];
 
-		if (l != UINT64_MAX && (l + 1 == line || line + 1 == l)) {
+		if (l != UINT64_MAX && (l + 1 == line || line + 1 == l) &&
+		    l >> s->page_lines_shift == line >> s->page_lines_shift) {
 			cont = true;
 			break;
 		}

@@ -60,17 +60,22 @@ uint64_t lab_cache_count(const struct lab_cache *c, uint64_t *dirty);
 /*
  * Stream detector: remembers the last LAB_STREAMS missed lines (LRU).  A
  * miss on line L continues a stream when some remembered line is L - 1 or
- * L + 1; that miss is counted as prefetchable.  Streams are tracked on
- * physical line numbers, so like real prefetchers they break at page
- * boundaries unless the next physical page happens to follow.
+ * L + 1 in the same 4 KiB page; that miss is counted as prefetchable.
+ * Like the L2 streamers of real processors, a stream never crosses a
+ * page boundary, whether or not the next physical page follows: where
+ * the kernel put the pages of a buffer (and whether a migration kept
+ * them contiguous) changes nothing.
  */
 #define LAB_STREAMS 16
+#define LAB_STREAM_PAGE_SHIFT 12
 
 struct lab_streams {
 	uint64_t last[LAB_STREAMS]; /* most recent first; UINT64_MAX empty */
+	unsigned int page_lines_shift;	/* log2 of lines per 4 KiB page */
 };
 
-void lab_streams_init(struct lab_streams *s);
+/* @line_shift: log2 of the line size (at most LAB_STREAM_PAGE_SHIFT). */
+void lab_streams_init(struct lab_streams *s, unsigned int line_shift);
 /* Feed a missed line number; true when it continues a stream. */
 bool lab_streams_miss(struct lab_streams *s, uint64_t line);
 

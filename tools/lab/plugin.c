@@ -380,7 +380,7 @@ static void on_marker(unsigned int vcpu, void *udata)
 			pthread_mutex_lock(&cache_lock);
 			lab_cache_invalidate(&cache);
 			for (unsigned int i = 0; i < nvcpus; i++)
-				lab_streams_init(&vcpus[i].streams);
+				lab_streams_init(&vcpus[i].streams, cache.line_shift);
 			pthread_mutex_unlock(&cache_lock);
 		}
 		__atomic_store_n(&active, 1, __ATOMIC_SEQ_CST);
@@ -529,7 +529,7 @@ LAB_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	}
 	memset(vcpus, 0, sizeof(*vcpus) * nvcpus);
 	for (unsigned int i = 0; i < nvcpus; i++)
-		lab_streams_init(&vcpus[i].streams);
+		lab_streams_init(&vcpus[i].streams, cache.line_shift);
 	if (cfg.out) {
 		out = fopen(cfg.out, "w");
 		if (!out) {
