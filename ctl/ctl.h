@@ -60,6 +60,8 @@ int ctl_sub_getopt(struct ctx *c, const struct cmd *cmd, int argc, char **argv,
 	       int (*handle)(int opt, const char *arg, void *data), void *data);
 int ctl_need_args(const struct cmd *cmd, int argc, int optind_, int n);
 int ctl_session_arg(const struct cmd *cmd, const char *s, uint64_t *id);
+int ctl_start(struct ctx *c, const struct cmd *cmd, int argc, char **argv, int oi,
+	      uint64_t *sid);
 void ctl_print_json(struct jbuf *b);
 int ctl_daemon_call(const char *path, const char *req, char **out);
 void ctl_json_print_value(const struct json *v);

@@ -26,15 +26,12 @@ int cmd_profile(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 	char perr[256], h[32];
 	void *buf = NULL;
 	size_t len = 0;
-	int oi, err;
+	int oi, err, r;
 
 	oi = ctl_sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 1) || ctl_session_arg(cmd, argv[oi], &sid))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, &sid);
+	if (r >= 0)
+		return r;
 	err = snl_get_profile(&c->nl, sid, &buf, &len);
 	if (err == -ENOENT) {	/* no session, or no profile yet */
 		struct snl_session s;
@@ -146,15 +143,12 @@ int cmd_profile_start(struct ctx *c, const struct cmd *cmd, int argc, char **arg
 	};
 	struct pstart_opts x = { -1, -1 };
 	uint64_t sid;
-	int oi, err;
+	int oi, err, r;
 
 	oi = ctl_sub_getopt(c, cmd, argc, argv, "w:s:", extra, pstart_opt, &x);
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 1) || ctl_session_arg(cmd, argv[oi], &sid))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, &sid);
+	if (r >= 0)
+		return r;
 	err = snl_profile_start(&c->nl, sid, x.warmup, x.steps);
 	if (err)
 		return ctl_nl_fail(c, err, "profile-start", &sid);
@@ -164,15 +158,12 @@ int cmd_profile_start(struct ctx *c, const struct cmd *cmd, int argc, char **arg
 int cmd_profile_stop(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 {
 	uint64_t sid;
-	int oi, err;
+	int oi, err, r;
 
 	oi = ctl_sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 1) || ctl_session_arg(cmd, argv[oi], &sid))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, &sid);
+	if (r >= 0)
+		return r;
 	err = snl_profile_stop(&c->nl, sid);
 	if (err)
 		return ctl_nl_fail(c, err, "profile-stop", &sid);

@@ -54,14 +54,11 @@ int cmd_sessions(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 	int oi = ctl_sub_getopt(c, cmd, argc, argv, NULL, NULL, NULL, NULL);
 	struct jbuf b;
 	struct sess_out o = { &b, c->json, 0 };
-	int err;
+	int err, r;
 
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 0))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, NULL);
+	if (r >= 0)
+		return r;
 	jb_init(&b);
 	if (c->json)
 		jb_arr_begin(&b, NULL);
@@ -192,15 +189,12 @@ int cmd_objects(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 	struct obj_out o = { .b = &b };
 	uint64_t sid, gen = 0;
 	bool consistent = true;
-	int oi, err;
+	int oi, err, r;
 
 	oi = ctl_sub_getopt(c, cmd, argc, argv, "ra:n:", extra, obj_opt, &x);
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 1) || ctl_session_arg(cmd, argv[oi], &sid))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, &sid);
+	if (r >= 0)
+		return r;
 	o.json = c->json;
 	o.residency = x.residency;
 	o.limit = x.limit;

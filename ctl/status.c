@@ -219,14 +219,11 @@ int cmd_stats(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 	struct snl_status st;
 	char *reply = NULL;
 	struct jbuf b;
-	int err;
+	int err, r;
 
-	if (oi < 0)
-		return -oi;
-	if (ctl_need_args(cmd, argc, oi, 0))
-		return 2;
-	if (ctl_nl_connect(c))
-		return 1;
+	r = ctl_start(c, cmd, argc, argv, oi, NULL);
+	if (r >= 0)
+		return r;
 	err = snl_get_status(&c->nl, &st);
 	if (err)
 		return ctl_nl_fail(c, err, "status", NULL);

@@ -165,6 +165,25 @@ int ctl_session_arg(const struct cmd *cmd, const char *s, uint64_t *id)
 	return ctl_usage_error(name, "'%s' is not a session id (a decimal number)", s);
 }
 
+/*
+ * The start of a command that talks to the module: @oi as
+ * ctl_sub_getopt() returned it, then exactly one argument, a session id
+ * into *@sid, or none when @sid is NULL, then the connection.  -1 to go
+ * on, else the exit status.
+ */
+int ctl_start(struct ctx *c, const struct cmd *cmd, int argc, char **argv, int oi,
+	      uint64_t *sid)
+{
+	if (oi < 0)
+		return -oi;
+	if (ctl_need_args(cmd, argc, oi, sid ? 1 : 0) ||
+	    (sid && ctl_session_arg(cmd, argv[oi], sid)))
+		return 2;
+	if (ctl_nl_connect(c))
+		return 1;
+	return -1;
+}
+
 void ctl_print_json(struct jbuf *b)
 {
 	if (b->oom) {
