@@ -649,6 +649,7 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 
 	ps->obj_dumps = s->obj_dumps;
 	ps->obj_dump_ns = s->obj_dump_ns;
+	ps->seen_mark = ev->seq;
 	switch (ev->mark_type) {
 	case SENTINEL_MARK_STEP_BEGIN:
 		on_step_begin(ps, s, ev);
@@ -705,6 +706,7 @@ void policy_event(const struct snl_event *ev)
 	}
 	switch (ev->cmd) {
 	case SENTINEL_EVT_PROFILE_READY:
+		ps->seen_profile = s->k.profile_generation;
 		make_plan(ps, s);
 		if (o->replanned && ps->planned && ps->placed)
 			o->replanned(ps, s);
@@ -818,6 +820,8 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_bool(b, "reprofiling", ps->reprofiling);
 	jb_u64(b, "plans", ps->plans);
 	jb_u64(b, "plan_generation", ps->plan_generation);
+	jb_u64(b, "seen_mark", ps->seen_mark);
+	jb_u64(b, "seen_profile", ps->seen_profile);
 	jb_u64(b, "placed_at_step", ps->plan_step);
 	jb_u64(b, "budget", ps->budget);
 	jb_bool(b, "budget_capped", ps->budget_capped);

@@ -65,6 +65,8 @@ struct psess {
 	/* event loop only */
 	bool planned, placed, reprofiling;
 	uint64_t plan_generation;	/* profile generation planned from */
+	uint64_t seen_mark;		/* sequence number of the last mark handled */
+	uint64_t seen_profile;		/* generation of the last PROFILE_READY handled */
 	struct pp_profile prof;
 	struct plan_schedule sch;
 	struct keyed *pk;		/* plan objects by key */

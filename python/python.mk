@@ -7,8 +7,9 @@
 #                                   python/sentinel-run.1)
 #   $(B)/tests/unit/py_sentinel     host test (TAP), /usr/bin/python3
 #   $(B)/tests/unit/py_sentinel_run host test of the launcher (TAP)
-#   $(B)/tests/vm/sentinel_torch    in-VM test: resnet18, an MLP and an
-#                                   unmodified script with and without
+#   $(B)/tests/vm/sentinel_torch    in-VM test: resnet18, an MLP and four
+#                                   unmodified scripts (three torchvision
+#                                   families, an LSTM) with and without
 #                                   Sentinel, under sentinel-run (TAP)
 #
 # The test scripts are copied with the source and build directories filled

@@ -14,19 +14,27 @@ weight layers touch their weights; and what the daemon did: it planned
 the session from resnet18's profile and migrated its objects.  The
 profile summary (sentinelctl profile) is printed as TAP comments.
 
-Then both runs execute an unmodified training script (torchvision's
-shufflenet_v2_x0_5, SGD, fixed seeds, losses printed), written by the
-driver: its losses must be bitwise identical too.  With the module and
-the daemon, the Sentinel run is started by sentinel-run (--require), so
-the script's model and optimizer are attached by the launcher's
-bootstrap with no change to the script; the module must have counted its
-steps and every mark sent, and the launcher's --warmup 1 must have given
-a profile of its second step with layers for the work between leaves.
-Without the module (the host's py_sentinel) the run installs the
-bootstrap itself.
+Then both runs execute unmodified training scripts (fixed seeds, losses
+printed): torchvision's shufflenet_v2_x0_5, mobilenet_v3_small and
+squeezenet1_1 (SGD), and a hand-written LSTM (Adam) whose sequences grow
+from 8 to 12 steps halfway through, so that its layer sequence changes
+mid-run.  Their losses must be bitwise identical too.  With the module
+and the daemon, the Sentinel run is started by sentinel-run (--require),
+so that each script's model and optimizer are attached by the launcher's
+bootstrap with no change to the script; for each script the module must
+have counted its steps and every mark sent, a profile of one of its
+steps must have layers for the work between leaves, and sentineld must
+have planned it from its profiles (the LSTM twice: the second profile
+has the longer sequence), placed the plan and migrated, with the
+session's fast-node bytes within the budget at each step begin.  Each
+step begin of the Sentinel run waits until sentineld has handled every
+mark and profile of the session (DaemonSync), so that this holds on a
+host of any speed.  Without the module (the host's py_sentinel) the run
+installs the bootstrap itself.
 
-  sentinel_torch [--models resnet18,mlp] [--require-session] [--no-script]
-  sentinel_torch --worker plain|sentinel --models ... [--script PATH]
+  sentinel_torch [--models resnet18,mlp] [--scripts NAMES] [--no-script]
+                 [--require-session]
+  sentinel_torch --worker plain|sentinel --models ... [--script NAME=PATH]
 
 The paths below are filled in by the build (python/python.mk); without
 them the script finds the tree from its own location.
@@ -60,32 +68,111 @@ def tree():
 TOP, BUILD = tree()
 PY = "/usr/bin/python3"
 STEPS = 5
-SCRIPT_STEPS = 3
 SCRIPT_WARMUP = 1
+# A step begin waits at most this long for sentineld to catch up.
+SYNC_TIMEOUT = 600
 
-# The unmodified training script run plainly and under sentinel-run.
+# The unmodified training scripts run plainly and under sentinel-run:
+# torchvision classifiers of three families besides resnet18's, and a
+# hand-written recurrent model whose sequences grow halfway through, so
+# that its layer sequence changes mid-run.
 SCRIPT = """\
 import struct
 import torch
-import torchvision
-
+%(head)s
 torch.manual_seed(4321)
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
-model = torchvision.models.shufflenet_v2_x0_5(num_classes=10)
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+%(setup)s
+
 crit = torch.nn.CrossEntropyLoss()
-x = torch.randn(4, 3, 32, 32)
-y = torch.randint(0, 10, (4,))
 model.train()
-for step in range(%d):
+for step in range(%(steps)d):
     opt.zero_grad()
-    loss = crit(model(x), y)
+    loss = crit(model(batch(step)), y)
     loss.backward()
     opt.step()
     bits = struct.unpack("<I", struct.pack("<f", loss.item()))[0]
     print("loss %%d %%08x" %% (step, bits))
-""" % SCRIPT_STEPS
+"""
+CNN_SETUP = """\
+model = torchvision.models.%s(num_classes=10)
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x = torch.randn(4, 3, 32, 32)
+y = torch.randint(0, 10, (4,))
+
+
+def batch(step):
+    return x
+"""
+RNN_HEAD = """
+
+class GatedRNN(torch.nn.Module):
+    \"\"\"An LSTM written out: two projections at every time step.\"\"\"
+
+    def __init__(self, inputs, hidden, classes):
+        super().__init__()
+        self.hidden = hidden
+        self.ih = torch.nn.Linear(inputs, 4 * hidden)
+        self.hh = torch.nn.Linear(hidden, 4 * hidden)
+        self.out = torch.nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.hidden)
+        c = torch.zeros_like(h)
+        for t in range(x.shape[1]):
+            i, f, g, o = (self.ih(x[:, t]) + self.hh(h)).chunk(4, 1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        return self.out(h)
+
+"""
+RNN_SETUP = """\
+model = GatedRNN(32, 128, 10)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+short = torch.randn(8, %(short)d, 32)
+long = torch.randn(8, %(long)d, 32)
+y = torch.randint(0, 10, (8,))
+
+
+def batch(step):
+    return short if step < %(steps)d // 2 else long
+"""
+RNN_SHORT, RNN_LONG = 8, 12
+
+
+class Script:
+    """One unmodified script: its name, text, steps, the class name of its
+    model and optimizer, and the plans sentineld must make for it (one
+    from the new model's profile; the recurrent one a second one after
+    its sequences grew)."""
+
+    def __init__(self, name, text, steps, model, opt, plans):
+        self.name, self.text, self.steps = name, text, steps
+        self.model, self.opt, self.plans = model, opt, plans
+
+
+def script_text(head, setup, steps):
+    return SCRIPT % {"head": head, "setup": setup, "steps": steps}
+
+
+def cnn(ctor, model):
+    return Script(ctor, script_text("import torchvision\n", CNN_SETUP % ctor,
+                                    4), 4, model, "SGD", 1)
+
+
+def rnn(steps):
+    setup = RNN_SETUP % {"short": RNN_SHORT, "long": RNN_LONG,
+                         "steps": steps}
+    return Script("gated_rnn", script_text(RNN_HEAD, setup, steps), steps,
+                  "GatedRNN", "Adam", 2)
+
+
+SCRIPTS = [cnn("shufflenet_v2_x0_5", "ShuffleNetV2"),
+           cnn("mobilenet_v3_small", "MobileNetV3"),
+           cnn("squeezenet1_1", "SqueezeNet"),
+           rnn(8)]
+SCRIPT_BY_NAME = {sc.name: sc for sc in SCRIPTS}
 DAEMON_ENV = "SENTINEL_TEST_DAEMON_SOCKET"
 
 
@@ -376,8 +463,68 @@ def run_script(path):
             if line.startswith("loss ")]
 
 
-def script_case(path, session, has_session, result, checks):
-    """The script under sentinel-run's bootstrap (installed here when the
+def daemon_session(sock, sid):
+    """sentineld's record of session @sid (open or closed), or None."""
+    st = json.loads(daemon_request(sock, "stats"))
+    for m in st.get("migration_sessions", []) + st.get("closed_sessions", []):
+        if m.get("id") == sid:
+            return m
+    return None
+
+
+def moved(m):
+    return sum(m[w][k] for w in ("total", "current")
+               for k in ("promoted_bytes", "demoted_bytes"))
+
+
+class DaemonSync:
+    """Before a step begins, wait until sentineld has handled every mark
+    and every completed profile of the session so far (its seen_mark and
+    seen_profile against the module's counts), so that what it decides at
+    a step (a re-profile, a plan, a placement) applies from the next step
+    on any host: an event waited for, not a time.  Once the session is
+    placed, each wait also samples the bytes of the session's objects
+    resident on the fast node against the daemon's budget."""
+
+    def __init__(self, session, prof, sock):
+        self.session, self.prof, self.sock = session, prof, sock
+        self.sid = session.stats()["session_id"]
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.waits = self.timeouts = 0
+        self.samples = []          # (fast bytes, budget, plan generation)
+
+    def wait(self):
+        marks = self.session.stats()["marks"]
+        gen = self.prof.ctl(0)[1] if self.prof else 0
+        deadline = time.time() + SYNC_TIMEOUT
+        self.waits += 1
+        while True:
+            m = daemon_session(self.sock, self.sid)
+            seen = (m["seen_mark"], m["seen_profile"]) if m else (0, 0)
+            if seen[0] >= marks and seen[1] >= gen:
+                break
+            if time.time() > deadline:
+                self.timeouts += 1
+                return
+            time.sleep(0.05)
+        if m and m["placed"]:
+            fast = sum(o.node_pages[0] for o in
+                       self.session.objects(residency=True)) * self.page
+            self.samples.append((fast, m["budget"], m["plan_generation"]))
+
+    def install(self):
+        from sentinel.torch import Tracker
+        begin = Tracker.begin_step
+
+        def begin_step(tracker):
+            if not tracker.in_step:
+                self.wait()
+            begin(tracker)
+        Tracker.begin_step = begin_step
+
+
+def script_case(sc, path, session, has_session, sync, result, checks):
+    """Script @sc under sentinel-run's bootstrap (installed here when the
     launcher did not start this process)."""
     import sentinel
     import sentinel.bootstrap
@@ -389,62 +536,104 @@ def script_case(path, session, has_session, result, checks):
     before = session.stats() if has_session else None
     prof = Profiler() if has_session else None
     gen0 = prof.ctl(0)[1] if prof and prof.fd is not None else None
+    d0 = daemon_session(sync.sock, sync.sid) if sync else None
+    nsamples = len(sync.samples) if sync else 0
     t0 = time.time()
-    result["losses"]["script"] = run_script(path)
-    result["info"]["script_seconds"] = round(time.time() - t0, 2)
-    trs = [t for t in auto.trackers
-           if type(t.model).__name__ == "ShuffleNetV2"]
+    result["losses"][sc.name] = run_script(path)
+    result["info"][sc.name + "_seconds"] = round(time.time() - t0, 2)
+    trs = [t for t in auto.trackers if type(t.model).__name__ == sc.model]
     tr = trs[0] if trs else None
-    result["info"]["script"] = dict(tr.counters) if tr else None
+    result["info"][sc.name] = dict(tr.counters) if tr else None
     checks.append((len(trs) == 1 and tr.optimizer is not None and
-                   type(tr.optimizer).__name__ == "SGD",
-                   "script: the bootstrap attached its model and its SGD "
-                   "optimizer, the script unchanged (%d model(s))" % len(trs)))
+                   type(tr.optimizer).__name__ == sc.opt,
+                   "%s: the bootstrap attached its model and its %s "
+                   "optimizer, the script unchanged (%d model(s))" %
+                   (sc.name, sc.opt, len(trs))))
     if tr is None:
         return
-    checks.append((tr.counters["steps"] == SCRIPT_STEPS and
+    checks.append((tr.counters["steps"] == sc.steps and
                    tr.counters["errors"] == 0,
-                   "script: %d steps counted, no errors (%s)" %
-                   (SCRIPT_STEPS, tr.last_error)))
+                   "%s: %d steps counted, no errors (%s)" %
+                   (sc.name, sc.steps, tr.last_error)))
     if not has_session:
         checks.append((tr.counters["marks"] == 0,
-                       "script: no module: no mark reached a module"))
+                       "%s: no module: no mark reached a module" % sc.name))
         return
     tr.end_step()
     st = session.stats()
     d = {k: st[k] - before[k] for k in ("steps", "marks", "errors",
                                         "unterminated_steps")}
-    result["info"]["script_module"] = d
-    checks.append((d["steps"] == SCRIPT_STEPS and
+    result["info"][sc.name + "_module"] = d
+    checks.append((d["steps"] == sc.steps and
                    d["marks"] == tr.counters["marks"] and d["errors"] == 0 and
                    d["unterminated_steps"] == 0,
-                   "script: the module counted its %d steps and every mark "
+                   "%s: the module counted its %d steps and every mark "
                    "sent (%d sent, %d counted, %d errors)" %
-                   (SCRIPT_STEPS, tr.counters["marks"], d["marks"],
+                   (sc.name, sc.steps, tr.counters["marks"], d["marks"],
                     d["errors"])))
     if gen0 is None:
-        checks.append((None, "script: profile: the module has no profiler"))
+        checks.append((None, "%s: profile: the module has no profiler"
+                       % sc.name))
         return
     state, gen = prof.ctl(0)
     if gen <= gen0:
-        checks.append((False, "script: sentinel-run --warmup %d: a profile "
-                       "completed (state %d, generation %d)"
-                       % (SCRIPT_WARMUP, state, gen)))
+        checks.append((False, "%s: a profile of one of its steps completed "
+                       "(state %d, generation %d)" % (sc.name, state, gen)))
         return
     p = prof.read()
     ids = [layer for _s, layer, _d, _fe, _ne in p["layers"]]
     between = sum(1 for i in ids if i > tr.optimizer_layer)
-    # sentineld may ask for profiles of its own: the step is only
-    # required to be one of the script's.
-    checks.append((tr.step - SCRIPT_STEPS < p["first_step"] <= tr.step
+    checks.append((tr.step - sc.steps < p["first_step"] <= tr.step
                    and between > 0 and max(ids) <= 2 * len(tr.leaves) + 1,
-                   "script: sentinel-run --warmup %d: the profile of step %d "
-                   "has %d layer records, %d of them for the work between "
-                   "leaves" % (SCRIPT_WARMUP, p["first_step"], len(ids),
-                               between)))
+                   "%s: the profile of step %d has %d layer records, %d of "
+                   "them for the work between leaves" %
+                   (sc.name, p["first_step"], len(ids), between)))
+    if sync:
+        check_script_daemon(sc, tr, p, gen, d0, nsamples, sync, result, checks)
 
 
-def worker(mode, names, script=None):
+def check_script_daemon(sc, tr, p, gen, d0, nsamples, sync, result, checks):
+    """What sentineld did for script @sc: @p is the module's last profile
+    (generation @gen), @d0 the daemon's record before the script."""
+    import sentinel
+    m = daemon_session(sync.sock, sync.sid)
+    plans = m["plans"] - (d0["plans"] if d0 else 0)
+    mv = moved(m) - (moved(d0) if d0 else 0)
+    result["info"][sc.name + "_daemon"] = {
+        "plans": plans, "reprofiles": m["reprofiles"] -
+        (d0["reprofiles"] if d0 else 0), "moved_bytes": mv,
+        "budget": m["budget"], "plan_moves": m["plan_moves"],
+        "static_fallback": m["static_fallback"]}
+    checks.append((plans >= sc.plans and m["placed"] and
+                   m["plan_generation"] == gen and mv > 0,
+                   "%s: sentineld planned it %d time(s) from its profiles "
+                   "(at least %d), placed the last plan (generation %d of %d) "
+                   "and migrated %d B" % (sc.name, plans, sc.plans,
+                                          m["plan_generation"], gen, mv)))
+    fast = [(f, b) for f, b, g in sync.samples[nsamples:]
+            if g == m["plan_generation"]]
+    over = [(f, b) for f, b in fast if f > b]
+    checks.append((len(fast) > 0 and not over,
+                   "%s: the session's fast-node bytes within the budget at "
+                   "each of %d step begins under the last plan (peak %d B, "
+                   "budget %d B)" % (sc.name, len(fast),
+                                     max([f for f, _ in fast] or [0]),
+                                     m["budget"])))
+    if sc.plans < 2:
+        return
+    # The recurrent model: its last plan is from a profile of a long step.
+    hh = tr.layer_of.get(id(tr.model.hh)) if hasattr(tr.model, "hh") else None
+    calls = sum(1 for _s, layer, direction, _fe, _ne in p["layers"]
+                if layer == hh and direction == sentinel.DIR_FORWARD)
+    checks.append((calls == RNN_LONG,
+                   "%s: re-profiled after the layer sequence changed: the "
+                   "last plan's profile has %d forward records of the "
+                   "recurrent projection (sequence %d, first %d)" %
+                   (sc.name, calls, RNN_LONG, RNN_SHORT)))
+
+
+def worker(mode, names, scripts=()):
+    """@scripts: (Script, path) pairs."""
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -454,8 +643,8 @@ def worker(mode, names, script=None):
     if mode == "plain":
         for name, model, opt, x, y in models:
             result["losses"][name] = train(model, opt, x, y)
-        if script:
-            result["losses"]["script"] = run_script(script)
+        for sc, path in scripts:
+            result["losses"][sc.name] = run_script(path)
         return result
 
     import warnings
@@ -474,6 +663,12 @@ def worker(mode, names, script=None):
                        "no module: Session() warns with SentinelWarning"))
     feat_profile = feature_bit("PROFILE")
     info = session.module_info() if has_session else None
+    sync = None
+    if has_session and os.environ.get(DAEMON_ENV):
+        sync = DaemonSync(session, Profiler() if info and feat_profile and
+                          info["features"] & feat_profile else None,
+                          os.environ[DAEMON_ENV])
+        sync.install()
     total_marks = 0
     for name, model, opt, x, y in models:
         tracker = sentinel.torch.attach(model, opt, session)
@@ -531,15 +726,23 @@ def worker(mode, names, script=None):
         for name, _m, _o, _x, _y in models:
             checks.append((result["info"][name]["marks"] == 0,
                            "%s: no module: no mark reached a module" % name))
-    if script:
-        script_case(script, session, has_session, result, checks)
+    for sc, path in scripts:
+        script_case(sc, path, session, has_session, sync, result, checks)
+    if sync:
+        result["info"]["sync"] = {"waits": sync.waits,
+                                  "timeouts": sync.timeouts}
+        checks.append((sync.timeouts == 0,
+                       "sentineld caught up with the session before each of "
+                       "%d step begins (%d waits gave up after %d s)" %
+                       (sync.waits, sync.timeouts, SYNC_TIMEOUT)))
     result["checks"] = checks
     return result
 
 
 # ---------------------------------------------------------------- driver
 
-def spawn(mode, models, daemon_sock=None, script=None):
+def spawn(mode, models, daemon_sock=None, scripts=()):
+    """A worker; @scripts: (Script, path) pairs."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.join(TOP, "python") + \
         (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -554,8 +757,9 @@ def spawn(mode, models, daemon_sock=None, script=None):
     # the allocator too, so that they are objects of their own.
     threshold = env.pop("SENTINEL_PRELOAD_THRESHOLD", "32K")
     cmd = [PY, os.path.abspath(__file__), "--worker", mode,
-           "--models", ",".join(models)] + (["--script", script] if script
-                                            else [])
+           "--models", ",".join(models)]
+    for sc, path in scripts:
+        cmd += ["--script", "%s=%s" % (sc.name, path)]
     if mode == "sentinel" and daemon_sock:
         # Module and daemon: the launcher sets up the run.
         cmd = [os.path.join(BUILD, "python", "sentinel-run"), "--require",
@@ -601,7 +805,7 @@ def start_daemon():
     return proc, None, log
 
 
-def driver(models, require_session, with_script=True):
+def driver(models, require_session, scripts):
     n = 0
     failed = 0
 
@@ -620,13 +824,16 @@ def driver(models, require_session, with_script=True):
     if require_session and os.path.exists("/sys/devices/system/node/node1"):
         daemon, sock, dlog = start_daemon()
         tap(sock is not None, "sentineld started on the sentinel policy")
-    script = None
-    if with_script:
-        import tempfile
-        fd, script = tempfile.mkstemp(prefix="sentinel-script-", suffix=".py")
-        with os.fdopen(fd, "w") as f:
-            f.write(SCRIPT)
-    procs = {m: spawn(m, models, sock, script) for m in ("plain", "sentinel")}
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="sentinel-scripts-")
+    files = []
+    for sc in scripts:
+        path = os.path.join(tmp, sc.name + ".py")
+        with open(path, "w") as f:
+            f.write(sc.text)
+        files.append((sc, path))
+    procs = {m: spawn(m, models, sock, files) for m in ("plain", "sentinel")}
     res = {}
     for mode, p in procs.items():
         r, err = collect(p)
@@ -639,8 +846,7 @@ def driver(models, require_session, with_script=True):
                 if line.startswith("sentinel-run:"):
                     print("# " + line)
         res[mode] = r
-    if script:
-        os.unlink(script)
+    shutil.rmtree(tmp)
     print("# both runs took %.0f s" % (time.time() - t0))
     if daemon:
         daemon.terminate()
@@ -672,14 +878,14 @@ def driver(models, require_session, with_script=True):
         tap(len(a) == STEPS and a == b,
             "%s: %d losses bitwise identical with and without Sentinel" %
             (name, STEPS))
-    if with_script:
-        a, b = plain["losses"].get("script"), sent["losses"].get("script")
+    for sc in scripts:
+        a, b = plain["losses"].get(sc.name), sent["losses"].get(sc.name)
         for what, v in (("plain:   ", a), ("sentinel:", b)):
-            print("# script losses %s %s" % (what, " ".join(
+            print("# %s losses %s %s" % (sc.name, what, " ".join(
                 "%08x" % x for x in v or [])))
-        tap(a is not None and len(a) == SCRIPT_STEPS and a == b,
-            "unmodified script (shufflenet_v2_x0_5): %d losses bitwise "
-            "identical plainly and under sentinel-run" % SCRIPT_STEPS)
+        tap(a is not None and len(a) == sc.steps and a == b,
+            "unmodified script (%s): %d losses bitwise identical plainly "
+            "and under sentinel-run" % (sc.name, sc.steps))
     for ok, desc in sent["checks"]:
         tap(ok, desc)
     if daemon and failed and dlog:
@@ -697,16 +903,30 @@ def main(argv):
     ap.add_argument("--models", default="resnet18,mlp")
     ap.add_argument("--require-session", action="store_true",
                     default=os.path.exists("/dev/sentinel"))
-    ap.add_argument("--script")
+    ap.add_argument("--script", action="append", default=[],
+                    metavar="NAME=PATH")
+    ap.add_argument("--scripts", default=",".join(SCRIPT_BY_NAME),
+                    help="the unmodified scripts to run (names, comma "
+                    "separated; empty: none)")
     ap.add_argument("--no-script", action="store_true")
     args = ap.parse_args(argv)
     models = [m for m in args.models.split(",") if m]
     if args.worker:
         sys.path.insert(0, os.path.join(TOP, "python"))
-        r = worker(args.worker, models, args.script)
+        scripts = []
+        for arg in args.script:
+            name, _, path = arg.partition("=")
+            scripts.append((SCRIPT_BY_NAME[name], path))
+        r = worker(args.worker, models, scripts)
         print("RESULT " + json.dumps(r))
         return 0
-    return driver(models, args.require_session, not args.no_script)
+    names = [] if args.no_script else [x for x in args.scripts.split(",") if x]
+    unknown = [x for x in names if x not in SCRIPT_BY_NAME]
+    if unknown:
+        ap.error("unknown script %s (known: %s)" %
+                 (", ".join(unknown), ", ".join(SCRIPT_BY_NAME)))
+    return driver(models, args.require_session,
+                  [SCRIPT_BY_NAME[x] for x in names])
 
 
 if __name__ == "__main__":
