@@ -17,25 +17,17 @@
 #include "config.h"
 #include "ctl.h"
 #include "doctor.h"
+#include "sysfs.h"
 
+/* A sysfs value on one line: control bytes (inner newlines) as spaces. */
 static int read_sysfs(const char *path, char *buf, size_t len)
 {
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err = sysfs_read("", path, buf, len);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] < 0x20)
-			buf[i] = ' ';
-	return 0;
+	for (char *c = buf; !err && *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return err;
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -28,7 +28,7 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) \
 
 # Shared by both programs; config, json and state are pure.  Both link
 # the planner library (planner.mk), which reads profile blobs.
-DMN_COMMON := config json log nl state sync topology
+DMN_COMMON := config json log nl state sync sysfs topology
 DMN_D_ONLY := notify workers migrate accounting policy mover verify \
 	      pol_first_touch pol_static pol_ial pol_sentinel sentineld
 DMN_C_ONLY := doctor jsonr

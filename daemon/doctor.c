@@ -20,6 +20,7 @@
 
 #include "doctor.h"
 #include "jsonr.h"
+#include "sysfs.h"
 
 _Static_assert(DOCTOR_CAP_NET_ADMIN == CAP_NET_ADMIN, "CAP_NET_ADMIN");
 _Static_assert(DOCTOR_CAP_SYS_PTRACE == CAP_SYS_PTRACE, "CAP_SYS_PTRACE");
@@ -619,31 +620,6 @@ void doctor_eval_lockdown(struct doctor_result *r, const char *lockdown, int sec
 
 /* ---- I/O ---- */
 
-/* A small file under @root, trailing newlines removed; 0 or -errno. */
-static int read_text(const char *root, const char *path, char *buf, size_t len)
-{
-	char full[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	fd = open(full, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	close(fd);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
-
 static bool exists(const char *root, const char *path)
 {
 	char full[512];
@@ -669,8 +645,8 @@ static void check_module(const struct doctor_env *env, struct doctor_result *r)
 		doctor_eval_module(r, NULL, env->version);
 		return;
 	}
-	if (read_text(env->root, "/sys/kernel/sentinel/version", ver, sizeof(ver)))
-		read_text(env->root, "/sys/module/sentinel/version", ver, sizeof(ver));
+	if (sysfs_read(env->root, "/sys/kernel/sentinel/version", ver, sizeof(ver)))
+		sysfs_read(env->root, "/sys/module/sentinel/version", ver, sizeof(ver));
 	doctor_eval_module(r, ver, env->version);
 }
 
@@ -679,7 +655,7 @@ static long read_long(const char *root, const char *path)
 {
 	char v[32];
 
-	return read_text(root, path, v, sizeof(v)) ? -1 : strtol(v, NULL, 10);
+	return sysfs_read(root, path, v, sizeof(v)) ? -1 : strtol(v, NULL, 10);
 }
 
 /* HMAT access class 0 of the nodes with memory, into @a; how many. */
@@ -721,7 +697,7 @@ static void check_file(const struct doctor_env *env, struct doctor_result *r, co
 {
 	char v[256];
 
-	eval(r, read_text(env->root, path, v, sizeof(v)) ? NULL : v);
+	eval(r, sysfs_read(env->root, path, v, sizeof(v)) ? NULL : v);
 }
 
 static void check_device(const struct doctor_env *env, struct doctor_result *r)
@@ -760,7 +736,7 @@ static void check_caps(const struct doctor_env *env, struct doctor_result *r, co
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/status", pid);
-	err = read_text(env->root, path, status, sizeof(status));
+	err = sysfs_read(env->root, path, status, sizeof(status));
 	doctor_eval_caps(r, pid, err ? NULL : status, -err);
 }
 
@@ -771,7 +747,7 @@ static int init_on_alloc_default(const char *root)
 	int v = -1;
 	FILE *f;
 
-	if (read_text(root, "/proc/sys/kernel/osrelease", rel, sizeof(rel)))
+	if (sysfs_read(root, "/proc/sys/kernel/osrelease", rel, sizeof(rel)))
 		return -1;
 	rel[strcspn(rel, "\n")] = 0;
 	snprintf(path, sizeof(path), "%s/boot/config-%s", root, rel);
@@ -792,7 +768,7 @@ static void check_init_on_alloc(const struct doctor_env *env, struct doctor_resu
 {
 	char cmdline[4096];
 	int def = init_on_alloc_default(env->root);
-	int state = doctor_parse_init_on_alloc(read_text(env->root, "/proc/cmdline", cmdline,
+	int state = doctor_parse_init_on_alloc(sysfs_read(env->root, "/proc/cmdline", cmdline,
 							 sizeof(cmdline)) ? NULL : cmdline, def);
 
 	doctor_eval_init_on_alloc(r, state, def);
@@ -812,10 +788,10 @@ static void check_lockdown(const struct doctor_env *env, struct doctor_result *r
 		close(fd);
 	}
 	doctor_eval_lockdown(r,
-			     read_text(env->root, "/sys/kernel/security/lockdown", lock, sizeof(lock)) ?
+			     sysfs_read(env->root, "/sys/kernel/security/lockdown", lock, sizeof(lock)) ?
 			     NULL : lock,
 			     doctor_parse_secureboot(n > 0 ? sb : NULL, n > 0 ? (size_t)n : 0),
-			     read_text(env->root, "/sys/module/sentinel/taint", taint, sizeof(taint)) ?
+			     sysfs_read(env->root, "/sys/module/sentinel/taint", taint, sizeof(taint)) ?
 			     NULL : taint);
 }
 

@@ -11,29 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sysfs.h"
 #include "topology.h"
-
-/* Read a small sysfs file into @buf, trailing newline removed. */
-static int read_small(const char *root, const char *path, char *buf, size_t len)
-{
-	char full[512];
-	ssize_t n;
-	int fd;
-
-	if (snprintf(full, sizeof(full), "%s%s", root, path) >= (int)sizeof(full))
-		return -1;
-	fd = open(full, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
 
 static int read_nodemask(const char *root, const char *path,
 			 struct sd_nodemask *m)
@@ -42,7 +21,7 @@ static int read_nodemask(const char *root, const char *path,
 	const char *why;
 
 	memset(m, 0, sizeof(*m));
-	if (read_small(root, path, buf, sizeof(buf)))
+	if (sysfs_read(root, path, buf, sizeof(buf)))
 		return -1;
 	if (!buf[0])
 		return 0;	/* an empty list is valid in sysfs */
@@ -128,7 +107,7 @@ int topo_detect(const char *root, struct topology *t, char *err, size_t errlen)
 		if (!sd_node_isset(&t->memory, n))
 			continue;
 		snprintf(p, sizeof(p), "/sys/devices/system/node/node%u/cpulist", n);
-		if (!read_small(root, p, buf, sizeof(buf)) && buf[0])
+		if (!sysfs_read(root, p, buf, sizeof(buf)) && buf[0])
 			sd_node_set(&t->fast, n);
 		else
 			sd_node_set(&t->slow, n);

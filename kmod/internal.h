@@ -120,26 +120,38 @@ struct sntl_phase {
 };
 
 /**
+ * struct sntl_pub - head of a block a session publishes to its readers
+ * @ref: one reference for the session's slot, one per reader copying
+ *
+ * The first member of a kvmalloc()ed block (a profile, a placement map),
+ * which is kvfree()d with its last reference.  The session's slots for
+ * such blocks are under its profile_lock (sntl_pub_get(), sntl_pub_set()).
+ */
+struct sntl_pub {
+	struct kref ref;
+};
+
+/**
  * struct sntl_profile_blob - a complete profile in its uapi layout
- * @ref: readers hold a reference while copying
+ * @pub: published as the session's profile
  * @size: bytes of @data
  * @data: struct sentinel_profile_hdr and the arrays it describes
  */
 struct sntl_profile_blob {
-	struct kref ref;
+	struct sntl_pub pub;
 	size_t size;
 	u8 data[];
 };
 
 /**
  * struct sntl_placement_map - a published placement map
- * @ref: readers hold a reference while copying
+ * @pub: published as the session's placement map
  * @generation: the session's placement generation it was published as
  * @count: entries
  * @e: entries, ids strictly increasing
  */
 struct sntl_placement_map {
-	struct kref ref;
+	struct sntl_pub pub;
 	u64 generation;
 	u32 count;
 	struct sentinel_placement e[];
@@ -278,8 +290,8 @@ struct sntl_session {
 	u64 placement_gen;
 
 	spinlock_t profile_lock;	/* the published profile and placement */
-	struct sntl_profile_blob *profile;
-	struct sntl_placement_map *placement;
+	struct sntl_pub *profile;	/* struct sntl_profile_blob */
+	struct sntl_pub *placement;	/* struct sntl_placement_map */
 
 	spinlock_t mark_lock;		/* phase and acknowledgment state */
 	struct sntl_phase phase;
@@ -373,6 +385,11 @@ void sntl_scan_on_mark(struct sntl_session *s, const struct sentinel_mark *m,
 		       u64 now);
 int sntl_profile_ctl(struct sntl_session *s, u32 op, u32 warmup, u32 steps,
 		     struct sentinel_profile_ctl *out);
+void sntl_pub_init(struct sntl_pub *p);
+void sntl_pub_put(struct sntl_pub *p);
+struct sntl_pub *sntl_pub_get(struct sntl_session *s, struct sntl_pub **slot);
+void sntl_pub_set(struct sntl_session *s, struct sntl_pub **slot,
+		  struct sntl_pub *p);
 struct sntl_profile_blob *sntl_profile_get(struct sntl_session *s);
 void sntl_profile_put(struct sntl_profile_blob *b);
 void sntl_prof_init(struct sntl_session *s);

@@ -15,10 +15,7 @@
 
 #include "internal.h"
 
-static void sntl_placement_release(struct kref *ref)
-{
-	kvfree(container_of(ref, struct sntl_placement_map, ref));
-}
+static_assert(offsetof(struct sntl_placement_map, pub) == 0);
 
 /**
  * sntl_placement_put() - drop a reference on a placement map
@@ -26,7 +23,7 @@ static void sntl_placement_release(struct kref *ref)
  */
 void sntl_placement_put(struct sntl_placement_map *m)
 {
-	kref_put(&m->ref, sntl_placement_release);
+	sntl_pub_put(&m->pub);
 }
 
 /**
@@ -37,27 +34,9 @@ void sntl_placement_put(struct sntl_placement_map *m)
  */
 struct sntl_placement_map *sntl_placement_get(struct sntl_session *s)
 {
-	struct sntl_placement_map *m;
+	struct sntl_pub *p = sntl_pub_get(s, &s->placement);
 
-	spin_lock(&s->profile_lock);
-	m = s->placement;
-	if (m)
-		kref_get(&m->ref);
-	spin_unlock(&s->profile_lock);
-	return m;
-}
-
-static void sntl_placement_publish(struct sntl_session *s,
-				   struct sntl_placement_map *m)
-{
-	struct sntl_placement_map *old;
-
-	spin_lock(&s->profile_lock);
-	old = s->placement;
-	s->placement = m;
-	spin_unlock(&s->profile_lock);
-	if (old)
-		sntl_placement_put(old);
+	return p ? container_of(p, struct sntl_placement_map, pub) : NULL;
 }
 
 static void sntl_placement_drop_pending(struct sntl_session *s)
@@ -75,7 +54,7 @@ static void sntl_placement_drop_pending(struct sntl_session *s)
 void sntl_placement_free(struct sntl_session *s)
 {
 	sntl_placement_drop_pending(s);
-	sntl_placement_publish(s, NULL);
+	sntl_pub_set(s, &s->placement, NULL);
 }
 
 /* Publish the completed pending map; session lock held. */
@@ -86,13 +65,13 @@ static int sntl_placement_complete(struct sntl_session *s)
 	m = kvmalloc(struct_size(m, e, s->pend_count), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return -ENOMEM;
-	kref_init(&m->ref);
+	sntl_pub_init(&m->pub);
 	m->count = s->pend_count;
 	if (s->pend_count)
 		memcpy(m->e, s->pend, s->pend_count * sizeof(*m->e));
 	m->generation = ++s->placement_gen;
 	sntl_placement_drop_pending(s);
-	sntl_placement_publish(s, m);
+	sntl_pub_set(s, &s->placement, &m->pub);
 	return 0;
 }
 

@@ -58,10 +58,7 @@ void sntl_prof_init(struct sntl_session *s)
 	}
 }
 
-static void sntl_profile_release(struct kref *ref)
-{
-	kvfree(container_of(ref, struct sntl_profile_blob, ref));
-}
+static_assert(offsetof(struct sntl_profile_blob, pub) == 0);
 
 /**
  * sntl_profile_put() - drop a reference on a profile
@@ -69,7 +66,7 @@ static void sntl_profile_release(struct kref *ref)
  */
 void sntl_profile_put(struct sntl_profile_blob *b)
 {
-	kref_put(&b->ref, sntl_profile_release);
+	sntl_pub_put(&b->pub);
 }
 
 /**
@@ -80,27 +77,9 @@ void sntl_profile_put(struct sntl_profile_blob *b)
  */
 struct sntl_profile_blob *sntl_profile_get(struct sntl_session *s)
 {
-	struct sntl_profile_blob *b;
+	struct sntl_pub *p = sntl_pub_get(s, &s->profile);
 
-	spin_lock(&s->profile_lock);
-	b = s->profile;
-	if (b)
-		kref_get(&b->ref);
-	spin_unlock(&s->profile_lock);
-	return b;
-}
-
-static void sntl_profile_publish(struct sntl_session *s,
-				 struct sntl_profile_blob *b)
-{
-	struct sntl_profile_blob *old;
-
-	spin_lock(&s->profile_lock);
-	old = s->profile;
-	s->profile = b;
-	spin_unlock(&s->profile_lock);
-	if (old)
-		sntl_profile_put(old);
+	return p ? container_of(p, struct sntl_profile_blob, pub) : NULL;
 }
 
 /**
@@ -112,7 +91,7 @@ void sntl_prof_free(struct sntl_session *s)
 	kvfree(s->prof.layers);
 	kvfree(s->prof.entries);
 	kvfree(s->prof.departed);
-	sntl_profile_publish(s, NULL);
+	sntl_pub_set(s, &s->profile, NULL);
 }
 
 static void sntl_prof_reset(struct sntl_prof *p)
@@ -381,7 +360,7 @@ static struct sntl_profile_blob *sntl_prof_build(struct sntl_session *s)
 	b = kvzalloc(sizeof(*b) + total, GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return NULL;
-	kref_init(&b->ref);
+	sntl_pub_init(&b->pub);
 	b->size = total;
 	h = (struct sentinel_profile_hdr *)b->data;
 	h->size = sizeof(*h);
@@ -437,7 +416,7 @@ static u64 sntl_prof_finish(struct sntl_session *s)
 	if (!b)
 		return 0;
 	trace_sentinel_profile_ready(s, (struct sentinel_profile_hdr *)b->data);
-	sntl_profile_publish(s, b);
+	sntl_pub_set(s, &s->profile, &b->pub);
 	p->generation++;
 	atomic64_inc(&sntl_stats.profiles);
 	return p->generation;

@@ -105,6 +105,70 @@ static void sntl_session_free(struct kref *ref)
 }
 
 /**
+ * sntl_pub_init() - a new block, with the reference its publisher holds
+ * @p: the block's head
+ */
+void sntl_pub_init(struct sntl_pub *p)
+{
+	kref_init(&p->ref);
+}
+
+static void sntl_pub_release(struct kref *ref)
+{
+	kvfree(container_of(ref, struct sntl_pub, ref));
+}
+
+/**
+ * sntl_pub_put() - drop a reference on a published block
+ * @p: the block's head
+ */
+void sntl_pub_put(struct sntl_pub *p)
+{
+	kref_put(&p->ref, sntl_pub_release);
+}
+
+/**
+ * sntl_pub_get() - the block a session's slot holds
+ * @s: the session
+ * @slot: &s->profile or &s->placement
+ *
+ * Return: the block with a reference held, or NULL when none is published.
+ */
+struct sntl_pub *sntl_pub_get(struct sntl_session *s, struct sntl_pub **slot)
+{
+	struct sntl_pub *p;
+
+	spin_lock(&s->profile_lock);
+	p = *slot;
+	if (p)
+		kref_get(&p->ref);
+	spin_unlock(&s->profile_lock);
+	return p;
+}
+
+/**
+ * sntl_pub_set() - publish a block in a session's slot
+ * @s: the session
+ * @slot: &s->profile or &s->placement
+ * @p: the block, whose reference passes to the slot, or NULL to empty it
+ *
+ * The block it replaces loses the slot's reference (readers still copying
+ * keep theirs).
+ */
+void sntl_pub_set(struct sntl_session *s, struct sntl_pub **slot,
+		  struct sntl_pub *p)
+{
+	struct sntl_pub *old;
+
+	spin_lock(&s->profile_lock);
+	old = *slot;
+	*slot = p;
+	spin_unlock(&s->profile_lock);
+	if (old)
+		sntl_pub_put(old);
+}
+
+/**
  * sntl_session_put() - drop a reference taken by a lookup
  * @s: the session
  */

@@ -1252,6 +1252,30 @@ static bool better(const struct build *x, uint32_t nx, const struct build *y,
 	return nx > ny;
 }
 
+/*
+ * What every entry point begins with: @out cleared, the input checked and
+ * the context built; on an error the context is freed.
+ */
+static int plan_begin(struct ctx *c, const struct plan_input *in,
+		      const struct plan_params *p, struct plan_schedule *out,
+		      char *err, size_t errlen)
+{
+	int ret;
+
+	if (!out) {
+		plan_seterr(err, errlen, "no output");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	ret = validate(in, p, err, errlen);
+	if (ret)
+		return ret;
+	ret = ctx_init(c, in, p, err, errlen);
+	if (ret)
+		ctx_free(c);
+	return ret;
+}
+
 int plan_build(const struct plan_input *in, const struct plan_params *p,
 	       struct plan_schedule *out, char *err, size_t errlen)
 {
@@ -1260,18 +1284,9 @@ int plan_build(const struct plan_input *in, const struct plan_params *p,
 	struct build *best = NULL, *cur;
 	int ret;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (!out) {
-		plan_seterr(err, errlen, "no output");
-		return -EINVAL;
-	}
-	ret = validate(in, p, err, errlen);
+	ret = plan_begin(&c, in, p, out, err, errlen);
 	if (ret)
 		return ret;
-	ret = ctx_init(&c, in, p, err, errlen);
-	if (ret)
-		goto fail;
 	ret = alloc_scratch(&c);
 	if (ret) {
 		plan_seterr(err, errlen, "out of memory");
@@ -1366,24 +1381,14 @@ static int baseline_begin(struct ctx *c, const struct plan_input *in,
 {
 	int ret;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (!out) {
-		plan_seterr(err, errlen, "no output");
-		return -EINVAL;
-	}
-	ret = validate(in, p, err, errlen);
+	ret = plan_begin(c, in, p, out, err, errlen);
 	if (ret)
 		return ret;
-	ret = ctx_init(c, in, p, err, errlen);
-	if (!ret && alloc_sched(out, c->no, c->nl, 0, 0))
-		ret = -ENOMEM;
-	if (ret) {
-		if (ret == -ENOMEM)
-			plan_seterr(err, errlen, "out of memory");
+	if (alloc_sched(out, c->no, c->nl, 0, 0)) {
+		plan_seterr(err, errlen, "out of memory");
 		ctx_free(c);
 		plan_free(out);
-		return ret;
+		return -ENOMEM;
 	}
 	out->flags = PLAN_F_BASELINE;
 	out->fast_budget = c->S;
