@@ -12,6 +12,12 @@
  * module; everything smaller goes to glibc untouched.  free() and
  * realloc() of a pointer the allocator does not own go to glibc too.
  *
+ * With SENTINEL_PRELOAD_ROUTE=aligned only requests aligned to at least
+ * 64 bytes are routed (posix_memalign, aligned_alloc, memalign, valloc,
+ * pvalloc): the way PyTorch's CPU allocator asks for every tensor's
+ * storage, and not the way an interpreter or a C++ container asks for
+ * its own memory, which then stays in glibc's heap whatever its size.
+ *
  * The glibc functions are called through their exported __libc_* names,
  * so nothing has to be resolved with dlsym() before the first allocation
  * (dlsym itself allocates).  Until the constructor has run, and whenever
@@ -60,9 +66,11 @@ extern void *__libc_pvalloc(size_t size);
 #define EXPORT __attribute__((visibility("default")))
 
 #define DEFAULT_THRESHOLD	(256UL * 1024)
+#define ROUTE_ALIGN		64	/* SENTINEL_PRELOAD_ROUTE=aligned */
 
 static _Atomic int ready;		/* constructor done, routing allowed */
-static size_t threshold = DEFAULT_THRESHOLD;
+static _Atomic size_t threshold = DEFAULT_THRESHOLD;
+static _Atomic bool aligned_only;	/* SENTINEL_PRELOAD_ROUTE=aligned */
 static uintptr_t page_mask = 4095;
 static _Atomic uint32_t hint = SENTINEL_PRELOAD_HINT(SNTL_KIND_OTHER,
 						     SNTL_LIFE_PERSISTENT);
@@ -100,6 +108,7 @@ __attribute__((constructor))
 static void preload_init(void)
 {
 	struct sntl_alloc_stats st;
+	size_t t = DEFAULT_THRESHOLD;
 	const char *v;
 	long ps;
 	int ret;
@@ -109,13 +118,20 @@ static void preload_init(void)
 		page_mask = (uintptr_t)ps - 1;
 
 	v = getenv("SENTINEL_PRELOAD_THRESHOLD");
-	if (v && *v && !parse_size(v, &threshold)) {
+	if (v && *v && !parse_size(v, &t)) {
 		say("libsentinel-preload: SENTINEL_PRELOAD_THRESHOLD is not a size "
 		    "(bytes with an optional K, M or G suffix); using 256K\n");
-		threshold = DEFAULT_THRESHOLD;
+		t = DEFAULT_THRESHOLD;
 	}
-	if (env_off("SENTINEL_PRELOAD") || threshold == 0)
+	if (env_off("SENTINEL_PRELOAD") || t == 0)
 		return;		/* everything goes to glibc */
+	atomic_store(&threshold, t);
+	v = getenv("SENTINEL_PRELOAD_ROUTE");
+	if (v && !strcmp(v, "aligned"))
+		atomic_store(&aligned_only, true);
+	else if (v && *v && strcmp(v, "all"))
+		say("libsentinel-preload: SENTINEL_PRELOAD_ROUTE is neither 'all' "
+		    "nor 'aligned'; routing all requests\n");
 
 	/*
 	 * The library's first call registers its fork handlers, which may
@@ -134,10 +150,16 @@ static void preload_init(void)
 	atomic_store(&ready, 1);
 }
 
-static inline bool route(size_t size)
+/*
+ * Whether a request of @size bytes goes to the library: @align is the
+ * alignment asked for, 0 for malloc's own.
+ */
+static inline bool route(size_t size, size_t align)
 {
 	return atomic_load_explicit(&ready, memory_order_acquire) &&
-	       size >= threshold;
+	       size >= atomic_load_explicit(&threshold, memory_order_relaxed) &&
+	       (align >= ROUTE_ALIGN ||
+		!atomic_load_explicit(&aligned_only, memory_order_relaxed));
 }
 
 static inline bool maybe_ours(const void *p)
@@ -190,7 +212,7 @@ EXPORT void *malloc(size_t size)
 {
 	void *p;
 
-	if (route(size)) {
+	if (route(size, 0)) {
 		p = big_alloc(size, SNTL_ALLOC_ALIGN);
 		if (p)
 			return p;
@@ -214,7 +236,7 @@ EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (route(total)) {
+	if (route(total, 0)) {
 		/* Pages of their own are fresh anonymous mappings: zeroed. */
 		p = big_alloc(total, SNTL_ALLOC_ALIGN);
 		if (p)
@@ -229,7 +251,7 @@ static void *move_block(void *old, size_t copy, size_t size, size_t alloc,
 {
 	void *p = NULL;
 
-	if (route(size))
+	if (route(size, 0))
 		p = big_alloc(alloc, SNTL_ALLOC_ALIGN);
 	if (!p)
 		p = __libc_malloc(size);
@@ -255,7 +277,8 @@ EXPORT void *realloc(void *ptr, size_t size)
 			return NULL;
 		}
 		/* Shrinks and small growth stay in place. */
-		if (size <= usable && size >= threshold && size >= usable / 2)
+		if (size <= usable && size >= atomic_load(&threshold) &&
+		    size >= usable / 2)
 			return ptr;
 		/* Growth of a large block: leave room for the next one. */
 		alloc = size;
@@ -263,7 +286,7 @@ EXPORT void *realloc(void *ptr, size_t size)
 			alloc = size > usable + usable / 4 ? size : usable + usable / 4;
 		return move_block(ptr, usable, size, alloc, true);
 	}
-	if (route(size)) {
+	if (route(size, 0)) {
 		usable = foreign_usable_size(ptr);
 		if (usable)
 			return move_block(ptr, usable, size, size, false);
@@ -286,7 +309,7 @@ static void *aligned(size_t align, size_t size)
 {
 	void *p;
 
-	if (route(size) && align <= (1UL << 30)) {
+	if (route(size, align) && align <= (1UL << 30)) {
 		p = big_alloc(size, align < SNTL_ALLOC_ALIGN ? SNTL_ALLOC_ALIGN : align);
 		if (p)
 			return p;
@@ -322,14 +345,14 @@ static size_t round_align(size_t align)
 
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-	if (route(size) && align && (align & (align - 1)) == 0)
+	if (route(size, align) && align && (align & (align - 1)) == 0)
 		return aligned(align, size);
 	return __libc_memalign(align, size);
 }
 
 EXPORT void *memalign(size_t align, size_t size)
 {
-	if (route(size))
+	if (route(size, round_align(align)))
 		return aligned(round_align(align), size);
 	return __libc_memalign(align, size);
 }
@@ -338,7 +361,7 @@ EXPORT void *valloc(size_t size)
 {
 	void *p;
 
-	if (route(size)) {
+	if (route(size, page_mask + 1)) {
 		p = big_alloc(size, page_mask + 1);
 		if (p)
 			return p;
@@ -356,7 +379,7 @@ EXPORT void *pvalloc(size_t size)
 		return NULL;
 	}
 	rounded = (size + page_mask) & ~page_mask;
-	if (route(rounded)) {
+	if (route(rounded, page_mask + 1)) {
 		p = big_alloc(rounded ? rounded : page_mask + 1, page_mask + 1);
 		if (p)
 			return p;
@@ -384,7 +407,24 @@ EXPORT int sentinel_preload_active(void)
 
 EXPORT size_t sentinel_preload_threshold(void)
 {
-	return threshold;
+	return atomic_load(&threshold);
+}
+
+EXPORT int sentinel_preload_route(void)
+{
+	return atomic_load(&aligned_only) ? SENTINEL_PRELOAD_ROUTE_ALIGNED :
+					    SENTINEL_PRELOAD_ROUTE_ALL;
+}
+
+EXPORT int sentinel_preload_set_route(int route, size_t min_size)
+{
+	if ((route != SENTINEL_PRELOAD_ROUTE_ALL &&
+	     route != SENTINEL_PRELOAD_ROUTE_ALIGNED) || !min_size ||
+	    !atomic_load(&ready))
+		return -1;
+	atomic_store(&threshold, min_size);
+	atomic_store(&aligned_only, route == SENTINEL_PRELOAD_ROUTE_ALIGNED);
+	return 0;
 }
 
 EXPORT uint32_t sentinel_preload_set_hint(uint32_t new_hint)
@@ -413,7 +453,7 @@ EXPORT int sentinel_preload_counters(struct sentinel_preload_counters *out,
 	c.routed = atomic_load(&n_routed);
 	c.fallbacks = atomic_load(&n_fallbacks);
 	c.freed = atomic_load(&n_freed);
-	c.threshold = threshold;
+	c.threshold = atomic_load(&threshold);
 	memcpy(out, &c, sizeof(c));
 	return 0;
 }

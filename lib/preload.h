@@ -30,6 +30,17 @@ struct sentinel_preload_counters {
 int sentinel_preload_active(void);
 /* The routing threshold in bytes. */
 size_t sentinel_preload_threshold(void);
+/* What is routed (from SENTINEL_PRELOAD_ROUTE, or the last set_route). */
+#define SENTINEL_PRELOAD_ROUTE_ALL	0	/* any allocation function */
+#define SENTINEL_PRELOAD_ROUTE_ALIGNED	1	/* requests aligned to >= 64 B */
+int sentinel_preload_route(void);
+/*
+ * Route from now on the requests of @route of at least @min_size bytes
+ * (at least 1).  Blocks already routed stay with libsentinel until freed.
+ * 0, or -1 on a bad argument or when the interposer routes nothing
+ * (SENTINEL_PRELOAD=0, a threshold of 0, before its constructor).
+ */
+int sentinel_preload_set_route(int route, size_t min_size);
 /* Set the hint; returns the previous one, or _INVALID (nothing set). */
 uint32_t sentinel_preload_set_hint(uint32_t hint);
 uint32_t sentinel_preload_get_hint(void);

@@ -35,7 +35,8 @@ import warnings
 __all__ = [
     "Session", "SentinelError", "SentinelWarning", "ObjectInfo",
     "library", "available", "strerror", "preload_active",
-    "preload_threshold", "allocation_hint", "alloc_info", "alloc_stats",
+    "preload_threshold", "preload_route", "set_preload_route",
+    "allocation_hint", "alloc_info", "alloc_stats",
     "owns", "profile_start",
 ]
 
@@ -48,6 +49,10 @@ KIND_OPTIMIZER = 4
 KIND_WORKSPACE = 5
 KIND_NAMES = ("other", "weight", "activation", "gradient", "optimizer",
               "workspace")
+
+# What the interposer routes (preload.h: SENTINEL_PRELOAD_ROUTE_*).
+PRELOAD_ROUTE_ALL = 0        # every allocation function, from the threshold
+PRELOAD_ROUTE_ALIGNED = 1    # requests aligned to >= 64 bytes (tensors)
 
 # Lifetime classes (enum sntl_life).
 LIFE_AUTO = 0
@@ -373,6 +378,9 @@ def _preload_fns():
             for name, res, args in (
                     ("sentinel_preload_active", ctypes.c_int, []),
                     ("sentinel_preload_threshold", ctypes.c_size_t, []),
+                    ("sentinel_preload_route", ctypes.c_int, []),
+                    ("sentinel_preload_set_route", ctypes.c_int,
+                     [ctypes.c_int, ctypes.c_size_t]),
                     ("sentinel_preload_set_hint", ctypes.c_uint32, [ctypes.c_uint32]),
                     ("sentinel_preload_get_hint", ctypes.c_uint32, [])):
                 fn = getattr(glob, name)
@@ -395,6 +403,27 @@ def preload_threshold():
     """The interposer's threshold in bytes, or None when it is not loaded."""
     fns = _preload_fns()
     return fns["sentinel_preload_threshold"]() if fns else None
+
+
+def preload_route():
+    """PRELOAD_ROUTE_ALL or PRELOAD_ROUTE_ALIGNED, or None when the
+    interposer is not loaded."""
+    fns = _preload_fns()
+    return fns["sentinel_preload_route"]() if fns else None
+
+
+def set_preload_route(route, min_size):
+    """Route from now on the requests of @route (PRELOAD_ROUTE_*) of at
+    least @min_size bytes (>= 1) to libsentinel.  Blocks routed before
+    stay with it until freed.  False when the interposer is not active;
+    ValueError for a bad route or size."""
+    if route not in (PRELOAD_ROUTE_ALL, PRELOAD_ROUTE_ALIGNED) or \
+            not isinstance(min_size, int) or min_size < 1:
+        raise ValueError("bad route %r or size %r" % (route, min_size))
+    fns = _preload_fns()
+    if not fns or not fns["sentinel_preload_active"]():
+        return False
+    return fns["sentinel_preload_set_route"](route, min_size) == 0
 
 
 def _hint_value(kind, life):

@@ -7,6 +7,14 @@ sys.meta_path, removed at once) and then installs
 sentinel.torch.AutoAttach with the settings of the environment:
 SENTINEL_WARMUP_STEPS, SENTINEL_VERBOSE.  Nothing is imported before
 torch is: a program that does not use torch is not touched.
+
+Once torch is imported, the interposer routes every tensor storage to
+libsentinel, whatever its size, and nothing else: PyTorch's CPU allocator
+asks for each storage aligned to 64 bytes, the interpreter and C++
+containers do not (route "aligned", from TENSOR_MIN_SIZE bytes), so that
+every tensor is an object with its kind and no page holds a tensor and
+something else.  SENTINEL_PRELOAD_ROUTE (sentinel-run --route) keeps the
+route it names; SENTINEL_PRELOAD_THRESHOLD (--threshold) sets the size.
 """
 
 import atexit
@@ -15,6 +23,8 @@ import os
 import sys
 
 _state = {"auto": None, "finder": None}
+# The smallest tensor storage routed once torch is imported.
+TENSOR_MIN_SIZE = 1
 
 
 def _log(msg):
@@ -35,10 +45,26 @@ def activate():
         _log("SENTINEL_WARMUP_STEPS: %s; ignored" % e)
         warmup = None
     verbose = run._flag(env.get("SENTINEL_VERBOSE", ""))
+    _route_tensors(env)
     auto = st.AutoAttach(warmup=warmup, verbose=verbose, log=_log).install()
     _state["auto"] = auto
     atexit.register(auto.finish)
     return auto
+
+
+def _route_tensors(env):
+    """Route the tensor storages (the module docstring)."""
+    import sentinel
+    from sentinel import run
+    if env.get("SENTINEL_PRELOAD_ROUTE", "").strip():
+        return
+    size = TENSOR_MIN_SIZE
+    if env.get("SENTINEL_PRELOAD_THRESHOLD", "").strip():
+        try:
+            size = max(run.parse_size(env["SENTINEL_PRELOAD_THRESHOLD"]), 1)
+        except run.UsageError:
+            pass                    # the interposer said so already
+    sentinel.set_preload_route(sentinel.PRELOAD_ROUTE_ALIGNED, size)
 
 
 class _TorchFinder(importlib.abc.MetaPathFinder):

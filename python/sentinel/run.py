@@ -57,7 +57,13 @@ options (each also an environment variable):
                         profile_warmup_steps knob)
   -t, --threshold SIZE  smallest allocation given to Sentinel, bytes with
                         an optional K, M or G suffix
-                        (SENTINEL_PRELOAD_THRESHOLD; default 256K)
+                        (SENTINEL_PRELOAD_THRESHOLD; default 256K, and
+                        every tensor storage once PyTorch is imported)
+  -r, --route ROUTE     the allocations given to Sentinel: all (from every
+                        allocation function) or aligned (requests aligned
+                        to 64 bytes: PyTorch's tensor storages)
+                        (SENTINEL_PRELOAD_ROUTE; default all, and aligned
+                        once PyTorch is imported)
   -v, --verbose         say what is attached, and a summary at exit
                         (SENTINEL_VERBOSE=1)
       --require         exit with status 69 instead of running COMMAND
@@ -103,6 +109,14 @@ def parse_steps(text):
     return int(t)
 
 
+def parse_route(text):
+    """What the interposer routes: "all" or "aligned"."""
+    t = str(text).strip()
+    if t not in ("all", "aligned"):
+        raise UsageError("bad route %r (all or aligned)" % text)
+    return t
+
+
 def _flag(value):
     return str(value).strip().lower() not in ("", "0", "no", "false", "off")
 
@@ -113,6 +127,7 @@ class Config:
     def __init__(self):
         self.warmup = None
         self.threshold = None       # the text given (validated)
+        self.route = None           # "all", "aligned" or None (not given)
         self.verbose = False
         self.require = False
         self.attach = True
@@ -131,6 +146,8 @@ class Config:
         if env.get("SENTINEL_PRELOAD_THRESHOLD", "").strip():
             parse_size(env["SENTINEL_PRELOAD_THRESHOLD"])
             c.threshold = env["SENTINEL_PRELOAD_THRESHOLD"].strip()
+        if env.get("SENTINEL_PRELOAD_ROUTE", "").strip():
+            c.route = parse_route(env["SENTINEL_PRELOAD_ROUTE"])
         c.verbose = _flag(env.get("SENTINEL_VERBOSE", ""))
         c.require = _flag(env.get("SENTINEL_REQUIRE", ""))
         c.attach = _flag(env.get("SENTINEL_ATTACH", "1"))
@@ -143,6 +160,7 @@ class Config:
 
 _WITH_VALUE = {"-w": "warmup", "--warmup": "warmup",
                "-t": "threshold", "--threshold": "threshold",
+               "-r": "route", "--route": "route",
                "--preload": "preload", "--device": "device",
                "--socket": "socket"}
 _FLAGS = {"-v": ("verbose", True), "--verbose": ("verbose", True),
@@ -179,6 +197,8 @@ def parse_args(argv, env=None):
             elif attr == "threshold":
                 parse_size(value)
                 value = value.strip()
+            elif attr == "route":
+                value = parse_route(value)
             setattr(c, attr, value)
         else:
             raise UsageError("unknown option %s" % a)
@@ -287,6 +307,8 @@ def plan(config, env, preload):
         new["SENTINEL_ATTACH"] = "0"
     if config.threshold is not None:
         new["SENTINEL_PRELOAD_THRESHOLD"] = config.threshold
+    if config.route is not None:
+        new["SENTINEL_PRELOAD_ROUTE"] = config.route
     if config.warmup is not None:
         new["SENTINEL_WARMUP_STEPS"] = str(config.warmup)
     if config.verbose:

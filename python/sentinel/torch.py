@@ -39,8 +39,9 @@ attach() marks, through libsentinel:
 
 and registers the storages of parameters (KIND_WEIGHT), of their gradients
 (KIND_GRADIENT, once they exist), of the optimizer's state (KIND_OPTIMIZER,
-after the first step) and of the leaf modules' buffers (KIND_OTHER), each
-storage once, with the owning layer as layer hint.
+after the first step) and of the leaf modules' buffers (running statistics:
+model state, KIND_WEIGHT), each storage once, with the owning layer as layer
+hint.
 
 Under the interposer (LD_PRELOAD=libsentinel-preload.so) large storages
 come from the libsentinel allocator, which registers them itself; attach()
@@ -422,9 +423,10 @@ class Tracker:
     # ---- re-homing under the interposer ----
 
     def _rehome(self):
-        """Re-allocate large parameters (and optimizer state) with the
-        interposer's hint set, so the allocator registers them with their
-        kind and layer.  Values are copied bit for bit."""
+        """Re-allocate large parameters, the leaves' buffers and the
+        optimizer state with the interposer's hint set, so the allocator
+        registers them with their kind and layer.  Values are copied bit
+        for bit."""
         threshold = _s.preload_threshold() or 0
         prev = _s.set_allocation_hint(_s.KIND_WEIGHT, _s.LIFE_PERSISTENT)
         try:
@@ -435,6 +437,10 @@ class Tracker:
                               if self._param_layer.get(id(p)) == layer
                               and self._wants_rehome(p, threshold,
                                                      _s.KIND_WEIGHT)]
+                    if layer is not None:
+                        params += [t for t in m.buffers(recurse=False)
+                                   if self._wants_rehome(t, threshold,
+                                                         _s.KIND_WEIGHT)]
                     if not params:
                         continue
                     # Inside the layer: the allocator records it as hint.
@@ -481,7 +487,7 @@ class Tracker:
                     yield p, _s.KIND_WEIGHT, self._param_layer.get(id(p), layer)
                 if layer != _s.LAYER_NONE:
                     for b in m.buffers(recurse=False):
-                        yield b, _s.KIND_OTHER, layer
+                        yield b, _s.KIND_WEIGHT, layer
         if grads:
             for p in model.parameters():
                 if p.grad is not None:

@@ -5,8 +5,12 @@
  * allocations of every allocation function come from libsentinel, small
  * ones and foreign pointers stay with glibc, data survives realloc across
  * the threshold both ways, alignments are honoured, calloc zeroes, and
- * all of it holds with threads and across fork().  A second run with
- * SENTINEL_PRELOAD=0 checks that nothing is routed then.
+ * all of it holds with threads and across fork().  Then the aligned
+ * route (sentinel_preload_set_route(), as sentinel-run's bootstrap sets
+ * it for PyTorch): only requests aligned to 64 bytes or more, of any
+ * size down to the new threshold.  A second run with SENTINEL_PRELOAD=0
+ * checks that nothing is routed then, a third that
+ * SENTINEL_PRELOAD_ROUTE=aligned is read.
  *
  * Built without AddressSanitizer (see lib/preload.mk).
  */
@@ -35,6 +39,8 @@
 static int (*p_active)(void);
 static size_t (*p_threshold)(void);
 static int (*p_counters)(struct sentinel_preload_counters *, size_t);
+static int (*p_route)(void);
+static int (*p_set_route)(int, size_t);
 
 static void fill(void *p, size_t n, unsigned int seed)
 {
@@ -229,6 +235,60 @@ static void test_align(void)
 	free(p);
 }
 
+/* Blocks of @size bytes from each allocation function: which are ours. */
+static unsigned int owned(size_t size, size_t align)
+{
+	unsigned int bits = 0;
+	void *p[5] = { malloc(size), calloc(1, size), NULL,
+		       memalign(align, size), aligned_alloc(align, size) };
+
+	if (posix_memalign(&p[2], align, size))
+		p[2] = NULL;
+	for (int i = 0; i < 5; i++) {
+		if (p[i] && sntl_owns(p[i]))
+			bits |= 1U << i;
+		if (p[i] && ((uintptr_t)p[i] % (i >= 2 ? align : 16)))
+			bits |= 1U << 8;	/* misaligned */
+		free(p[i]);
+	}
+	return bits;
+}
+
+static void test_route(void)
+{
+	unsigned int b;
+
+	ok(p_route() == SENTINEL_PRELOAD_ROUTE_ALL, "the route is 'all' by default");
+	ok(p_set_route(7, 1) == -1 && p_set_route(SENTINEL_PRELOAD_ROUTE_ALIGNED, 0) == -1 &&
+	   p_route() == SENTINEL_PRELOAD_ROUTE_ALL && p_threshold() == THRESHOLD,
+	   "set_route refuses an unknown route and a threshold of 0, changing nothing");
+	ok(p_set_route(SENTINEL_PRELOAD_ROUTE_ALIGNED, 1) == 0 &&
+	   p_route() == SENTINEL_PRELOAD_ROUTE_ALIGNED && p_threshold() == 1,
+	   "set_route(ALIGNED, 1): every request aligned to 64 bytes");
+	b = owned(1 << 20, 64);
+	ok(b == 0x1c, "1 MiB: posix_memalign, memalign and aligned_alloc at 64 B "
+	   "routed, malloc and calloc not (owned %#x)", b);
+	b = owned(100, 64);
+	ok(b == 0x1c, "100 B aligned to 64: routed, pages of their own (owned %#x)", b);
+	b = owned(1 << 20, 16);
+	ok(b == 0, "1 MiB aligned to 16 B: not routed (owned %#x)", b);
+	ok(p_set_route(SENTINEL_PRELOAD_ROUTE_ALL, THRESHOLD) == 0, "back to 'all' at 64K");
+	b = owned(1 << 20, 16);
+	ok(b == 0x1f, "1 MiB from every function routed again (owned %#x)", b);
+}
+
+static int run_aligned_env(void)
+{
+	void *p = NULL, *q = malloc(1 << 20);
+	int good;
+
+	good = p_route && p_route() == SENTINEL_PRELOAD_ROUTE_ALIGNED &&
+	       !posix_memalign(&p, 64, 1 << 20) && sntl_owns(p) && q && !sntl_owns(q);
+	free(p);
+	free(q);
+	return good ? 0 : 1;
+}
+
 /* ---- threads and fork ---- */
 
 #define THREADS 4
@@ -370,17 +430,27 @@ static int run_off(void)
 
 static int reexec(char **argv, const char *mode);
 
-static void test_off(char **argv)
+/* The exit status of this program re-executed in @mode, or -1. */
+static int run_mode(char **argv, const char *mode)
 {
 	pid_t pid = fork();
 	int status = -1;
 
 	if (pid == 0)
-		_exit(reexec(argv, "off"));
+		_exit(reexec(argv, mode));
 	if (pid > 0)
 		waitpid(pid, &status, 0);
-	ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "SENTINEL_PRELOAD=0: inactive, large blocks from glibc (status %#x)", status);
+	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_off(char **argv)
+{
+	int rc = run_mode(argv, "off");
+
+	ok(rc == 0, "SENTINEL_PRELOAD=0: inactive, large blocks from glibc (status %d)", rc);
+	rc = run_mode(argv, "aligned");
+	ok(rc == 0, "SENTINEL_PRELOAD_ROUTE=aligned: aligned requests routed, "
+	   "malloc not (status %d)", rc);
 }
 
 static int reexec(char **argv, const char *mode)
@@ -412,6 +482,8 @@ static int reexec(char **argv, const char *mode)
 	setenv("SENTINEL_PRELOAD_TEST_MODE", mode, 1);
 	if (!strcmp(mode, "off"))
 		setenv("SENTINEL_PRELOAD", "0", 1);
+	if (!strcmp(mode, "aligned"))
+		setenv("SENTINEL_PRELOAD_ROUTE", "aligned", 1);
 	execv(exe, argv);
 	perror("execv");
 	return 1;
@@ -428,10 +500,15 @@ int main(int argc, char **argv)
 	p_threshold = (size_t (*)(void))dlsym(RTLD_DEFAULT, "sentinel_preload_threshold");
 	p_counters = (int (*)(struct sentinel_preload_counters *, size_t))
 		dlsym(RTLD_DEFAULT, "sentinel_preload_counters");
+	p_route = (int (*)(void))dlsym(RTLD_DEFAULT, "sentinel_preload_route");
+	p_set_route = (int (*)(int, size_t))dlsym(RTLD_DEFAULT, "sentinel_preload_set_route");
 	if (!strcmp(mode, "off"))
 		return run_off();
+	if (!strcmp(mode, "aligned"))
+		return run_aligned_env();
 
-	if (!ok(p_active && p_threshold && p_counters && p_active() == 1,
+	if (!ok(p_active && p_threshold && p_counters && p_route && p_set_route &&
+		p_active() == 1,
 		"the interposer is loaded and active"))
 		return tap_done();
 	ok(p_threshold() == THRESHOLD, "SENTINEL_PRELOAD_THRESHOLD=64K parsed (%zu)",
@@ -444,6 +521,7 @@ int main(int argc, char **argv)
 	test_align();
 	test_threads();
 	test_fork();
+	test_route();
 	test_off(argv);
 	return tap_done();
 }

@@ -149,6 +149,20 @@ def test_parsing():
     ok(raises(run.parse_args, ["cmd"],
               env={"SENTINEL_PRELOAD_THRESHOLD": "big"}),
        "a bad value in the environment is a usage error too")
+    c = run.parse_args(["-r", "aligned", "cmd"],
+                       env={"SENTINEL_PRELOAD_ROUTE": "all"})
+    new = run.plan(c, {}, "/lib.so")
+    ok(run.parse_args(["cmd"], env={}).route is None and
+       run.parse_args(["cmd"], env={"SENTINEL_PRELOAD_ROUTE": "all"}).route
+       == "all" and c.route == "aligned" and
+       new["SENTINEL_PRELOAD_ROUTE"] == "aligned" and
+       "SENTINEL_PRELOAD_ROUTE" not in run.plan(run.parse_args(["x"], env={}),
+                                                {}, "/lib.so"),
+       "--route and SENTINEL_PRELOAD_ROUTE: given, passed on; not given, "
+       "not set")
+    ok(raises(run.parse_args, ["--route", "some", "cmd"], env={}) and
+       raises(run.parse_args, ["cmd"], env={"SENTINEL_PRELOAD_ROUTE": "x"}),
+       "a route other than all or aligned is a usage error")
 
     c = run.parse_args(["-t", "32K", "-w", "1", "-v", "cmd"], env={})
     new = run.plan(c, {"LD_PRELOAD": "/a.so:/lib.so", "PYTHONPATH": "/pp",
@@ -287,6 +301,19 @@ print("steps", tr.counters["steps"])
 """
 
 
+ROUTE = r"""
+import ctypes, sentinel
+names = ("all", "aligned")
+before = names[sentinel.preload_route()]
+import torch
+t = torch.zeros(25)
+b = bytearray(1 << 20)
+addr = ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b))
+print(before, names[sentinel.preload_route()], sentinel.preload_threshold(),
+      sentinel.owns(t.data_ptr()), sentinel.owns(addr))
+"""
+
+
 def bootstrap_env(tmp, extra_pythonpath=None):
     env = base_env(SENTINEL_DEVICE="/nonexistent/sentinel",
                    SENTINEL_LIBRARY=OTHER)
@@ -331,6 +358,23 @@ def test_bootstrap(tmp):
     ok(p.returncode == 0 and "steps 2" in p.stdout and
        "attached to" not in p.stderr,
        "a model the script attached itself is not attached again")
+    env = bootstrap_env(tmp)
+    del env["SENTINEL_PRELOAD_THRESHOLD"]
+    p = subprocess.run([PY, "-c", ROUTE], env=env, capture_output=True,
+                       text=True, timeout=120)
+    diag(p.stdout + p.stderr[-1000:])
+    ok(p.returncode == 0 and p.stdout.split() == ["all", "aligned", "1",
+                                                  "True", "False"],
+       "once torch is imported, every tensor storage is routed, however "
+       "small, and no other allocation: route all, then aligned from 1 B; "
+       "a 100-byte tensor owned by libsentinel, a 1 MiB bytearray not")
+    env["SENTINEL_PRELOAD_ROUTE"] = "all"
+    p = subprocess.run([PY, "-c", ROUTE], env=env, capture_output=True,
+                       text=True, timeout=120)
+    ok(p.returncode == 0 and p.stdout.split() == ["all", "all", "262144",
+                                                  "False", "True"],
+       "SENTINEL_PRELOAD_ROUTE=all (--route all) keeps the route and the "
+       "threshold")
     p = subprocess.run([PY, "-c", "import sys; print('torch' in sys.modules)"],
                        env=bootstrap_env(tmp), capture_output=True, text=True,
                        timeout=60)

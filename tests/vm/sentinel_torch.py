@@ -382,6 +382,22 @@ def check_profile(prof, tracker, session, model, checks, name):
     checks.append((total > 0 and kinds_ok == total,
                    "%s: profile: weight objects have kind weight (%d/%d)"
                    % (name, kinds_ok, total)))
+    # Every page a layer touched belongs to an object of a known kind.
+    by_kind = {}
+    for _st, _l, _d, fe, ne in p["layers"]:
+        for oid, pages in p["entries"][fe:fe + ne]:
+            kind = p["objects"].get(oid, (None,))[0]
+            name_k = sentinel.KIND_NAMES[kind] if kind is not None and \
+                kind < len(sentinel.KIND_NAMES) else "unknown"
+            by_kind[name_k] = by_kind.get(name_k, 0) + pages
+    all_pages = sum(by_kind.values())
+    vague = by_kind.get("other", 0) + by_kind.get("unknown", 0)
+    checks.append((all_pages > 0 and vague <= 0.01 * all_pages,
+                   "%s: profile: %.2f%% of the pages its layers touched are "
+                   "of objects of kind other or unknown (at most 1%%; pages "
+                   "by kind: %s)" % (name, 100.0 * vague / max(all_pages, 1),
+                                     ", ".join("%s %d" % kv for kv in
+                                               sorted(by_kind.items())))))
 
 
 def daemon_request(sock, req):
@@ -762,9 +778,10 @@ def spawn(mode, models, daemon_sock=None, scripts=()):
         cmd += ["--script", "%s=%s" % (sc.name, path)]
     if mode == "sentinel" and daemon_sock:
         # Module and daemon: the launcher sets up the run.
+        # The launcher's own route and threshold: every tensor storage.
         cmd = [os.path.join(BUILD, "python", "sentinel-run"), "--require",
-               "--socket", daemon_sock, "--threshold", threshold,
-               "--warmup", str(SCRIPT_WARMUP), "--verbose", "--"] + cmd
+               "--socket", daemon_sock, "--warmup", str(SCRIPT_WARMUP),
+               "--verbose", "--"] + cmd
     elif mode == "sentinel":
         env["LD_PRELOAD"] = os.path.join(BUILD, "lib", "libsentinel-preload.so")
         env["SENTINEL_PRELOAD_THRESHOLD"] = threshold
