@@ -8,13 +8,12 @@ sentinel.torch.AutoAttach with the settings of the environment:
 SENTINEL_WARMUP_STEPS, SENTINEL_VERBOSE.  Nothing is imported before
 torch is: a program that does not use torch is not touched.
 
-Once torch is imported, the interposer routes every tensor storage to
-libsentinel, whatever its size, and nothing else: PyTorch's CPU allocator
-asks for each storage aligned to 64 bytes, the interpreter and C++
-containers do not (route "aligned", from TENSOR_MIN_SIZE bytes), so that
-every tensor is an object with its kind and no page holds a tensor and
-something else.  SENTINEL_PRELOAD_ROUTE (sentinel-run --route) keeps the
-route it names; SENTINEL_PRELOAD_THRESHOLD (--threshold) sets the size.
+Once torch is imported, the interposer routes only tensor storages
+(route "aligned"): PyTorch's CPU allocator asks for each storage aligned
+to 64 bytes, the interpreter and C++ containers do not, so that no
+object holds anything but a tensor.  SENTINEL_PRELOAD_ROUTE
+(sentinel-run --route) keeps the route it names; the threshold stays
+what SENTINEL_PRELOAD_THRESHOLD (--threshold) says, 256K by default.
 """
 
 import atexit
@@ -23,8 +22,6 @@ import os
 import sys
 
 _state = {"auto": None, "finder": None}
-# The smallest tensor storage routed once torch is imported.
-TENSOR_MIN_SIZE = 1
 
 
 def _log(msg):
@@ -53,18 +50,13 @@ def activate():
 
 
 def _route_tensors(env):
-    """Route the tensor storages (the module docstring)."""
+    """Route only the tensor storages (the module docstring)."""
     import sentinel
-    from sentinel import run
     if env.get("SENTINEL_PRELOAD_ROUTE", "").strip():
         return
-    size = TENSOR_MIN_SIZE
-    if env.get("SENTINEL_PRELOAD_THRESHOLD", "").strip():
-        try:
-            size = max(run.parse_size(env["SENTINEL_PRELOAD_THRESHOLD"]), 1)
-        except run.UsageError:
-            pass                    # the interposer said so already
-    sentinel.set_preload_route(sentinel.PRELOAD_ROUTE_ALIGNED, size)
+    size = sentinel.preload_threshold()
+    if size:
+        sentinel.set_preload_route(sentinel.PRELOAD_ROUTE_ALIGNED, size)
 
 
 class _TorchFinder(importlib.abc.MetaPathFinder):

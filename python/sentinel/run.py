@@ -57,8 +57,7 @@ options (each also an environment variable):
                         profile_warmup_steps knob)
   -t, --threshold SIZE  smallest allocation given to Sentinel, bytes with
                         an optional K, M or G suffix
-                        (SENTINEL_PRELOAD_THRESHOLD; default 256K, and
-                        every tensor storage once PyTorch is imported)
+                        (SENTINEL_PRELOAD_THRESHOLD; default 256K)
   -r, --route ROUTE     the allocations given to Sentinel: all (from every
                         allocation function) or aligned (requests aligned
                         to 64 bytes: PyTorch's tensor storages)

@@ -306,7 +306,7 @@ import ctypes, sentinel
 names = ("all", "aligned")
 before = names[sentinel.preload_route()]
 import torch
-t = torch.zeros(25)
+t = torch.zeros(1 << 18)
 b = bytearray(1 << 20)
 addr = ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b))
 print(before, names[sentinel.preload_route()], sentinel.preload_threshold(),
@@ -363,18 +363,18 @@ def test_bootstrap(tmp):
     p = subprocess.run([PY, "-c", ROUTE], env=env, capture_output=True,
                        text=True, timeout=120)
     diag(p.stdout + p.stderr[-1000:])
-    ok(p.returncode == 0 and p.stdout.split() == ["all", "aligned", "1",
+    ok(p.returncode == 0 and p.stdout.split() == ["all", "aligned", "262144",
                                                   "True", "False"],
-       "once torch is imported, every tensor storage is routed, however "
-       "small, and no other allocation: route all, then aligned from 1 B; "
-       "a 100-byte tensor owned by libsentinel, a 1 MiB bytearray not")
+       "once torch is imported, only tensor storages are routed: route all, "
+       "then aligned at the same threshold; a 1 MiB tensor owned by "
+       "libsentinel, a 1 MiB bytearray not")
     env["SENTINEL_PRELOAD_ROUTE"] = "all"
     p = subprocess.run([PY, "-c", ROUTE], env=env, capture_output=True,
                        text=True, timeout=120)
     ok(p.returncode == 0 and p.stdout.split() == ["all", "all", "262144",
-                                                  "False", "True"],
-       "SENTINEL_PRELOAD_ROUTE=all (--route all) keeps the route and the "
-       "threshold")
+                                                  "True", "True"],
+       "SENTINEL_PRELOAD_ROUTE=all (--route all) keeps the route: the "
+       "bytearray is routed too")
     p = subprocess.run([PY, "-c", "import sys; print('torch' in sys.modules)"],
                        env=bootstrap_env(tmp), capture_output=True, text=True,
                        timeout=60)

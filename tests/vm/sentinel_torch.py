@@ -778,7 +778,7 @@ def spawn(mode, models, daemon_sock=None, scripts=()):
         cmd += ["--script", "%s=%s" % (sc.name, path)]
     if mode == "sentinel" and daemon_sock:
         # Module and daemon: the launcher sets up the run.
-        # The launcher's own route and threshold: every tensor storage.
+        # The launcher's own route and threshold.
         cmd = [os.path.join(BUILD, "python", "sentinel-run"), "--require",
                "--socket", daemon_sock, "--warmup", str(SCRIPT_WARMUP),
                "--verbose", "--"] + cmd
