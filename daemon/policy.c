@@ -470,6 +470,10 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 		 ps->id, ops()->name, prof.in.nr_objs,
 		 prof.in.nr_layers, pp.fast_budget, sch.interval, sch.nr_moves,
 		 sch.promote_bytes, sch.demote_bytes, sch.reason[0] ? ": " : "", sch.reason);
+	if (sch.flags & PLAN_F_PINS_REFUSED)
+		log_warn("session %" PRIu64 ": %u PIN_FAST objects (%" PRIu64
+			 " B) do not fit the fast budget and are not pinned",
+			 ps->id, sch.pins_refused, sch.pins_refused_bytes);
 	pol_publish(ps);
 }
 
@@ -834,6 +838,9 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "profile_span_ns", ps->prof.span_ns);
 	jb_u64(b, "plan_moves", ps->sch.nr_moves);
 	jb_u64(b, "plan_flags", ps->sch.flags);
+	jb_u64(b, "pinned_bytes", ps->sch.pinned_bytes);
+	jb_u64(b, "pins_refused", ps->sch.pins_refused);
+	jb_u64(b, "pins_refused_bytes", ps->sch.pins_refused_bytes);
 	jb_u64(b, "reprofiles", ps->reprofiles);
 	jb_u64(b, "template_mismatch", ps->template_mismatch);
 	jb_u64(b, "lookahead_max", ps->ahead_max);

@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -100,6 +101,16 @@ static void sntl_link(struct sntl_session *s, struct sntl_object *o)
 	rb_add(&o->addr_node, &s->by_addr, sntl_less_addr);
 }
 
+/* At most one placement hint, and none on a short-lived object. */
+static bool sntl_hints_valid(u16 flags)
+{
+	u16 hint = flags & SENTINEL_OBJ_F_HINTS;
+
+	if (!hint)
+		return true;
+	return hweight16(hint) == 1 && !(flags & SENTINEL_OBJ_F_SHORT_LIVED);
+}
+
 /* Field checks that need no lock; the range must then be mapped. */
 static int sntl_check_obj(const struct sentinel_obj *o)
 {
@@ -107,7 +118,8 @@ static int sntl_check_obj(const struct sentinel_obj *o)
 			     0 : PAGE_SIZE - 1;
 
 	if (o->reserved || o->kind >= __SENTINEL_KIND_MAX ||
-	    (o->flags & ~SENTINEL_OBJ_F_ALL) || !o->len)
+	    (o->flags & ~SENTINEL_OBJ_F_ALL) || !o->len ||
+	    !sntl_hints_valid(o->flags))
 		return -EINVAL;
 	if ((o->addr | o->len) & mask)
 		return -EINVAL;

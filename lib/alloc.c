@@ -180,6 +180,7 @@ static struct {
 	bool mc_init, mc_limit_set;
 	uint64_t step_serial;
 	struct sntl_hmap misplaced;	/* lid -> mappings dropped, this map */
+	struct sntl_hmap hints;		/* lid -> placement hint (sntl_hint) */
 
 	/* pending module traffic */
 	struct rec *preg[PENDING_MAX];
@@ -956,6 +957,7 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	struct sntl_mc_victims old;
 	bool planned, reused, checked = false;
 	struct rec *r;
+	uint64_t hint;
 	void *p;
 	int node = -1;
 
@@ -989,6 +991,8 @@ static void *long_alloc(size_t size, size_t align, unsigned int kind,
 	r->kind = (uint16_t)kind;
 	r->life = (uint8_t)life;
 	r->oflags = life == SNTL_LIFE_SHORT ? SENTINEL_OBJ_F_SHORT_LIVED : 0;
+	if (!r->oflags && sntl_hmap_get(&A.hints, lid, &hint))
+		r->oflags = (uint16_t)hint;
 	r->layer = atomic_load_explicit(&sntl_cur_layer, memory_order_relaxed);
 	r->node = reused && planned ? node : -1;
 	r->checked = checked;	/* set only by a cached mapping */
@@ -1182,6 +1186,49 @@ static bool lookup(const void *ptr, struct sntl_alloc_info *info)
 	info->layer = r->layer;
 	info->node = r->node;
 	return true;
+}
+
+/* Under sntl_lock: give r @hint and register it again with it. */
+static int set_hint_locked(struct rec *r, unsigned int hint)
+{
+	if (r->oflags & SENTINEL_OBJ_F_SHORT_LIVED)
+		return SNTL_EINVAL;
+	if (hint && sess_open() &&
+	    !(sntl_sess.version.features & SENTINEL_FEAT_HINTS))
+		return SNTL_ENOTSUP;
+	if (hint && sntl_hmap_put(&A.hints, r->lid, hint))
+		return SNTL_ENOMEM;
+	if (!hint)
+		sntl_hmap_del(&A.hints, r->lid);
+	if ((r->oflags & SENTINEL_OBJ_F_HINTS) == hint)
+		return SNTL_OK;
+	r->oflags = (uint16_t)((r->oflags & ~SENTINEL_OBJ_F_HINTS) | hint);
+	if (r->reg == REG_LIVE) {
+		forget_rec(r);
+		queue_reg(r);
+	}
+	if (sync_mode())
+		sntl__flush_locked();
+	return SNTL_OK;
+}
+
+int sntl_hint(void *ptr, unsigned int hint)
+{
+	uint64_t v;
+	int ret;
+
+	if ((hint & ~SNTL_OBJ_HINTS) || (hint & (hint - 1)))
+		return SNTL_EINVAL;
+	sntl__init();
+	if (in_alloc)
+		return SNTL_EBUSY;
+	pthread_mutex_lock(&sntl_lock);
+	if (!ptr || !sntl_hmap_get(&A.by_addr, (uintptr_t)ptr, &v))
+		ret = SNTL_EINVAL;
+	else
+		ret = set_hint_locked((struct rec *)(uintptr_t)v, hint);
+	pthread_mutex_unlock(&sntl_lock);
+	return ret;
 }
 
 int sntl_alloc_info(const void *ptr, struct sntl_alloc_info *out)

@@ -57,6 +57,19 @@ extern pthread_rwlock_t sntl_dev_lock;
 extern struct sntl_session sntl_sess;
 extern size_t sntl_page_size;
 
+/*
+ * Object flags a caller may pass: SNTL_OBJ_* with at most one placement
+ * hint, and no hint on a short-lived object (the module's own rule).
+ */
+static inline bool sntl__obj_flags_valid(unsigned int flags)
+{
+	unsigned int hint = flags & SNTL_OBJ_HINTS;
+
+	if (flags & ~(SNTL_OBJ_PARTIAL | SNTL_OBJ_SHORT_LIVED | SNTL_OBJ_HINTS))
+		return false;
+	return !hint || (!(hint & (hint - 1)) && !(flags & SNTL_OBJ_SHORT_LIVED));
+}
+
 /* One-time library setup (page size, fork handlers); cheap after. */
 void sntl__init(void);
 

@@ -43,6 +43,11 @@ _Static_assert((int)SNTL_KIND_COUNT == (int)__SENTINEL_KIND_MAX, "kinds");
 _Static_assert((int)SNTL_KIND_WORKSPACE == (int)SENTINEL_KIND_WORKSPACE, "kinds");
 _Static_assert(SNTL_OBJ_PARTIAL == SENTINEL_OBJ_F_PARTIAL, "flags");
 _Static_assert(SNTL_OBJ_SHORT_LIVED == SENTINEL_OBJ_F_SHORT_LIVED, "flags");
+_Static_assert(SNTL_OBJ_PIN_FAST == SENTINEL_OBJ_F_PIN_FAST, "flags");
+_Static_assert(SNTL_OBJ_NEVER_PROMOTE == SENTINEL_OBJ_F_NEVER_PROMOTE, "flags");
+_Static_assert(SNTL_OBJ_PREFER_FAST == SENTINEL_OBJ_F_PREFER_FAST, "flags");
+_Static_assert(SNTL_OBJ_PREFER_SLOW == SENTINEL_OBJ_F_PREFER_SLOW, "flags");
+_Static_assert(SNTL_OBJ_HINTS == SENTINEL_OBJ_F_HINTS, "flags");
 _Static_assert(SNTL_STATE_F_UNMAPPED == SENTINEL_OBJ_STATE_UNMAPPED, "state");
 _Static_assert(SNTL_STATE_F_MM_GONE == SENTINEL_OBJ_STATE_MM_GONE, "state");
 _Static_assert((int)SNTL_DIR_OPTIMIZER == (int)SENTINEL_DIR_OPTIMIZER, "dirs");
@@ -506,7 +511,7 @@ int sntl_register(const struct sntl_object *objs, size_t count,
 		return SNTL_EINVAL;
 	for (i = 0; i < count; i++) {
 		if ((objs[i].id & SNTL_ID_ALLOC) || objs[i].kind >= SNTL_KIND_COUNT ||
-		    (objs[i].flags & ~(SNTL_OBJ_PARTIAL | SNTL_OBJ_SHORT_LIVED))) {
+		    !sntl__obj_flags_valid(objs[i].flags)) {
 			if (err_index)
 				*err_index = i;
 			return SNTL_EINVAL;
@@ -515,6 +520,15 @@ int sntl_register(const struct sntl_object *objs, size_t count,
 	ret = dev_enter();
 	if (ret)
 		return ret;
+	for (i = 0; i < count; i++) {
+		if ((objs[i].flags & SNTL_OBJ_HINTS) &&
+		    !(sntl_sess.version.features & SENTINEL_FEAT_HINTS)) {
+			sntl__dev_exit();
+			if (err_index)
+				*err_index = i;
+			return SNTL_ENOTSUP;
+		}
+	}
 	while (done < count) {
 		size_t n = SNTL_MIN(count - done,
 				    SNTL_MIN((size_t)REG_CHUNK, (size_t)sntl_sess.max_batch));

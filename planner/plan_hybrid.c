@@ -157,6 +157,23 @@ static uint32_t lead_boundary(const struct hy *h, uint32_t w0, uint64_t copy)
 	return lo;
 }
 
+/*
+ * The bias of a placement hint on a candidate's density, as the interval
+ * planner biases its ranking: PREFER_FAST (and a refused PIN_FAST) up,
+ * PREFER_SLOW down, by a factor of 4.
+ */
+static double hint_weight(const struct plan_object *o)
+{
+	switch (plan_obj_hint(o)) {
+	case SENTINEL_OBJ_F_PIN_FAST:
+	case SENTINEL_OBJ_F_PREFER_FAST:
+		return 4.0;
+	case SENTINEL_OBJ_F_PREFER_SLOW:
+		return 0.25;
+	}
+	return 1.0;
+}
+
 static void add_cand(struct hy *h, uint32_t o, uint32_t first, uint32_t last, uint32_t b0)
 {
 	struct hcand *c = &h->cands[h->ncand];
@@ -178,6 +195,7 @@ static void add_cand(struct hy *h, uint32_t o, uint32_t first, uint32_t last, ui
 	c->b0 = b0;
 	c->value = v;
 	c->density = v / ((double)(bytes ? bytes : 1) * (double)(span ? span : 1));
+	c->density *= hint_weight(&h->in->objs[o]);
 	h->ncand++;
 }
 
@@ -312,8 +330,14 @@ static int choose(struct hy *h, const struct plan_schedule *base)
 		uint32_t n = h->ustart[o + 1] - h->ustart[o];
 		uint8_t cls = base->objs[o].cls;
 
+		if (cls == PLAN_CLS_HINT_FAST) {	/* plan_static() fitted them */
+			for (uint32_t l = 0; l < h->nl; l++)
+				h->occ[l] += h->in->objs[o].bytes;
+			h->state[o] = 1;
+			continue;
+		}
 		if (!n || cls == PLAN_CLS_SHORT || cls == PLAN_CLS_SHORT_SLOW ||
-		    h->in->objs[o].bytes > h->LB)
+		    cls == PLAN_CLS_HINT_SLOW || h->in->objs[o].bytes > h->LB)
 			continue;
 		add_cand(h, o, 0, n - 1, NONE);
 		object_windows(h, o);
@@ -354,10 +378,15 @@ static void write_schedule(struct hy *h, struct plan_schedule *out)
 		struct plan_obj_plan *op = &out->objs[o];
 		uint8_t cls = op->cls;
 
-		if (cls == PLAN_CLS_SHORT || cls == PLAN_CLS_SHORT_SLOW)
+		if (cls == PLAN_CLS_SHORT || cls == PLAN_CLS_SHORT_SLOW ||
+		    cls == PLAN_CLS_HINT_SLOW)
 			continue;
-		if (cls == PLAN_CLS_STATIC_FAST)
+		if (cls == PLAN_CLS_STATIC_FAST || cls == PLAN_CLS_HINT_FAST)
 			maxshort -= h->in->objs[o].bytes;
+		if (cls == PLAN_CLS_HINT_FAST) {
+			fixed += h->in->objs[o].bytes;
+			continue;
+		}
 		op->cls = h->state[o] == 1 ? PLAN_CLS_STATIC_FAST :
 			  h->state[o] == 2 ? PLAN_CLS_MIGRATED : PLAN_CLS_STATIC_SLOW;
 		op->initial = h->state[o] == 1 ? PLAN_FAST : PLAN_SLOW;

@@ -99,6 +99,8 @@ const char *plan_cls_name(unsigned int cls)
 		[PLAN_CLS_NO_ROOM] = "no-room",
 		[PLAN_CLS_STATIC_FAST] = "static-fast",
 		[PLAN_CLS_STATIC_SLOW] = "static-slow",
+		[PLAN_CLS_HINT_FAST] = "pin-fast",
+		[PLAN_CLS_HINT_SLOW] = "never-promote",
 	};
 
 	return cls < __PLAN_CLS_MAX ? names[cls] : "?";
@@ -191,12 +193,35 @@ struct ctx {
 	struct build b[2];
 };
 
+/*
+ * How a hint biases an object's accesses per byte in the ranking: a
+ * factor of 4 up (PREFER_FAST, and PIN_FAST for the pins refused) or
+ * down (PREFER_SLOW), as a shift of the one side or the other.
+ */
+#define HINT_BIAS_SHIFT	2
+
+static void hint_bias(const struct ctx *c, uint32_t o, unsigned __int128 *mine,
+		      unsigned __int128 *other)
+{
+	switch (plan_obj_hint(&c->in->objs[o])) {
+	case SENTINEL_OBJ_F_PIN_FAST:
+	case SENTINEL_OBJ_F_PREFER_FAST:
+		*mine <<= HINT_BIAS_SHIFT;
+		break;
+	case SENTINEL_OBJ_F_PREFER_SLOW:
+		*other <<= HINT_BIAS_SHIFT;
+		break;
+	}
+}
+
 static int cmp_density(uint32_t a, uint32_t b, const void *vc)
 {
 	const struct ctx *c = vc;
 	unsigned __int128 x = (unsigned __int128)c->acc[a] * c->pg[b];
 	unsigned __int128 y = (unsigned __int128)c->acc[b] * c->pg[a];
 
+	hint_bias(c, a, &x, &y);
+	hint_bias(c, b, &y, &x);
 	if (x != y)
 		return x > y ? -1 : 1;
 	return a < b ? -1 : a > b;
@@ -555,6 +580,47 @@ static bool movable(const struct ctx *c, uint32_t o)
 	return c->cls[o] == PLAN_CLS_MIGRATED && !c->pinned[o];
 }
 
+/* Report the PIN_FAST objects that the long-lived budget cannot hold. */
+static void pins_refused(struct plan_schedule *s, uint64_t want, uint64_t room)
+{
+	if (!s->pins_refused)
+		return;
+	s->flags |= PLAN_F_PINS_REFUSED;
+	reason_add(s, "pins refused: PIN_FAST objects need %llu bytes, the long-lived budget is %llu; %u of them (%llu bytes) ranked as PREFER_FAST instead",
+		   (unsigned long long)want, (unsigned long long)room,
+		   s->pins_refused, (unsigned long long)s->pins_refused_bytes);
+}
+
+/*
+ * PIN_FAST objects are fast for the whole step, by rank while they fit
+ * S - RS; the others are refused (and ranked as PREFER_FAST).
+ */
+static void pin_hinted(struct ctx *c, struct plan_schedule *s)
+{
+	const struct plan_input *in = c->in;
+	uint64_t want = 0;
+
+	for (uint32_t r = 0; r < c->no; r++) {
+		uint32_t o = c->byrank[r];
+		uint64_t b = in->objs[o].bytes;
+
+		if (plan_obj_hint(&in->objs[o]) != SENTINEL_OBJ_F_PIN_FAST)
+			continue;
+		want = sat_add(want, b);
+		if (c->cls[o] == PLAN_CLS_TOO_BIG || c->pinned_bytes + b > c->LB) {
+			s->pins_refused++;
+			s->pins_refused_bytes = sat_add(s->pins_refused_bytes, b);
+			if (!nuses(c, o) && c->cls[o] == PLAN_CLS_MIGRATED)
+				c->cls[o] = PLAN_CLS_COLD;
+			continue;
+		}
+		c->cls[o] = PLAN_CLS_MIGRATED;
+		c->pinned[o] = 1;
+		c->pinned_bytes += b;
+	}
+	pins_refused(s, want, c->LB);
+}
+
 static void classify_long(struct ctx *c, const struct plan_params *p,
 			  struct plan_schedule *s)
 {
@@ -564,14 +630,20 @@ static void classify_long(struct ctx *c, const struct plan_params *p,
 	uint64_t *need = c->m;	/* per layer, nl + 1 */
 
 	for (uint32_t o = 0; o < c->no; o++) {
+		unsigned int hint = plan_obj_hint(&in->objs[o]);
+
 		if (plan_obj_short(&in->objs[o]))
 			continue;
-		if (!nuses(c, o)) {
+		if (hint == SENTINEL_OBJ_F_NEVER_PROMOTE) {
+			c->cls[o] = PLAN_CLS_HINT_SLOW;
+			continue;
+		}
+		if (!nuses(c, o) && hint != SENTINEL_OBJ_F_PIN_FAST) {
 			c->cls[o] = PLAN_CLS_COLD;
 			continue;
 		}
-		if (in->objs[o].bytes > largest ||
-		    (in->objs[o].bytes == largest && largest_o == NONE)) {
+		if (nuses(c, o) && (in->objs[o].bytes > largest ||
+		    (in->objs[o].bytes == largest && largest_o == NONE))) {
 			largest = in->objs[o].bytes;
 			largest_o = o;
 		}
@@ -601,35 +673,38 @@ static void classify_long(struct ctx *c, const struct plan_params *p,
 			   (unsigned long long)c->LB);
 	}
 
+	pin_hinted(c, s);
+
 	/* Pins: hot (>= 2 touches per page) and small, within the slack. */
 	if (p->pin_budget == PLAN_PIN_NONE)
 		return;
 	for (uint32_t l = 0; l <= c->nl; l++)
 		need[l] = 0;
 	for (uint32_t o = 0; o < c->no; o++)
-		if (c->cls[o] == PLAN_CLS_MIGRATED)
+		if (movable(c, o))
 			for (uint32_t u = c->ustart[o]; u < c->ustart[o + 1]; u++)
 				need[c->ulay[u]] += in->objs[o].bytes;
 	for (uint32_t l = 0; l < c->nl; l++)
 		maxneed = need[l] > maxneed ? need[l] : maxneed;
-	if (maxneed > c->LB)
+	if (c->pinned_bytes + maxneed > c->LB)
 		return;
 
 	uint64_t pb = p->pin_budget ? p->pin_budget : c->LB / 16;
 	uint64_t pmax = p->pin_max_obj ? p->pin_max_obj : pb / 4;
+	uint64_t auto_bytes = 0;
 
 	for (uint32_t r = 0; r < c->no; r++) {
 		uint32_t o = c->byrank[r];
 		uint64_t b = in->objs[o].bytes;
 
-		if (c->cls[o] != PLAN_CLS_MIGRATED || b > pmax ||
-		    c->acc[o] / 2 < c->pg[o])
+		if (!movable(c, o) || b > pmax || c->acc[o] / 2 < c->pg[o])
 			continue;
-		if (c->pinned_bytes + b > pb ||
+		if (auto_bytes + b > pb ||
 		    c->pinned_bytes + b + maxneed > c->LB)
 			continue;
 		c->pinned[o] = 1;
 		c->pinned_bytes += b;
+		auto_bytes += b;
 	}
 }
 
@@ -1149,7 +1224,8 @@ static void finish(struct ctx *c, const struct build *bd,
 			op->cls = c->cls[o];
 			op->initial = op->cls == PLAN_CLS_SHORT ? PLAN_FAST : PLAN_SLOW;
 		} else if (c->pinned[o]) {
-			op->cls = PLAN_CLS_PINNED;
+			op->cls = plan_obj_hint(&in->objs[o]) == SENTINEL_OBJ_F_PIN_FAST ?
+				  PLAN_CLS_HINT_FAST : PLAN_CLS_PINNED;
 			op->initial = PLAN_FAST;
 		} else if (c->cls[o] == PLAN_CLS_MIGRATED) {
 			op->initial = bd->initial[o];
@@ -1165,7 +1241,7 @@ static void finish(struct ctx *c, const struct build *bd,
 			occ += in->objs[o].bytes;
 		if (op->cls == PLAN_CLS_RESIDENT)
 			s->resident_bytes += in->objs[o].bytes;
-		if (op->cls == PLAN_CLS_PINNED)
+		if (op->cls == PLAN_CLS_PINNED || op->cls == PLAN_CLS_HINT_FAST)
 			s->pinned_bytes += in->objs[o].bytes;
 	}
 	s->initial_fast = occ;
@@ -1404,11 +1480,13 @@ static void baseline_end(struct ctx *c, struct plan_schedule *out)
 		struct plan_obj_plan *op = &out->objs[o];
 
 		op->initial = op->cls == PLAN_CLS_SHORT ||
-			      op->cls == PLAN_CLS_STATIC_FAST;
+			      op->cls == PLAN_CLS_STATIC_FAST ||
+			      op->cls == PLAN_CLS_HINT_FAST;
 		op->birth = op->initial;
-		if (op->cls == PLAN_CLS_STATIC_FAST &&
-		    !plan_obj_short(&c->in->objs[o]))
+		if (op->initial && !plan_obj_short(&c->in->objs[o]))
 			out->initial_fast += c->in->objs[o].bytes;
+		if (op->cls == PLAN_CLS_HINT_FAST)
+			out->pinned_bytes += c->in->objs[o].bytes;
 	}
 	ctx_free(c);
 }
@@ -1466,6 +1544,31 @@ int plan_first_touch(const struct plan_input *in, const struct plan_params *p,
 	return 0;
 }
 
+/* plan_static()'s PIN_FAST objects, by rank within S - RS; their bytes. */
+static uint64_t static_pins(struct ctx *c, struct plan_schedule *out)
+{
+	const struct plan_input *in = c->in;
+	uint64_t used = 0, want = 0;
+
+	for (uint32_t r = 0; r < c->no; r++) {
+		uint32_t o = c->byrank[r];
+		uint64_t b = in->objs[o].bytes;
+
+		if (plan_obj_hint(&in->objs[o]) != SENTINEL_OBJ_F_PIN_FAST)
+			continue;
+		want = sat_add(want, b);
+		if (used + b > c->LB) {
+			out->pins_refused++;
+			out->pins_refused_bytes = sat_add(out->pins_refused_bytes, b);
+			continue;
+		}
+		used += b;
+		out->objs[o].cls = PLAN_CLS_HINT_FAST;
+	}
+	pins_refused(out, want, c->LB);
+	return used;
+}
+
 int plan_static(const struct plan_input *in, const struct plan_params *p,
 		struct plan_schedule *out, char *err, size_t errlen)
 {
@@ -1481,12 +1584,20 @@ int plan_static(const struct plan_input *in, const struct plan_params *p,
 	out->short_reserve = c.RS;
 	out->long_budget = c.LB;
 	out->peak_short = c.peak_short;
+	used = static_pins(&c, out);
 	for (uint32_t r = 0; r < c.no; r++) {
 		uint32_t o = c.byrank[r];
 		uint64_t b = in->objs[o].bytes;
+		unsigned int hint = plan_obj_hint(&in->objs[o]);
 
 		if (plan_obj_short(&in->objs[o])) {
 			out->objs[o].cls = c.cls[o];
+			continue;
+		}
+		if (out->objs[o].cls == PLAN_CLS_HINT_FAST)
+			continue;
+		if (hint == SENTINEL_OBJ_F_NEVER_PROMOTE) {
+			out->objs[o].cls = PLAN_CLS_HINT_SLOW;
 			continue;
 		}
 		if (nuses(&c, o) && used + b <= c.LB) {

@@ -132,6 +132,8 @@ enum plan_cls {
 	PLAN_CLS_NO_ROOM,	/* degraded: never admitted to fast memory */
 	PLAN_CLS_STATIC_FAST,	/* baselines: fast, never moved */
 	PLAN_CLS_STATIC_SLOW,	/* baselines: slow, never moved */
+	PLAN_CLS_HINT_FAST,	/* SENTINEL_OBJ_F_PIN_FAST: fast all step */
+	PLAN_CLS_HINT_SLOW,	/* SENTINEL_OBJ_F_NEVER_PROMOTE: slow all step */
 	__PLAN_CLS_MAX,
 };
 
@@ -222,6 +224,7 @@ struct plan_cand {
 #define PLAN_F_TOO_BIG		(1U << 4) /* some object exceeds S - RS */
 #define PLAN_F_LATE		(1U << 5) /* modeled migrations end late */
 #define PLAN_F_BASELINE		(1U << 6) /* a baseline placement */
+#define PLAN_F_PINS_REFUSED	(1U << 7) /* PIN_FAST objects beyond S - RS */
 
 /**
  * struct plan_schedule - the schedule for one step; every array is
@@ -240,9 +243,12 @@ struct plan_cand {
  * @short_reserve: RS as used (after raising)
  * @long_budget: S - RS
  * @peak_short: peak bytes of short-lived objects in one layer
- * @largest_long: largest touched long-lived object
+ * @largest_long: largest touched long-lived object (NEVER_PROMOTE aside)
  * @lower_bound: @peak_short + @largest_long (the least workable S)
- * @pinned_bytes: bytes of PLAN_CLS_PINNED objects
+ * @pinned_bytes: bytes of PLAN_CLS_PINNED and PLAN_CLS_HINT_FAST objects
+ * @pins_refused: PIN_FAST objects left out because the pins together
+ *	exceed S - RS (ranked as PREFER_FAST instead); PLAN_F_PINS_REFUSED
+ * @pins_refused_bytes: their bytes
  * @resident_bytes: bytes of PLAN_CLS_RESIDENT objects
  * @initial_fast: long-lived bytes fast at step start
  * @planned_peak: largest planned fast occupancy (long-lived + short)
@@ -285,6 +291,9 @@ struct plan_schedule {
 	uint64_t cost_ns;
 	uint64_t step_ns;
 	uint64_t unplaced_bytes;
+	uint32_t pins_refused;
+	uint32_t reserved;
+	uint64_t pins_refused_bytes;
 	char reason[256];
 };
 
@@ -364,6 +373,20 @@ static inline int plan_obj_short(const struct plan_object *o)
 {
 	return o->kind == SENTINEL_KIND_WORKSPACE ||
 	       (o->flags & SENTINEL_OBJ_F_SHORT_LIVED);
+}
+
+/*
+ * The placement hint of an object: one SENTINEL_OBJ_F_* hint bit, or 0
+ * (none, or more than one, which the module refuses).  Short-lived
+ * objects live in the fast region and take no hint.
+ */
+static inline unsigned int plan_obj_hint(const struct plan_object *o)
+{
+	unsigned int h = o->flags & SENTINEL_OBJ_F_HINTS;
+
+	if (plan_obj_short(o) || (h & (h - 1)))
+		return 0;
+	return h;
 }
 
 /* Name of a class, a node, an op (static strings). */

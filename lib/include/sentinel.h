@@ -143,6 +143,17 @@ enum sntl_kind {
 
 #define SNTL_OBJ_PARTIAL	(1U << 0) /* need not be page-aligned */
 #define SNTL_OBJ_SHORT_LIVED	(1U << 1) /* lives within one layer */
+/*
+ * Placement hints: at most one per object, never with SNTL_OBJ_SHORT_LIVED
+ * (SNTL_EINVAL); SNTL_ENOTSUP from a module without them.  The policy
+ * daemon's planner honours them (sentinel(7), "Placement hints").
+ */
+#define SNTL_OBJ_PIN_FAST	(1U << 2) /* fast memory all step */
+#define SNTL_OBJ_NEVER_PROMOTE	(1U << 3) /* slow memory all step */
+#define SNTL_OBJ_PREFER_FAST	(1U << 4) /* ranked as if hotter */
+#define SNTL_OBJ_PREFER_SLOW	(1U << 5) /* ranked as if colder */
+#define SNTL_OBJ_HINTS		(SNTL_OBJ_PIN_FAST | SNTL_OBJ_NEVER_PROMOTE | \
+				 SNTL_OBJ_PREFER_FAST | SNTL_OBJ_PREFER_SLOW)
 
 #define SNTL_LAYER_NONE		0xffffffffU
 
@@ -401,6 +412,18 @@ SNTL_API int sntl_alloc_stats(struct sntl_alloc_stats *out);
 
 /* Return cached free memory of the short-lived region to the OS. */
 SNTL_API int sntl_trim(void);
+
+/*
+ * Set the placement hint of the allocation at @ptr (one SNTL_OBJ_PIN_FAST,
+ * NEVER_PROMOTE, PREFER_FAST or PREFER_SLOW, or 0 for none).  The object
+ * is registered again with it, and later allocations with the same
+ * logical id (the same tensor in later steps) are born with it.
+ * SNTL_EINVAL for a pointer that is not the start of an allocation with
+ * pages of its own (short-lived allocations take no hint) or more than
+ * one hint; SNTL_ENOTSUP when the open session's module has no hints
+ * (SENTINEL_FEAT_HINTS); SNTL_ENOMEM.
+ */
+SNTL_API int sntl_hint(void *ptr, unsigned int hint);
 
 /* ------------------------------------------------------------------ */
 /*

@@ -69,6 +69,16 @@ DIR_OPTIMIZER = 3
 # Object flags.
 OBJ_PARTIAL = 1 << 0
 OBJ_SHORT_LIVED = 1 << 1
+# Placement hints (one per object, never with OBJ_SHORT_LIVED).
+OBJ_PIN_FAST = 1 << 2
+OBJ_NEVER_PROMOTE = 1 << 3
+OBJ_PREFER_FAST = 1 << 4
+OBJ_PREFER_SLOW = 1 << 5
+OBJ_HINTS = OBJ_PIN_FAST | OBJ_NEVER_PROMOTE | OBJ_PREFER_FAST | OBJ_PREFER_SLOW
+# The hints by name, as the launcher and sentinel.torch.hint() take them.
+HINTS = {"pin_fast": OBJ_PIN_FAST, "never_promote": OBJ_NEVER_PROMOTE,
+         "prefer_fast": OBJ_PREFER_FAST, "prefer_slow": OBJ_PREFER_SLOW,
+         "none": 0}
 
 LAYER_NONE = 0xFFFFFFFF
 # Allocator object ids (SNTL_ID_ALLOC, lib/include/sentinel.h).
@@ -276,6 +286,7 @@ def _declare(lib):
         "sntl_alloc_info": (i32, [c.c_void_p, c.POINTER(_AllocInfo)]),
         "sntl_owns": (i32, [c.c_void_p]),
         "sntl_alloc_stats": (i32, [c.POINTER(_AllocStats)]),
+        "sntl_hint": (i32, [c.c_void_p, c.c_uint]),
     }
     for name, (res, args) in protos.items():
         fn = getattr(lib, name)
@@ -347,6 +358,37 @@ def alloc_info(ptr):
     if lib.sntl_alloc_info(ctypes.c_void_p(ptr), ctypes.byref(info)):
         return None
     return {name: getattr(info, name) for name, _ in _AllocInfo._fields_}
+
+
+def hint_flag(hint):
+    """The OBJ_* bit of a hint given by name ("pin_fast", "pin-fast", ...)
+    or as a bit; ValueError for anything else."""
+    if isinstance(hint, str):
+        flag = HINTS.get(hint.strip().lower().replace("-", "_"))
+        if flag is None:
+            raise ValueError("unknown placement hint %r (known: %s)" %
+                             (hint, ", ".join(sorted(HINTS))))
+        return flag
+    if isinstance(hint, int) and hint in HINTS.values():
+        return hint
+    raise ValueError("bad placement hint %r: one of OBJ_PIN_FAST, "
+                     "OBJ_NEVER_PROMOTE, OBJ_PREFER_FAST, OBJ_PREFER_SLOW "
+                     "or 0" % (hint,))
+
+
+def set_alloc_hint(ptr, hint):
+    """Give the libsentinel allocation at ptr a placement hint (a name or
+    an OBJ_* bit; 0 or "none" clears it).  It is registered again with
+    it, and the same tensor in later steps is born with it.  Raises
+    SentinelError (EINVAL: not the start of an allocation with pages of
+    its own; ENOTSUP: the module has no hints)."""
+    flag = hint_flag(hint)
+    lib = library()
+    if lib is None:
+        raise SentinelError(ENOTAVAIL, "hint (libsentinel not loaded)")
+    ret = lib.sntl_hint(ctypes.c_void_p(ptr), flag)
+    if ret:
+        raise SentinelError(ret, "hint")
 
 
 def owns(ptr):

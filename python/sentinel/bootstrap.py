@@ -5,7 +5,7 @@ sentinel-run's sitecustomize calls install(), which, unless
 SENTINEL_ATTACH=0, waits for the program's "import torch" (a finder on
 sys.meta_path, removed at once) and then installs
 sentinel.torch.AutoAttach with the settings of the environment:
-SENTINEL_WARMUP_STEPS, SENTINEL_VERBOSE.  Nothing is imported before
+SENTINEL_WARMUP_STEPS, SENTINEL_VERBOSE, SENTINEL_HINTS.  Nothing is imported before
 torch is: a program that does not use torch is not touched.
 
 Once torch is imported, the interposer routes only tensor storages
@@ -42,8 +42,14 @@ def activate():
         _log("SENTINEL_WARMUP_STEPS: %s; ignored" % e)
         warmup = None
     verbose = run._flag(env.get("SENTINEL_VERBOSE", ""))
+    try:
+        hints = run.parse_hints(env.get("SENTINEL_HINTS", ""))
+    except run.UsageError as e:
+        _log("SENTINEL_HINTS: %s; ignored" % e)
+        hints = []
     _route_tensors(env)
-    auto = st.AutoAttach(warmup=warmup, verbose=verbose, log=_log).install()
+    auto = st.AutoAttach(warmup=warmup, verbose=verbose, log=_log,
+                         hints=hints).install()
     _state["auto"] = auto
     atexit.register(auto.finish)
     return auto

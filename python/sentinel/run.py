@@ -34,7 +34,7 @@ import sys
 import sysconfig
 
 __all__ = ["main", "parse_args", "plan", "find_preload", "parse_size",
-           "parse_steps", "Config", "UsageError"]
+           "parse_steps", "parse_hints", "Config", "UsageError"]
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -63,6 +63,13 @@ options (each also an environment variable):
                         to 64 bytes: PyTorch's tensor storages)
                         (SENTINEL_PRELOAD_ROUTE; default all, and aligned
                         once PyTorch is imported)
+  -H, --hint PATTERN=HINT
+                        give the parameters and buffers whose names match
+                        PATTERN (shell-style, as model.named_parameters()
+                        names them: 'fc.*', '*.bias') a placement hint:
+                        pin_fast, never_promote, prefer_fast, prefer_slow
+                        or none; may be repeated, the last match wins
+                        (SENTINEL_HINTS: PATTERN=HINT,...)
   -v, --verbose         say what is attached, and a summary at exit
                         (SENTINEL_VERBOSE=1)
       --require         exit with status 69 instead of running COMMAND
@@ -116,6 +123,32 @@ def parse_route(text):
     return t
 
 
+HINT_NAMES = ("pin_fast", "never_promote", "prefer_fast", "prefer_slow",
+              "none")
+
+
+def parse_hints(text):
+    """[(pattern, hint)] of "PATTERN=HINT[,PATTERN=HINT...]"; hint names
+    as sentinel.HINTS has them ("-" for "_" accepted)."""
+    out = []
+    for item in str(text).split(","):
+        if not item.strip():
+            continue
+        pattern, eq, name = item.rpartition("=")
+        name = name.strip().lower().replace("-", "_")
+        pattern = pattern.strip()
+        if not eq or not pattern or name not in HINT_NAMES:
+            raise UsageError("bad hint %r (PATTERN=HINT, HINT one of %s)"
+                             % (item.strip(), ", ".join(HINT_NAMES)))
+        out.append((pattern, name))
+    return out
+
+
+def format_hints(hints):
+    """The SENTINEL_HINTS text of [(pattern, hint)]."""
+    return ",".join("%s=%s" % h for h in hints)
+
+
 def _flag(value):
     return str(value).strip().lower() not in ("", "0", "no", "false", "off")
 
@@ -127,6 +160,7 @@ class Config:
         self.warmup = None
         self.threshold = None       # the text given (validated)
         self.route = None           # "all", "aligned" or None (not given)
+        self.hints = []             # [(pattern, hint name)]
         self.verbose = False
         self.require = False
         self.attach = True
@@ -147,6 +181,7 @@ class Config:
             c.threshold = env["SENTINEL_PRELOAD_THRESHOLD"].strip()
         if env.get("SENTINEL_PRELOAD_ROUTE", "").strip():
             c.route = parse_route(env["SENTINEL_PRELOAD_ROUTE"])
+        c.hints = parse_hints(env.get("SENTINEL_HINTS", ""))
         c.verbose = _flag(env.get("SENTINEL_VERBOSE", ""))
         c.require = _flag(env.get("SENTINEL_REQUIRE", ""))
         c.attach = _flag(env.get("SENTINEL_ATTACH", "1"))
@@ -160,6 +195,7 @@ class Config:
 _WITH_VALUE = {"-w": "warmup", "--warmup": "warmup",
                "-t": "threshold", "--threshold": "threshold",
                "-r": "route", "--route": "route",
+               "-H": "hints", "--hint": "hints",
                "--preload": "preload", "--device": "device",
                "--socket": "socket"}
 _FLAGS = {"-v": ("verbose", True), "--verbose": ("verbose", True),
@@ -198,6 +234,11 @@ def parse_args(argv, env=None):
                 value = value.strip()
             elif attr == "route":
                 value = parse_route(value)
+            elif attr == "hints":
+                if "," in value:
+                    raise UsageError("one PATTERN=HINT per --hint (%r)"
+                                     % value)
+                value = c.hints + parse_hints(value)
             setattr(c, attr, value)
         else:
             raise UsageError("unknown option %s" % a)
@@ -310,6 +351,8 @@ def plan(config, env, preload):
         new["SENTINEL_PRELOAD_ROUTE"] = config.route
     if config.warmup is not None:
         new["SENTINEL_WARMUP_STEPS"] = str(config.warmup)
+    if config.hints:
+        new["SENTINEL_HINTS"] = format_hints(config.hints)
     if config.verbose:
         new["SENTINEL_VERBOSE"] = "1"
     if config.device:

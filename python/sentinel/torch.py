@@ -51,6 +51,13 @@ re-allocates large parameters once, inside their layer, so that they are
 registered as weights of their layer.  Storages below the interposer's
 threshold are registered by this module as above.
 
+Placement hints: hint(target, "pin_fast") (or "never_promote",
+"prefer_fast", "prefer_slow", "none") gives the storages of a tensor, of
+a parameter, or of a module's parameters and buffers a hint that the
+daemon's planner honours (sentinel(7), "Placement hints"); a storage
+registered later (by attach(), or allocated again by libsentinel in
+later steps) keeps it.
+
 Without the module, or without libsentinel, attach() warns once
 (SentinelWarning) and the model trains exactly as before.
 
@@ -69,7 +76,7 @@ import torch
 import sentinel as _s
 
 __all__ = ["attach", "Tracker", "leaf_modules", "tracker_of",
-           "AutoAttach"]
+           "AutoAttach", "hint"]
 
 
 def leaf_modules(model):
@@ -138,19 +145,81 @@ def _first_nodes(out, seen=None):
     return nodes
 
 
+# Placement hints given by hint(): id(tensor) -> (weakref, OBJ_* flag).
+# Keyed by id, not by tensor: a tensor's == is elementwise.
+_hints = {}
+
+
+def _hint_of(t):
+    entry = _hints.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else 0
+
+
+def _set_hint_of(t, flag):
+    key = id(t)
+    if not flag:
+        _hints.pop(key, None)
+        return
+    _hints[key] = (weakref.ref(t, lambda _r, k=key: _hints.pop(k, None)),
+                   flag)
+
+
+def _hint_targets(target):
+    if isinstance(target, torch.Tensor):
+        yield target
+    elif isinstance(target, torch.nn.Module):
+        yield from target.parameters()
+        yield from target.buffers()
+    elif isinstance(target, (list, tuple, set)):
+        for x in target:
+            yield from _hint_targets(x)
+    else:
+        raise TypeError("hint() takes a tensor, a parameter, a module or "
+                        "a list of them, not %s" % type(target).__name__)
+
+
+def hint(target, what):
+    """Give a placement hint to the storages of target: a tensor, a
+    parameter, a module (its parameters and buffers) or a list of them.
+    what: "pin_fast", "never_promote", "prefer_fast", "prefer_slow" or
+    "none" (or an OBJ_* bit).  The hint reaches the module now for the
+    storages already registered (they are registered again with it) and
+    at registration for the others; the daemon's next plan honours it.
+    Returns the number of storages whose registration carries it now.
+    ValueError for an unknown hint, TypeError for another target;
+    SentinelError when the module refuses it (ENOTSUP: no hints)."""
+    flag = _s.hint_flag(what)
+    tensors = list(_hint_targets(target))
+    done = 0
+    for t in tensors:
+        _set_hint_of(t, flag)
+        st = _storage(t)
+        if st is None:
+            continue
+        known = [tr for tr in list(_attached.values()) if st[0] in tr._objs]
+        for tr in known:
+            done += tr._rehint(st[0], flag)
+        if not known and _s.owns(st[0]):
+            _s.set_alloc_hint(st[0], flag)     # also for a later session
+            done += int(_s.available())
+    return done
+
+
 FULL_SYNC_STEPS = 64
 
 
 class _Obj:
     """A storage this module knows: registered by it, or the allocator's."""
 
-    __slots__ = ("ptr", "nbytes", "kind", "layer", "id", "owner", "fin")
+    __slots__ = ("ptr", "nbytes", "kind", "layer", "id", "owner", "fin",
+                 "flags")
 
     def __init__(self, ptr, nbytes, kind, layer, oid, owner):
         self.ptr, self.nbytes, self.kind, self.layer = ptr, nbytes, kind, layer
         self.id = oid              # None: the allocator registered it
         self.owner = owner         # weakref to a tensor using the storage
         self.fin = None
+        self.flags = 0             # its placement hint (OBJ_*)
 
 
 class Tracker:
@@ -526,25 +595,58 @@ class Tracker:
 
     def _add(self, t, ptr, nbytes, kind, layer):
         o = _Obj(ptr, nbytes, kind, layer, None, weakref.ref(t))
+        flag = _hint_of(t)
         if _s.owns(ptr):
             # The allocator registered it (and unregisters it when freed).
             self.counters["allocator_objects"] += 1
             self._objs[ptr] = o
+            if flag:
+                self._rehint(ptr, flag)
             return
         if not self.session.available:
             return
+        if not self._register_obj(o, flag):
+            return
+        self._objs[ptr] = o
+
+    def _register_obj(self, o, flag):
+        """Register o's storage with hint flag; False when refused."""
+        t = o.owner()
         try:
-            o.id = self.session.register(ptr, nbytes, kind, 0, layer)
+            oid = self.session.register(o.ptr, o.nbytes, o.kind, flag,
+                                        o.layer)
         except _s.SentinelError as e:
             self.counters["refused"] += 1
             self.last_error = e
-            return
-        if o.id is None:
-            return
+            return False
+        if oid is None or t is None:
+            return False
+        o.id, o.flags = oid, flag
         self.counters["registered"] += 1
-        o.fin = weakref.finalize(t, self._dead, ptr, o.id)
+        o.fin = weakref.finalize(t, self._dead, o.ptr, o.id)
         o.fin.atexit = False
-        self._objs[ptr] = o
+        return True
+
+    def _rehint(self, ptr, flag):
+        """Give the known storage at ptr hint flag; 1 when its
+        registration carries it now, else 0."""
+        o = self._objs.get(ptr)
+        if o is None or o.flags == flag:
+            return int(o is not None)
+        if o.id is None:            # the allocator's object
+            try:
+                _s.set_alloc_hint(ptr, flag)
+            except _s.SentinelError as e:
+                self.counters["refused"] += 1
+                self.last_error = e
+                return 0
+            o.flags = flag
+            return 1
+        self._forget(o)
+        if self._register_obj(o, flag):
+            self._objs[ptr] = o
+            return 1
+        return 0
 
     def _dead(self, ptr, oid):
         o = self._objs.get(ptr)
@@ -624,9 +726,11 @@ class AutoAttach:
     Layers, steps and objects are attach()'s.
     """
 
-    def __init__(self, warmup=None, verbose=False, log=None, **options):
+    def __init__(self, warmup=None, verbose=False, log=None, hints=(),
+                 **options):
         self.warmup = warmup
         self.verbose = verbose
+        self.hints = list(hints)   # [(pattern, hint name)], last wins
         self.options = options
         self.trackers = []
         self._optimizers = weakref.WeakSet()
@@ -731,8 +835,35 @@ class AutoAttach:
             self._say("profile after %d warm-up steps: %s" %
                       (self.warmup, "armed" if ok else "not armed (no "
                        "session or no profiler)"))
+        if self.hints:
+            self._apply_hints(module)
         # This call's hooks were taken before the model's were added.
         t._guard(t._root_pre)(module, inputs)
+
+    def _apply_hints(self, model):
+        """The launcher's --hint patterns on the model's parameters and
+        buffers (by qualified name; the last matching pattern wins)."""
+        import fnmatch
+        named = list(model.named_parameters()) + list(model.named_buffers())
+        matched = set()
+        for name, t in named:
+            want = None
+            for i, (pattern, what) in enumerate(self.hints):
+                if fnmatch.fnmatchcase(name, pattern):
+                    want = what
+                    matched.add(i)
+            if want is None:
+                continue
+            try:
+                hint(t, want)
+            except (_s.SentinelError, ValueError) as e:
+                self._log("hint %s for %s not given: %s" % (want, name, e))
+                return
+            self._say("%s: %s" % (name, want))
+        for i, (pattern, what) in enumerate(self.hints):
+            if i not in matched:
+                self._log("--hint %s=%s matches no parameter or buffer of "
+                          "%s" % (pattern, what, type(model).__name__))
 
     def _say(self, msg):
         if self.verbose:

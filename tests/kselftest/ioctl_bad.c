@@ -259,6 +259,47 @@ TEST_F(dev, register_partial_pages)
 	ASSERT_EQ(sntl_unregister_n(self->fd, ids, 2, NULL), 0);
 }
 
+TEST_F(dev, register_hints)
+{
+	static const uint16_t hints[] = {
+		SENTINEL_OBJ_F_PIN_FAST, SENTINEL_OBJ_F_NEVER_PROMOTE,
+		SENTINEL_OBJ_F_PREFER_FAST, SENTINEL_OBJ_F_PREFER_SLOW,
+	};
+	struct sentinel_version v = { .size = sizeof(v) };
+	struct sentinel_obj_info info;
+	char *b = self->buf;
+	struct sentinel_obj o;
+	uint32_t ei;
+
+	ASSERT_EQ(ioctl(self->fd, SENTINEL_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & SENTINEL_FEAT_HINTS);
+	/* Each hint alone: kept with the object and reported back. */
+	for (int i = 0; i < 4; i++) {
+		o = sntl_obj(b + i * PAGE, PAGE, 10 + i, SENTINEL_KIND_WEIGHT);
+		o.flags = hints[i];
+		EXPECT_EQ(reg1(self->fd, o, NULL), 0);
+		ASSERT_EQ(sntl_query1(self->fd, 10 + i, 0, &info), 0);
+		EXPECT_EQ(info.flags, hints[i]);
+	}
+	uint64_t ids[4] = { 10, 11, 12, 13 };
+	ASSERT_EQ(sntl_unregister_n(self->fd, ids, 4, NULL), 0);
+	/* Two hints at once, and a hint on a short-lived object: EINVAL. */
+	o = sntl_obj(b, PAGE, 20, SENTINEL_KIND_WEIGHT);
+	o.flags = SENTINEL_OBJ_F_PIN_FAST | SENTINEL_OBJ_F_NEVER_PROMOTE;
+	EXPECT_EQ(reg1(self->fd, o, &ei), -EINVAL);
+	EXPECT_EQ(ei, 0);
+	o.flags = SENTINEL_OBJ_F_PREFER_FAST | SENTINEL_OBJ_F_PREFER_SLOW;
+	EXPECT_EQ(reg1(self->fd, o, NULL), -EINVAL);
+	o.flags = SENTINEL_OBJ_F_SHORT_LIVED | SENTINEL_OBJ_F_PIN_FAST;
+	EXPECT_EQ(reg1(self->fd, o, NULL), -EINVAL);
+	/* A hint with PARTIAL is fine. */
+	o = sntl_obj(b + 100, 200, 21, SENTINEL_KIND_WEIGHT);
+	o.flags = SENTINEL_OBJ_F_PARTIAL | SENTINEL_OBJ_F_NEVER_PROMOTE;
+	EXPECT_EQ(reg1(self->fd, o, NULL), 0);
+	ids[0] = 21;
+	ASSERT_EQ(sntl_unregister_n(self->fd, ids, 1, NULL), 0);
+}
+
 TEST_F(dev, register_readonly_argument)
 {
 	struct sentinel_obj o = sntl_obj(self->buf, PAGE, 1, 0);

@@ -98,6 +98,44 @@ TEST_F_TIMEOUT(mig, sentinel_policy, 600)
 }
 
 /*
+ * Placement hints across migrations: every object born on the slow node,
+ * the first weight PIN_FAST, the last NEVER_PROMOTE (read in as many
+ * layers as any other weight).  At every measured layer begin, once the
+ * plan is placed, all of the pinned weight's pages are on node 0 and none
+ * of the other's, while the daemon migrates the rest.
+ */
+TEST_F_TIMEOUT(mig, hints_honoured, 600)
+{
+	struct dmn d;
+	struct result r;
+	char *stats;
+
+	ASSERT_LT(0, dmn_start(&d, "sentinel", false));
+	ASSERT_EQ(0, train_run(&r, &(struct train_opts){ .daemon = true, .wait_moves = true,
+							 .born_slow = true, .hints = true },
+			       NULL, NULL));
+	stats = dmn_stop(&d);
+	TH_LOG("placed before step %llu; %llu samples: pinned not all fast %llu, "
+	       "never-promoted on node 0 %llu; daemon: pinned %lld B, refused %lld, "
+	       "promoted %lld B", (unsigned long long)r.placed_step,
+	       (unsigned long long)r.hint_samples, (unsigned long long)r.pin_not_fast,
+	       (unsigned long long)r.never_fast, r.pinned, r.pins_refused, r.promoted);
+	if (r.placed_step == UINT64_MAX || r.pin_not_fast || r.never_fast)
+		dmn_show_log(&d);
+	EXPECT_TRUE(r.ok);
+	EXPECT_NE(UINT64_MAX, r.placed_step);
+	EXPECT_LT(0, r.hint_samples);
+	EXPECT_EQ(0, r.pin_not_fast);
+	EXPECT_EQ(0, r.never_fast);
+	EXPECT_LE(OBJ, r.pinned);
+	EXPECT_EQ(0, r.pins_refused);
+	EXPECT_LT(0, r.promoted);
+	EXPECT_EQ(0, r.waits.timeouts);
+	EXPECT_EQ(self->reference, r.checksum);
+	free(stats);
+}
+
+/*
  * A budget above the footprint: the sentinel plan has no moves, only the
  * placement's promotions of the objects born on the slow node.  The
  * daemon takes the session for the layers that wait for them, then

@@ -52,7 +52,10 @@ struct result {
 	long long promoted, demoted, late, dsteps, bw, enomem, failed;
 	long long acks;		/* marks the daemon acknowledged */
 	long long releases;	/* times the daemon stopped acknowledging */
+	long long pinned, pins_refused;	/* the plan's pinned bytes, refused pins */
 	struct sntl_wait_stats waits;	/* the trainer's waits for moves */
+	/* with hints: measured layer begins, and those that broke a hint */
+	uint64_t hint_samples, pin_not_fast, never_fast;
 	int ok;
 };
 
@@ -63,6 +66,7 @@ struct train_opts {
 	bool wait_mid, wait_end; /* wait for a reply at 'm', at 'e' */
 	bool wait_moves;	/* layers wait for the daemon's moves */
 	bool born_slow;		/* the objects are first touched on node 1 */
+	bool hints;		/* w[0] PIN_FAST, w[NL - 1] NEVER_PROMOTE */
 };
 
 /* The parent's hook: called for each point reached by @child; 0 or -1. */
@@ -75,6 +79,8 @@ struct net {
 
 static const char *ctl_sock;
 static uint64_t budget;
+/* With train_opts.hints: the pinned and the never-promoted object. */
+static uint64_t hint_ids[2];
 
 /* ---- control socket of the daemon ---- */
 
@@ -151,6 +157,11 @@ static void sample(struct result *r, const uint64_t *ids, int nids, bool measure
 			r->touched += info[i].present_pages;
 			r->touched_fast += info[i].node_pages[0];
 		}
+	if (hint_ids[0] && !sntl_query(hint_ids, 2, info, SNTL_QUERY_RESIDENCY, NULL)) {
+		r->hint_samples++;
+		r->pin_not_fast += info[0].node_pages[0] != info[0].pages;
+		r->never_fast += info[1].node_pages[0] != 0;
+	}
 	while ((n = sntl_query_next(&cur, all, 64, SNTL_QUERY_RESIDENCY)) > 0)
 		for (int i = 0; i < n; i++)
 			fast += all[i].node_pages[0] * 4096;
@@ -239,6 +250,15 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		r.ok = 0;
 		goto out;
 	}
+	if (o->hints) {
+		hint_ids[0] = n.id_w[0];
+		hint_ids[1] = n.id_w[NL - 1];
+		if (sntl_hint(n.w[0], SNTL_OBJ_PIN_FAST) ||
+		    sntl_hint(n.w[NL - 1], SNTL_OBJ_NEVER_PROMOTE)) {
+			r.ok = 0;
+			goto out;
+		}
+	}
 	tell(ctl_fd, 'o', false, &r);
 	for (uint64_t s = 1; s <= STEPS; s++) {
 		int mid_fd = s == o->mid_step ? ctl_fd : -1;
@@ -304,6 +324,8 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		r.bw = sess_num(st, "bw");
 		r.acks = sess_num(st, "mark_acks");
 		r.releases = sess_num(st, "mark_releases");
+		r.pinned = sess_num(st, "pinned_bytes");
+		r.pins_refused = sess_num(st, "pins_refused");
 		free(st);
 	}
 	sntl_wait_stats(&r.waits);

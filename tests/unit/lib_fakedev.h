@@ -42,6 +42,7 @@ struct fakedev {
 	uint32_t major;
 	int open_errno;			/* open() fails with this */
 	uint64_t refuse_id;		/* REGISTER refuses this id (ENOSPC) */
+	int no_hints;			/* an older module: no SENTINEL_FEAT_HINTS */
 
 	struct fake_obj objs[FAKE_MAX_OBJS];
 	size_t nobjs;
@@ -178,6 +179,30 @@ static inline bool overlaps(const struct sentinel_obj *a,
 	return a->addr < b->addr + b->len && b->addr < a->addr + a->len;
 }
 
+/* The module's rule: one hint at most, none on a short-lived object. */
+static inline bool fake_bad_hint(uint16_t flags)
+{
+	unsigned int h = flags & SENTINEL_OBJ_F_HINTS;
+
+	if (fake.no_hints)
+		return h != 0;
+	return h && ((h & (h - 1)) || (flags & SENTINEL_OBJ_F_SHORT_LIVED));
+}
+
+/* The flags the fake holds for object @id, or -1 when it is not live. */
+static inline int fake_flags_of(uint64_t id)
+{
+	long k;
+	int ret = -1;
+
+	pthread_mutex_lock(&fake.lock);
+	for (k = 0; k < (long)fake.nobjs; k++)
+		if (fake.objs[k].o.id == id)
+			ret = fake.objs[k].o.flags;
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
 static inline int fake_register(struct sentinel_register *r)
 {
 	const struct sentinel_obj *objs = (const void *)(uintptr_t)r->objs;
@@ -202,6 +227,8 @@ static inline int fake_register(struct sentinel_register *r)
 		    o->kind >= __SENTINEL_KIND_MAX ||
 		    (o->flags & ~SENTINEL_OBJ_F_ALL) || o->reserved)
 			return fake_fail(EINVAL, "register: bad object");
+		if (fake_bad_hint(o->flags))
+			return fake_fail(EINVAL, "register: bad hint");
 		if (!(o->flags & SENTINEL_OBJ_F_PARTIAL) &&
 		    ((o->addr | o->len) & (ps - 1)))
 			return fake_fail(EINVAL, "register: unaligned object");
@@ -416,7 +443,8 @@ static inline int fake_ioctl(void *ctx, int fd, unsigned long cmd, void *arg)
 		v->max_batch = fake.max_batch;
 		v->max_nodes = SENTINEL_MAX_NODES;
 		v->features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
-			      SENTINEL_FEAT_RESIDENCY;
+			      SENTINEL_FEAT_RESIDENCY |
+			      (fake.no_hints ? 0 : SENTINEL_FEAT_HINTS);
 		break;
 	}
 	case SENTINEL_IOC_REGISTER:

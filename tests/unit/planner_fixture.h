@@ -167,7 +167,8 @@ static inline int check_schedule(const struct plan_input *in,
 	}
 	peak = always + maxl;
 	for (uint32_t o = 0; o < no; o++)
-		if (!ck_short(&in->objs[o]) && nuse[o] && in->objs[o].bytes > largest)
+		if (!ck_short(&in->objs[o]) && nuse[o] && in->objs[o].bytes > largest &&
+		    plan_obj_hint(&in->objs[o]) != SENTINEL_OBJ_F_NEVER_PROMOTE)
 			largest = in->objs[o].bytes;
 	rs = p->short_reserve > peak ? p->short_reserve : peak;
 	if (rs > p->fast_budget)
@@ -208,6 +209,17 @@ static inline int check_schedule(const struct plan_input *in,
 					plan_cls_name(c));
 				goto out;
 			}
+		} else if (plan_obj_hint(ob) == SENTINEL_OBJ_F_NEVER_PROMOTE) {
+			if (c != PLAN_CLS_HINT_SLOW) {
+				ck_fail(msg, len, "NEVER_PROMOTE object %u has class %s",
+					o, plan_cls_name(c));
+				goto out;
+			}
+		} else if (c == PLAN_CLS_HINT_FAST) {
+			if (plan_obj_hint(ob) != SENTINEL_OBJ_F_PIN_FAST) {
+				ck_fail(msg, len, "object %u pinned without PIN_FAST", o);
+				goto out;
+			}
 		} else if (!nuse[o] ? c != PLAN_CLS_COLD :
 			   ob->bytes > lb ? c != PLAN_CLS_TOO_BIG :
 			   (c != PLAN_CLS_PINNED && c != PLAN_CLS_RESIDENT &&
@@ -220,7 +232,8 @@ static inline int check_schedule(const struct plan_input *in,
 		st[o] = s->objs[o].initial;
 		if (!ck_short(ob) && st[o])
 			o_long += ob->bytes;
-		if ((c == PLAN_CLS_PINNED || c == PLAN_CLS_RESIDENT) && !st[o]) {
+		if ((c == PLAN_CLS_PINNED || c == PLAN_CLS_RESIDENT ||
+		     c == PLAN_CLS_HINT_FAST) && !st[o]) {
 			ck_fail(msg, len, "object %u is %s but starts slow", o,
 				plan_cls_name(c));
 			goto out;
@@ -259,7 +272,7 @@ static inline int check_schedule(const struct plan_input *in,
 			if (c == PLAN_CLS_SHORT && nuse[o] == 1)
 				sb += in->objs[o].bytes;
 			if ((c == PLAN_CLS_PINNED || c == PLAN_CLS_RESIDENT ||
-			     c == PLAN_CLS_MIGRATED) &&
+			     c == PLAN_CLS_MIGRATED || c == PLAN_CLS_HINT_FAST) &&
 			    !(s->objs[o].flags & PLAN_OF_UNADMITTED) && !st[o]) {
 				ck_fail(msg, len, "layer %u needs object %u (%s), planned slow",
 					b, o, plan_cls_name(c));

@@ -198,6 +198,33 @@ print(json.dumps(out))
 """
 
 
+HINT_API = r"""
+import json, torch, sentinel, sentinel.torch as st
+m = torch.nn.Linear(512, 512)
+out = {"flag": [sentinel.hint_flag("pin-fast"),
+                sentinel.hint_flag("NEVER_PROMOTE"), sentinel.hint_flag(0)]}
+bad = []
+for v in ("fastest", 3 << 2, 1 << 9, None):
+    try:
+        sentinel.hint_flag(v)
+        bad.append(False)
+    except ValueError:
+        bad.append(True)
+out["bad"] = bad
+try:
+    st.hint(42, "pin_fast")
+    out["type"] = False
+except TypeError:
+    out["type"] = True
+out["n"] = st.hint(m, "pin_fast")
+out["of"] = [st._hint_of(m.weight), st._hint_of(m.bias)]
+st.hint(m.bias, "none")
+out["cleared"] = st._hint_of(m.bias)
+out["owned"] = sentinel.owns(m.weight.data_ptr())
+print(json.dumps(out))
+"""
+
+
 def main():
     if not os.path.exists(PRELOAD):
         ok(False, "%s exists (make userspace)" % PRELOAD)
@@ -234,6 +261,15 @@ def main():
            "under the interposer the matmul result lives in libsentinel memory")
         ok(a["c"] == b["c"] and a["y"] == b["y"],
            "matmul and conv2d results bitwise identical with and without the interposer")
+
+    h, p = run(HINT_API, preload=True)
+    ok(h is not None and h["flag"] == [4, 8, 0] and all(h["bad"]) and
+       h["type"], "hint names: parsed, bad ones ValueError, bad targets "
+       "TypeError")
+    ok(h is not None and h["owned"] and h["n"] == 0 and
+       h["of"] == [4, 4] and h["cleared"] == 0,
+       "sentinel.torch.hint() without a session: kept for registration, "
+       "nothing registered now; 'none' clears it")
 
     q, p = run(SYNCS, preload=True, threshold="128K")
     ok(q is not None and q["n_big"] == 1 and all(q["seen"]) and

@@ -164,6 +164,24 @@ def test_parsing():
        raises(run.parse_args, ["cmd"], env={"SENTINEL_PRELOAD_ROUTE": "x"}),
        "a route other than all or aligned is a usage error")
 
+    c = run.parse_args(["-H", "fc.*=pin-fast", "--hint=*.bias=never_promote",
+                        "cmd"], env={"SENTINEL_HINTS": "x=prefer_slow"})
+    new = run.plan(c, {}, "/lib.so")
+    ok(c.hints == [("x", "prefer_slow"), ("fc.*", "pin_fast"),
+                   ("*.bias", "never_promote")] and
+       new["SENTINEL_HINTS"] == "x=prefer_slow,fc.*=pin_fast,"
+       "*.bias=never_promote" and
+       run.parse_hints(new["SENTINEL_HINTS"]) == c.hints and
+       "SENTINEL_HINTS" not in run.plan(run.parse_args(["x"], env={}), {},
+                                        "/lib.so"),
+       "--hint (repeated) after SENTINEL_HINTS, passed on in order")
+    ok(all(raises(run.parse_args, a, env={}) for a in
+           (["--hint", "fc=fastest", "cmd"], ["--hint", "fc", "cmd"],
+            ["--hint", "=pin_fast", "cmd"], ["-H", "a=pin_fast,b=none",
+                                             "cmd"])) and
+       raises(run.parse_args, ["cmd"], env={"SENTINEL_HINTS": "fc=pin"}),
+       "an unknown hint, no pattern, no '=', two per --hint: usage errors")
+
     c = run.parse_args(["-t", "32K", "-w", "1", "-v", "cmd"], env={})
     new = run.plan(c, {"LD_PRELOAD": "/a.so:/lib.so", "PYTHONPATH": "/pp",
                        "SENTINEL_DRY_RUN": "1"}, "/lib.so")
@@ -314,6 +332,20 @@ print(before, names[sentinel.preload_route()], sentinel.preload_threshold(),
 """
 
 
+HINTED = r"""
+import sentinel, torch
+torch.manual_seed(1)
+model = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(),
+                            torch.nn.Linear(512, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for _ in range(2):
+    opt.zero_grad(); model(torch.randn(4, 256)).sum().backward(); opt.step()
+import sentinel.torch as st
+print(st._hint_of(model[0].weight), st._hint_of(model[0].bias),
+      st._hint_of(model[2].weight), st._hint_of(model[2].bias))
+"""
+
+
 def bootstrap_env(tmp, extra_pythonpath=None):
     env = base_env(SENTINEL_DEVICE="/nonexistent/sentinel",
                    SENTINEL_LIBRARY=OTHER)
@@ -375,6 +407,16 @@ def test_bootstrap(tmp):
                                                   "True", "True"],
        "SENTINEL_PRELOAD_ROUTE=all (--route all) keeps the route: the "
        "bytearray is routed too")
+    env = bootstrap_env(tmp)
+    env["SENTINEL_HINTS"] = "0.*=pin_fast,*.bias=prefer_slow,9.*=none"
+    p = subprocess.run([PY, "-c", HINTED], env=env, capture_output=True,
+                       text=True, timeout=120)
+    diag(p.stdout + p.stderr[-1000:])
+    ok(p.returncode == 0 and p.stdout.split() == ["4", "32", "0", "32"],
+       "SENTINEL_HINTS (--hint): the bootstrap hints the parameters by "
+       "name, the last matching pattern wins")
+    ok("--hint 9.*=none matches no parameter or buffer of Sequential"
+       in p.stderr, "a pattern that matches nothing is reported")
     p = subprocess.run([PY, "-c", "import sys; print('torch' in sys.modules)"],
                        env=bootstrap_env(tmp), capture_output=True, text=True,
                        timeout=60)

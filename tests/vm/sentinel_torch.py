@@ -307,6 +307,46 @@ def covering(objs, ptr, nbytes):
     return None
 
 
+def hint_flags(session, tensors):
+    """The placement hint the module holds for each tensor's storage."""
+    import sentinel
+    from sentinel.torch import _storage
+    objs = sorted(session.objects(), key=lambda o: o.addr)
+    out = []
+    for t in tensors:
+        o = covering(objs, *_storage(t))
+        out.append(o.flags & sentinel.OBJ_HINTS if o else None)
+    return out
+
+
+def check_hints(session, checks):
+    """sentinel.torch.hint() reaches the module: a layer's weight (the
+    allocator's object) and bias (registered by attach()) carry the hint,
+    and "none" takes it away again."""
+    import torch
+    import sentinel
+    import sentinel.torch as st
+    model = torch.nn.Linear(512, 512)
+    tracker = st.attach(model, None, session)
+    tensors = (model.weight, model.bias)
+    try:
+        owned = sentinel.owns(model.weight.data_ptr())
+        n = st.hint(model, "never_promote")
+        hinted = hint_flags(session, tensors)
+        cleared = st.hint(model, "none")
+        after = hint_flags(session, tensors)
+    finally:
+        tracker.detach()
+    checks.append((owned and n == 2 and
+                   hinted == [sentinel.OBJ_NEVER_PROMOTE] * 2,
+                   "hint(model, 'never_promote'): the module holds the hint "
+                   "for its allocator-owned weight and its registered bias "
+                   "(%d given, flags %s)" % (n, hinted)))
+    checks.append((cleared == 2 and after == [0, 0],
+                   "hint(model, 'none'): both registered again without it "
+                   "(flags %s)" % (after,)))
+
+
 def check_objects(tracker, session, model, opt, checks, name):
     import sentinel
     from sentinel.torch import _storage
@@ -745,6 +785,8 @@ def worker(mode, names, scripts=()):
         for name, _m, _o, _x, _y in models:
             checks.append((result["info"][name]["marks"] == 0,
                            "%s: no module: no mark reached a module" % name))
+    if has_session and sentinel.preload_active():
+        check_hints(session, checks)
     for sc, path in scripts:
         script_case(sc, path, session, has_session, sync, result, checks)
     result["info"]["profile_kinds"] = PROFILE_KINDS

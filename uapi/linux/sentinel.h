@@ -77,8 +77,19 @@
  *     flags       SENTINEL_OBJ_F_*.
  *     layer_hint  the layer that allocated the object, or
  *                 SENTINEL_LAYER_NONE.
+ *   Placement hints (SENTINEL_FEAT_HINTS): at most one of
+ *   SENTINEL_OBJ_F_PIN_FAST (the object is in fast memory for the whole
+ *   step, counted against the session's fast budget), NEVER_PROMOTE (it
+ *   stays in slow memory), PREFER_FAST and PREFER_SLOW (a bias of the
+ *   ranking, not a rule).  The module keeps the hint with the object and
+ *   reports it wherever it reports the object's flags (queries, object
+ *   events, profiles); the policy daemon's planner honours it.  A hint is
+ *   for an object that outlives its layer: with SENTINEL_OBJ_F_SHORT_LIVED
+ *   it is EINVAL.  To change an object's hint, unregister it and register
+ *   it again.
  *   Errors: EINVAL (len 0, unaligned without PARTIAL, addr + len wraps,
- *   unknown kind or flag, reserved field set, count 0), E2BIG (count >
+ *   unknown kind or flag, more than one hint, a hint with SHORT_LIVED,
+ *   reserved field set, count 0), E2BIG (count >
  *   SENTINEL_MAX_BATCH), EFAULT (range outside the user address space),
  *   ENOMEM (a page of the range is not mapped: every page must belong to
  *   a VMA at registration time; or out of kernel memory), EEXIST (id
@@ -338,6 +349,7 @@
 #define SENTINEL_FEAT_SYNC		_BITULL(7)
 #define SENTINEL_FEAT_RELEASE		_BITULL(8)
 #define SENTINEL_FEAT_OBJECT_EVENTS	_BITULL(9)
+#define SENTINEL_FEAT_HINTS		_BITULL(10)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -360,8 +372,18 @@ enum sentinel_kind {
 /* sentinel_obj.flags */
 #define SENTINEL_OBJ_F_PARTIAL		_BITUL(0) /* addr/len need not be page-aligned */
 #define SENTINEL_OBJ_F_SHORT_LIVED	_BITUL(1) /* lives within one layer */
+/* Placement hints (SENTINEL_FEAT_HINTS; at most one, never SHORT_LIVED). */
+#define SENTINEL_OBJ_F_PIN_FAST		_BITUL(2) /* fast memory all step */
+#define SENTINEL_OBJ_F_NEVER_PROMOTE	_BITUL(3) /* slow memory all step */
+#define SENTINEL_OBJ_F_PREFER_FAST	_BITUL(4) /* ranked as if hotter */
+#define SENTINEL_OBJ_F_PREFER_SLOW	_BITUL(5) /* ranked as if colder */
+#define SENTINEL_OBJ_F_HINTS		(SENTINEL_OBJ_F_PIN_FAST | \
+					 SENTINEL_OBJ_F_NEVER_PROMOTE | \
+					 SENTINEL_OBJ_F_PREFER_FAST | \
+					 SENTINEL_OBJ_F_PREFER_SLOW)
 #define SENTINEL_OBJ_F_ALL		(SENTINEL_OBJ_F_PARTIAL | \
-					 SENTINEL_OBJ_F_SHORT_LIVED)
+					 SENTINEL_OBJ_F_SHORT_LIVED | \
+					 SENTINEL_OBJ_F_HINTS)
 
 /* sentinel_obj_info.state */
 #define SENTINEL_OBJ_STATE_UNMAPPED	_BITUL(0) /* some page has no VMA */
