@@ -10,7 +10,8 @@
  * it for PyTorch): only requests aligned to 64 bytes or more, of any
  * size down to the new threshold.  A second run with SENTINEL_PRELOAD=0
  * checks that nothing is routed then, a third that
- * SENTINEL_PRELOAD_ROUTE=aligned is read.
+ * SENTINEL_PRELOAD_ROUTE=aligned is read, a fourth that a route that is
+ * neither is said on standard error and routes every request.
  *
  * Built without AddressSanitizer (see lib/preload.mk).
  */
@@ -428,19 +429,53 @@ static int run_off(void)
 	return rc;
 }
 
+/* A route that is neither: every request routed, as with 'all'. */
+static int run_bad_route(void)
+{
+	void *q = malloc(1 << 20);
+	int good = p_route && p_route() == SENTINEL_PRELOAD_ROUTE_ALL && q && sntl_owns(q);
+
+	free(q);
+	return good ? 0 : 1;
+}
+
 static int reexec(char **argv, const char *mode);
 
-/* The exit status of this program re-executed in @mode, or -1. */
-static int run_mode(char **argv, const char *mode)
+/*
+ * The exit status of this program re-executed in @mode, or -1; its
+ * standard error into @err (@len bytes, NUL-terminated) when not NULL.
+ */
+static int run_mode_err(char **argv, const char *mode, char *err, size_t len)
 {
-	pid_t pid = fork();
-	int status = -1;
+	int status = -1, fds[2] = { -1, -1 };
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
 
-	if (pid == 0)
+	if (err && pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (err && dup2(fds[1], STDERR_FILENO) < 0)
+			_exit(1);
 		_exit(reexec(argv, mode));
+	}
+	if (err) {
+		close(fds[1]);
+		while (pid > 0 && got + 1 < len &&
+		       (n = read(fds[0], err + got, len - 1 - got)) > 0)
+			got += (size_t)n;
+		err[got] = '\0';
+		close(fds[0]);
+	}
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_mode(char **argv, const char *mode)
+{
+	return run_mode_err(argv, mode, NULL, 0);
 }
 
 static void test_off(char **argv)
@@ -451,6 +486,17 @@ static void test_off(char **argv)
 	rc = run_mode(argv, "aligned");
 	ok(rc == 0, "SENTINEL_PRELOAD_ROUTE=aligned: aligned requests routed, "
 	   "malloc not (status %d)", rc);
+}
+
+static void test_bad_route(char **argv)
+{
+	char err[512];
+	int rc = run_mode_err(argv, "badroute", err, sizeof(err));
+
+	ok(rc == 0 && strstr(err, "SENTINEL_PRELOAD_ROUTE is neither 'all' nor "
+			     "'aligned'; routing all requests"),
+	   "SENTINEL_PRELOAD_ROUTE=sideways: said on standard error, every "
+	   "request routed (status %d)", rc);
 }
 
 static int reexec(char **argv, const char *mode)
@@ -484,6 +530,8 @@ static int reexec(char **argv, const char *mode)
 		setenv("SENTINEL_PRELOAD", "0", 1);
 	if (!strcmp(mode, "aligned"))
 		setenv("SENTINEL_PRELOAD_ROUTE", "aligned", 1);
+	if (!strcmp(mode, "badroute"))
+		setenv("SENTINEL_PRELOAD_ROUTE", "sideways", 1);
 	execv(exe, argv);
 	perror("execv");
 	return 1;
@@ -506,6 +554,8 @@ int main(int argc, char **argv)
 		return run_off();
 	if (!strcmp(mode, "aligned"))
 		return run_aligned_env();
+	if (!strcmp(mode, "badroute"))
+		return run_bad_route();
 
 	if (!ok(p_active && p_threshold && p_counters && p_route && p_set_route &&
 		p_active() == 1,
@@ -523,5 +573,6 @@ int main(int argc, char **argv)
 	test_fork();
 	test_route();
 	test_off(argv);
+	test_bad_route(argv);
 	return tap_done();
 }
