@@ -1544,31 +1544,6 @@ int plan_first_touch(const struct plan_input *in, const struct plan_params *p,
 	return 0;
 }
 
-/* plan_static()'s PIN_FAST objects, by rank within S - RS; their bytes. */
-static uint64_t static_pins(struct ctx *c, struct plan_schedule *out)
-{
-	const struct plan_input *in = c->in;
-	uint64_t used = 0, want = 0;
-
-	for (uint32_t r = 0; r < c->no; r++) {
-		uint32_t o = c->byrank[r];
-		uint64_t b = in->objs[o].bytes;
-
-		if (plan_obj_hint(&in->objs[o]) != SENTINEL_OBJ_F_PIN_FAST)
-			continue;
-		want = sat_add(want, b);
-		if (used + b > c->LB) {
-			out->pins_refused++;
-			out->pins_refused_bytes = sat_add(out->pins_refused_bytes, b);
-			continue;
-		}
-		used += b;
-		out->objs[o].cls = PLAN_CLS_HINT_FAST;
-	}
-	pins_refused(out, want, c->LB);
-	return used;
-}
-
 int plan_static(const struct plan_input *in, const struct plan_params *p,
 		struct plan_schedule *out, char *err, size_t errlen)
 {
@@ -1584,7 +1559,8 @@ int plan_static(const struct plan_input *in, const struct plan_params *p,
 	out->short_reserve = c.RS;
 	out->long_budget = c.LB;
 	out->peak_short = c.peak_short;
-	used = static_pins(&c, out);
+	pin_hinted(&c, out);
+	used = c.pinned_bytes;
 	for (uint32_t r = 0; r < c.no; r++) {
 		uint32_t o = c.byrank[r];
 		uint64_t b = in->objs[o].bytes;
@@ -1594,8 +1570,10 @@ int plan_static(const struct plan_input *in, const struct plan_params *p,
 			out->objs[o].cls = c.cls[o];
 			continue;
 		}
-		if (out->objs[o].cls == PLAN_CLS_HINT_FAST)
+		if (c.pinned[o]) {
+			out->objs[o].cls = PLAN_CLS_HINT_FAST;
 			continue;
+		}
 		if (hint == SENTINEL_OBJ_F_NEVER_PROMOTE) {
 			out->objs[o].cls = PLAN_CLS_HINT_SLOW;
 			continue;

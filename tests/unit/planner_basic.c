@@ -18,11 +18,7 @@ static char msg[512];
 static bool checked(const struct plan_params *p, const struct plan_schedule *s,
 		    struct sim_result *r)
 {
-	int ret = check_schedule(fx_in(&f), p, s, msg, sizeof(msg), r);
-
-	if (ret)
-		diag("%s", msg);
-	return !ret;
+	return fx_checked(&f, p, s, r);
 }
 
 static uint32_t promotions_of(const struct plan_schedule *s, uint32_t o)

@@ -379,4 +379,16 @@ out:
 	return ret;
 }
 
+/* check_schedule() of @s on @f's input, its first violation as a TAP diagnostic. */
+static inline bool fx_checked(struct fx *f, const struct plan_params *p,
+			      const struct plan_schedule *s, struct sim_result *r)
+{
+	char msg[512];
+	int ret = check_schedule(fx_in(f), p, s, msg, sizeof(msg), r);
+
+	if (ret)
+		diag("%s", msg);
+	return !ret;
+}
+
 #endif /* PLANNER_FIXTURE_H */
