@@ -717,13 +717,13 @@ static inline uint32_t nintervals(uint32_t nl, uint32_t n)
 }
 
 /* Interval sets; returns the largest (pinned bytes included). */
-static uint64_t set_sizes(struct ctx *c, uint32_t n)
+/*
+ * Over each pair (movable object, interval of @n layers it touches): add
+ * the object's bytes to @bytes[k] and 1 to @count[k] (either may be NULL).
+ */
+static void tally_pairs(const struct ctx *c, uint32_t n, uint64_t *bytes,
+			uint32_t *count)
 {
-	uint32_t K = nintervals(c->nl, n);
-	uint64_t mx = 0;
-
-	for (uint32_t k = 0; k < K; k++)
-		c->setb[k] = c->pinned_bytes;
 	for (uint32_t o = 0; o < c->no; o++) {
 		uint32_t prev = NONE;
 
@@ -732,11 +732,23 @@ static uint64_t set_sizes(struct ctx *c, uint32_t n)
 		for (uint32_t u = c->ustart[o]; u < c->ustart[o + 1]; u++) {
 			uint32_t k = c->ulay[u] / n;
 
-			if (k != prev)
-				c->setb[k] += c->in->objs[o].bytes;
+			if (k != prev && bytes)
+				bytes[k] += c->in->objs[o].bytes;
+			if (k != prev && count)
+				count[k]++;
 			prev = k;
 		}
 	}
+}
+
+static uint64_t set_sizes(struct ctx *c, uint32_t n)
+{
+	uint32_t K = nintervals(c->nl, n);
+	uint64_t mx = 0;
+
+	for (uint32_t k = 0; k < K; k++)
+		c->setb[k] = c->pinned_bytes;
+	tally_pairs(c, n, c->setb, NULL);
 	for (uint32_t k = 0; k < K; k++)
 		mx = c->setb[k] > mx ? c->setb[k] : mx;
 	return mx;
@@ -830,19 +842,7 @@ static void build_pairs(struct ctx *c, uint32_t n, uint32_t K)
 {
 	for (uint32_t k = 0; k <= K; k++)
 		c->pstart[k] = 0;
-	for (uint32_t o = 0; o < c->no; o++) {
-		uint32_t prev = NONE;
-
-		if (!movable(c, o))
-			continue;
-		for (uint32_t u = c->ustart[o]; u < c->ustart[o + 1]; u++) {
-			uint32_t k = c->ulay[u] / n;
-
-			if (k != prev)
-				c->pstart[k + 1]++;
-			prev = k;
-		}
-	}
+	tally_pairs(c, n, NULL, c->pstart + 1);
 	for (uint32_t k = 0; k < K; k++)
 		c->pstart[k + 1] += c->pstart[k];
 	for (uint32_t k = 0; k < K; k++)
