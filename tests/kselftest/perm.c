@@ -101,42 +101,6 @@ static int have_cap(int cap)
 
 /* ---- netlink ---- */
 
-/*
- * Send @r (a do, or a dump with @dump) and read to the end: 0 or the
- * request's -errno; *nmsg counts the data messages.
- */
-static int nl_req(int sk, struct sntl_nl_req *r, int dump, int *nmsg)
-{
-	char buf[16384];
-	struct nlmsghdr *h;
-	ssize_t len;
-
-	*nmsg = 0;
-	if (dump)
-		r->n.nlmsg_flags |= NLM_F_DUMP;
-	if (send(sk, r, r->n.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		len = recv(sk, buf, sizeof(buf), 0);
-		if (len < 0)
-			return -errno;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				/* the end of a dump (dumps get no ack) */
-				int err = 0;
-
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
-					memcpy(&err, NLMSG_DATA(h), sizeof(err));
-				return err;
-			}
-			(*nmsg)++;
-		}
-	}
-}
-
 /* The id of the family's "events" multicast group, or -1. */
 static int nl_events_group(int sk)
 {
@@ -270,7 +234,7 @@ static int nl_all(uint64_t sid, int want)
 		return 201;
 	for (i = 0; i < NR_NL_CMDS; i++) {
 		nl_build(r, family, nl_cmds[i].cmd, sid);
-		err = nl_req(sk, r, nl_cmds[i].dump, &n);
+		err = sntl_nl_request(sk, r, nl_cmds[i].dump, &n);
 		if (err != want || (!want && nl_cmds[i].dump && n < 1)) {
 			fprintf(stderr, "# %s: %d (%d messages), want %d\n",
 				nl_cmds[i].name, err, n, want);

@@ -51,13 +51,22 @@ static inline int sntl_nl_socket(void)
 	return sk;
 }
 
-/* Send and wait for the ack: 0 or -errno (the request's error). */
-static inline int sntl_nl_call(int sk, struct sntl_nl_req *r)
+/*
+ * Send @r (a do, or a dump with @dump) and read to its end: the ack, or
+ * the dump's NLMSG_DONE.  0 or the request's -errno; *@nmsg (when not
+ * NULL) counts the data messages.
+ */
+static inline int sntl_nl_request(int sk, struct sntl_nl_req *r, int dump, int *nmsg)
 {
-	char buf[8192];
-	ssize_t len;
+	char buf[16384];
 	struct nlmsghdr *h;
+	ssize_t len;
+	int n = 0;
 
+	if (nmsg)
+		*nmsg = 0;
+	if (dump)
+		r->n.nlmsg_flags |= NLM_F_DUMP;
 	if (send(sk, r, r->n.nlmsg_len, 0) < 0)
 		return -errno;
 	for (;;) {
@@ -65,10 +74,27 @@ static inline int sntl_nl_call(int sk, struct sntl_nl_req *r)
 		if (len < 0)
 			return -errno;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len))
+		     h = NLMSG_NEXT(h, len)) {
+			int err = 0;
+
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* the end of a dump (dumps get no ack) */
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
+					memcpy(&err, NLMSG_DATA(h), sizeof(err));
+				return err;
+			}
+			if (nmsg)
+				*nmsg = ++n;
+		}
 	}
+}
+
+/* Send and wait for the ack: 0 or -errno (the request's error). */
+static inline int sntl_nl_call(int sk, struct sntl_nl_req *r)
+{
+	return sntl_nl_request(sk, r, 0, NULL);
 }
 
 /*
