@@ -610,11 +610,12 @@ class Tracker:
         self._objs[ptr] = o
 
     def _register_obj(self, o, flag):
-        """Register o's storage with hint flag; False when refused."""
+        """Register o's storage with hint flag (again under its id, when it
+        has one, so that a plan keeps knowing it); False when refused."""
         t = o.owner()
         try:
             oid = self.session.register(o.ptr, o.nbytes, o.kind, flag,
-                                        o.layer)
+                                        o.layer, id=o.id)
         except _s.SentinelError as e:
             self.counters["refused"] += 1
             self.last_error = e
