@@ -810,6 +810,29 @@ int snl_release_marks(struct snl *c, uint64_t session)
 			   NULL, NULL);
 }
 
+struct acct_req {
+	uint64_t session;
+	const struct sentinel_job_acct *a;
+};
+
+static int put_acct(struct nl_msg *m, const void *arg)
+{
+	const struct acct_req *r = arg;
+
+	if (nla_put_u64(m, SENTINEL_A_SESSION_ID, r->session) < 0 ||
+	    nla_put(m, SENTINEL_A_JOB_ACCT, (int)sizeof(*r->a), r->a) < 0)
+		return -1;
+	return 0;
+}
+
+int snl_set_acct(struct snl *c, uint64_t session, const struct sentinel_job_acct *a)
+{
+	struct acct_req r = { session, a };
+
+	return snl_request(c, c->family, SENTINEL_CMD_SET_ACCT,
+			   SENTINEL_GENL_VERSION, false, put_acct, &r, NULL, NULL);
+}
+
 struct placement_req {
 	uint64_t session;
 	uint32_t total, offset, n;

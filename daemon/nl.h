@@ -141,6 +141,13 @@ int snl_ack_mark(struct snl *c, uint64_t session, uint64_t seq);
 int snl_release_marks(struct snl *c, uint64_t session);
 
 /*
+ * Tell the module what the daemon accounted for a session (@a->updates
+ * 0), for the job to read with SENTINEL_IOC_STATS (SENTINEL_CMD_SET_ACCT;
+ * modules without SENTINEL_FEAT_JOB_ACCT refuse the command).
+ */
+int snl_set_acct(struct snl *c, uint64_t session, const struct sentinel_job_acct *a);
+
+/*
  * Publish a placement map (@n entries sorted by id) in chunks of
  * SENTINEL_PLACEMENT_CHUNK entries; @n 0 publishes an empty map.
  */

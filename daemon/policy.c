@@ -577,6 +577,41 @@ static void check_objects(struct psess *ps, struct sd_session *s)
 		pol_reprofile(ps, "objects appeared or vanished");
 }
 
+/*
+ * Tell the module what the session's steps before this one moved, for
+ * the job to read (SENTINEL_IOC_STATS); once refused (an older module),
+ * never again for the session.
+ */
+static void send_acct(struct psess *ps)
+{
+	struct sentinel_job_acct a = { 0 };
+	char msg[256];
+	int err;
+
+	if (ps->acct_off || ps->denied)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	a.step = ps->acct.last.step;
+	a.steps = ps->acct.steps;
+	a.promoted_bytes = ps->acct.total.promoted;
+	a.demoted_bytes = ps->acct.total.demoted;
+	a.late = ps->acct.total.late;
+	a.late_bytes = ps->acct.total.late_bytes;
+	a.touched_bytes = ps->acct.total.touched;
+	a.fast_bytes = ps->acct.total.touched_fast;
+	pthread_mutex_unlock(&ps->lock);
+	a.budget = ps->planned ? ps->budget : 0;
+	err = snl_set_acct(pol.env.cmd, ps->id, &a);
+	if (!err) {
+		ps->acct_sent++;
+		return;
+	}
+	ps->acct_off = true;
+	if (err != -ENOENT)
+		log_info("session %" PRIu64 ": the module keeps no accounting for the job: %s",
+			 ps->id, snl_strerror(pol.env.cmd, err, msg, sizeof(msg)));
+}
+
 static void on_step_begin(struct psess *ps, struct sd_session *s, const struct snl_event *ev)
 {
 	const struct pol_ops *o = ops();
@@ -590,6 +625,7 @@ static void on_step_begin(struct psess *ps, struct sd_session *s, const struct s
 	ps->pos = -1;
 	acct_step_begin(&ps->acct, ev->step);
 	pthread_mutex_unlock(&ps->lock);
+	send_acct(ps);
 	if (o->step_begin)
 		o->step_begin(ps, step_ns);
 	/* Every layer of the steps before has ended. */
@@ -846,6 +882,7 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "lookahead_max", ps->ahead_max);
 	jb_u64(b, "placement_publishes", ps->publishes);
 	jb_u64(b, "placement_errors", ps->publish_errors);
+	jb_u64(b, "acct_sent", ps->acct_sent);
 	jb_u64(b, "ial_samples", ps->ial_samples);
 	jb_u64(b, "object_dumps", ps->obj_dumps);
 	jb_u64(b, "object_dump_ns", ps->obj_dump_ns);

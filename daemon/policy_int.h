@@ -89,6 +89,8 @@ struct psess {
 	uint64_t schedule;		/* bumped when the schedule is replaced */
 	uint64_t step_t0;		/* when the step in progress began */
 	uint64_t template_mismatch, reprofiles, publishes, publish_errors;
+	uint64_t acct_sent;		/* SENTINEL_CMD_SET_ACCT sent */
+	bool acct_off;			/* the module refused it: not sent again */
 	uint64_t plans, placements;
 	struct drift drift;
 	struct ial_region *ial;		/* per plan object */

@@ -61,7 +61,7 @@ static long sntl_ioc_version(void __user *uarg)
 		     SENTINEL_FEAT_STEADY | SENTINEL_FEAT_NETLINK |
 		     SENTINEL_FEAT_PLACEMENT | SENTINEL_FEAT_SYNC |
 		     SENTINEL_FEAT_RELEASE | SENTINEL_FEAT_OBJECT_EVENTS |
-		     SENTINEL_FEAT_HINTS;
+		     SENTINEL_FEAT_HINTS | SENTINEL_FEAT_JOB_ACCT;
 	return sntl_arg_out(uarg, &v, sizeof(v), usize);
 }
 

@@ -300,6 +300,7 @@ struct sntl_session {
 	wait_queue_head_t ack_wq;
 
 	atomic64_t errors;
+	struct sentinel_job_acct acct;	/* the daemon's figures; under lock */
 };
 
 /* dev.c */
@@ -319,6 +320,8 @@ int sntl_session_stats(struct sntl_session *s,
 void sntl_session_peek(struct sntl_session *s,
 		       struct sentinel_session_stats *st);
 int sntl_session_ack(struct sntl_session *s, u32 portid, u64 seq);
+int sntl_session_set_acct(struct sntl_session *s,
+			  const struct sentinel_job_acct *acct);
 int sntl_session_unack(struct sntl_session *s, u32 portid);
 int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
 		      u64 *acked);

@@ -65,6 +65,14 @@ static const struct nla_policy sntl_placement_policy[SENTINEL_A_MAX + 1] = {
 	},
 };
 
+static const struct nla_policy sntl_acct_policy[SENTINEL_A_MAX + 1] = {
+	[SENTINEL_A_SESSION_ID] = { .type = NLA_U64 },
+	[SENTINEL_A_JOB_ACCT] = {
+		.type = NLA_BINARY,
+		.len = sizeof(struct sentinel_job_acct),
+	},
+};
+
 static struct nlattr **sntl_dump_attrs(struct netlink_callback *cb)
 {
 #if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
@@ -506,6 +514,31 @@ static int sntl_nl_release_marks(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+static int sntl_nl_set_acct(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *data = info->attrs[SENTINEL_A_JOB_ACCT];
+	struct sentinel_job_acct acct;
+	struct sntl_session *s;
+	int ret;
+
+	if (!data || nla_len(data) != sizeof(acct)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "SENTINEL_A_JOB_ACCT of one struct sentinel_job_acct required");
+		return -EINVAL;
+	}
+	memcpy(&acct, nla_data(data), sizeof(acct));
+	if (acct.updates) {
+		NL_SET_ERR_MSG_ATTR(info->extack, data, "updates must be 0");
+		return -EINVAL;
+	}
+	s = sntl_nl_session(info->attrs[SENTINEL_A_SESSION_ID], info->extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = sntl_session_set_acct(s, &acct);
+	sntl_session_put(s);
+	return ret;
+}
+
 static const struct genl_ops sntl_genl_ops[] = {
 	{
 		.cmd = SENTINEL_CMD_GET_STATUS,
@@ -570,6 +603,13 @@ static const struct genl_ops sntl_genl_ops[] = {
 		.cmd = SENTINEL_CMD_RELEASE_MARKS,
 		.doit = sntl_nl_release_marks,
 		.policy = sntl_ack_policy,
+		.maxattr = SENTINEL_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SENTINEL_CMD_SET_ACCT,
+		.doit = sntl_nl_set_acct,
+		.policy = sntl_acct_policy,
 		.maxattr = SENTINEL_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

@@ -389,10 +389,34 @@ int sntl_session_stats(struct sntl_session *s,
 	st->steady_max_pages = s->steady.max_pages;
 	st->steady_last_pages = s->steady.last_pages;
 	st->steady_passes = s->steady.passes;
+	st->acct = s->acct;
 	mutex_unlock(&s->lock);
 
 	sntl_session_phase(s, st);
 	st->errors = atomic64_read(&s->errors);
+	return 0;
+}
+
+/**
+ * sntl_session_set_acct() - keep the daemon's accounting of a session
+ * @s: the session
+ * @acct: the figures; @acct->updates must be 0 (the module counts them)
+ *
+ * Return: 0, -EINVAL for @acct->updates set, -EINTR.
+ */
+int sntl_session_set_acct(struct sntl_session *s,
+			  const struct sentinel_job_acct *acct)
+{
+	u64 updates;
+
+	if (acct->updates)
+		return -EINVAL;
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
+	updates = s->acct.updates + 1;
+	s->acct = *acct;
+	s->acct.updates = updates;
+	mutex_unlock(&s->lock);
 	return 0;
 }
 

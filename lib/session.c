@@ -759,6 +759,61 @@ int sntl_query_next(struct sntl_cursor *cursor, struct sntl_obj_info *out,
 	return (int)q.returned;
 }
 
+_Static_assert(sizeof(struct sntl_job_stats) == SNTL_JOB_STATS_SIZE_V0, "layout");
+
+/* The session's SENTINEL_IOC_STATS, after the allocator's queues. */
+static int module_stats(struct sentinel_session_stats *s, uint64_t feature)
+{
+	int ret;
+
+	flush_pending();
+	ret = dev_enter();
+	if (ret)
+		return ret;
+	if (feature && !(sntl_sess.version.features & feature)) {
+		sntl__dev_exit();
+		return SNTL_ENOTSUP;
+	}
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	ret = sntl__dev_ioctl(SENTINEL_IOC_STATS, s);
+	sntl__dev_exit();
+	return ret;
+}
+
+int sntl_job_stats(struct sntl_job_stats *out)
+{
+	struct sentinel_session_stats s;
+	struct sntl_job_stats j = { .size = sizeof(j) };
+	struct sntl_wait_stats w;
+	size_t size;
+	int ret;
+
+	if (!out || out->size < SNTL_JOB_STATS_SIZE_V0 || out->reserved)
+		return SNTL_EINVAL;
+	size = SNTL_MIN((size_t)out->size, sizeof(j));
+	ret = module_stats(&s, SENTINEL_FEAT_JOB_ACCT);
+	if (ret)
+		return ret;
+	j.daemon_updates = s.acct.updates;
+	j.step = s.acct.step;
+	j.steps = s.acct.steps;
+	j.promoted_bytes = s.acct.promoted_bytes;
+	j.demoted_bytes = s.acct.demoted_bytes;
+	j.late = s.acct.late;
+	j.late_bytes = s.acct.late_bytes;
+	j.budget = s.acct.budget;
+	j.touched_bytes = s.acct.touched_bytes;
+	j.fast_bytes = s.acct.fast_bytes;
+	sntl_wait_stats(&w);
+	j.waits = w.waits;
+	j.wait_ns = w.wait_ns;
+	j.wait_timeouts = w.timeouts;
+	j.size = out->size;
+	memcpy(out, &j, size);
+	return SNTL_OK;
+}
+
 int sntl_session_stats(struct sntl_session_stats *out)
 {
 	struct sentinel_session_stats s;
@@ -766,14 +821,7 @@ int sntl_session_stats(struct sntl_session_stats *out)
 
 	if (!out)
 		return SNTL_EINVAL;
-	flush_pending();
-	ret = dev_enter();
-	if (ret)
-		return ret;
-	memset(&s, 0, sizeof(s));
-	s.size = sizeof(s);
-	ret = sntl__dev_ioctl(SENTINEL_IOC_STATS, &s);
-	sntl__dev_exit();
+	ret = module_stats(&s, 0);
 	if (ret)
 		return ret;
 	out->session_id = s.session_id;

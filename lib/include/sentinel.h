@@ -283,6 +283,50 @@ struct sntl_session_stats {
 };
 SNTL_API int sntl_session_stats(struct sntl_session_stats *out);
 
+/**
+ * struct sntl_job_stats - a job's own migrations (sntl_job_stats())
+ * @size: set by the caller: sizeof(struct sntl_job_stats)
+ * @reserved: 0
+ * @daemon_updates: times the policy daemon sent its figures; 0: never
+ *	(no daemon, or none yet), and the daemon's figures below are 0
+ * @step: the last step the daemon's figures account (sent at each step
+ *	begin for the steps before it)
+ * @steps: steps they account
+ * @promoted_bytes, @demoted_bytes: moved to the fast and the slow tier
+ * @late, @late_bytes: promotions that missed their layer, their bytes
+ * @budget: the session's fast-tier budget (0: not planned yet)
+ * @touched_bytes, @fast_bytes: bytes the layers touched, and of those
+ *	already fast when the layer began (the daemon's verify mode; else 0)
+ * @waits, @wait_ns, @wait_timeouts: this process's waits for its moves
+ *	(sntl_wait_moves(), SNTL_OPEN_WAIT_MOVES): the time it stalled
+ */
+struct sntl_job_stats {
+	uint32_t size;
+	uint32_t reserved;
+	uint64_t daemon_updates;
+	uint64_t step;
+	uint64_t steps;
+	uint64_t promoted_bytes;
+	uint64_t demoted_bytes;
+	uint64_t late;
+	uint64_t late_bytes;
+	uint64_t budget;
+	uint64_t touched_bytes;
+	uint64_t fast_bytes;
+	uint64_t waits;
+	uint64_t wait_ns;
+	uint64_t wait_timeouts;
+};
+#define SNTL_JOB_STATS_SIZE_V0	112
+
+/*
+ * Fill @out (its first @out->size bytes, at least SNTL_JOB_STATS_SIZE_V0)
+ * with the job's own figures; no privilege needed.  SNTL_EINVAL for a bad
+ * size or reserved field, SNTL_ENOTSUP with a module that keeps no
+ * accounting (SENTINEL_FEAT_JOB_ACCT).
+ */
+SNTL_API int sntl_job_stats(struct sntl_job_stats *out);
+
 /*
  * Wait until the policy daemon has finished the migrations that the
  * session's latest mark calls for, at most timeout_ms (0: only ask).

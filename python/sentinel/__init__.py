@@ -186,6 +186,18 @@ class _SessionStats(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in _SESSION_STATS]
 
 
+# struct sntl_job_stats after its size and reserved fields.
+_JOB_STATS = ("daemon_updates", "step", "steps", "promoted_bytes",
+              "demoted_bytes", "late", "late_bytes", "budget",
+              "touched_bytes", "fast_bytes", "waits", "wait_ns",
+              "wait_timeouts")
+
+
+class _JobStats(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_uint32), ("reserved", ctypes.c_uint32)] + \
+        [(n, ctypes.c_uint64) for n in _JOB_STATS]
+
+
 class _AllocInfo(ctypes.Structure):
     _fields_ = [("logical_id", ctypes.c_uint64), ("object_id", ctypes.c_uint64),
                 ("size", ctypes.c_size_t), ("mapped", ctypes.c_size_t),
@@ -287,6 +299,7 @@ def _declare(lib):
         "sntl_owns": (i32, [c.c_void_p]),
         "sntl_alloc_stats": (i32, [c.POINTER(_AllocStats)]),
         "sntl_hint": (i32, [c.c_void_p, c.c_uint]),
+        "sntl_job_stats": (i32, [c.POINTER(_JobStats)]),
     }
     for name, (res, args) in protos.items():
         fn = getattr(lib, name)
@@ -773,6 +786,23 @@ class Session:
             return None
         self._check(ret, "session_stats")
         return {name: getattr(st, name) for name in _SESSION_STATS}
+
+    def job_stats(self):
+        """The job's own migrations, as the policy daemon accounted them,
+        and this process's waits for its moves (a dict: daemon_updates,
+        step, steps, promoted_bytes, demoted_bytes, late, late_bytes,
+        budget, touched_bytes, fast_bytes, waits, wait_ns, wait_timeouts;
+        see sntl_job_stats()), or None without a session.  No privilege
+        needed.  SentinelError (ENOTSUP) from a module that keeps none."""
+        lib = self._lib()
+        if lib is None:
+            return None
+        st = _JobStats(size=ctypes.sizeof(_JobStats))
+        ret = lib.sntl_job_stats(ctypes.byref(st))
+        if ret == ENOTAVAIL:
+            return None
+        self._check(ret, "job_stats")
+        return {name: getattr(st, name) for name in _JOB_STATS}
 
     def flush(self):
         """Send the allocator's pending registrations now."""

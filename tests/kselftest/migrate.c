@@ -94,6 +94,21 @@ TEST_F_TIMEOUT(mig, sentinel_policy, 600)
 	/* The same bar on every kernel: the layers wait for their moves. */
 	EXPECT_LE(0.95, hit);
 	EXPECT_EQ(self->reference, r.checksum);
+	/* The trainer's own view: the daemon's figures, its own waits. */
+	TH_LOG("the trainer's own accounting: %llu updates, step %llu, promoted %llu B, "
+	       "demoted %llu B, budget %llu, stalled %.3f s in %llu waits",
+	       (unsigned long long)r.job.daemon_updates, (unsigned long long)r.job.step,
+	       (unsigned long long)r.job.promoted_bytes,
+	       (unsigned long long)r.job.demoted_bytes, (unsigned long long)r.job.budget,
+	       r.job.wait_ns / 1e9, (unsigned long long)r.job.waits);
+	EXPECT_TRUE(r.ok);
+	EXPECT_LT(0, r.job.daemon_updates);
+	EXPECT_LT(0, r.job.promoted_bytes);
+	EXPECT_GE((unsigned long long)r.promoted, r.job.promoted_bytes);
+	EXPECT_LT(0, r.job.budget);
+	EXPECT_GE(budget, r.job.budget);
+	EXPECT_EQ(r.waits.waits, r.job.waits);
+	EXPECT_EQ(r.waits.wait_ns, r.job.wait_ns);
 	free(stats);
 }
 

@@ -543,6 +543,64 @@ static int dump_start_extack(void)
 		TH_LOG("cmd %d: %d (%s)", (cmd), __r, (c).extack);		\
 	} while (0)
 
+/*
+ * SENTINEL_CMD_SET_ACCT: what the daemon sends is what the session's
+ * SENTINEL_IOC_STATS reports, with the module's count of updates; a
+ * missing or wrong-sized attribute, updates set and an unknown session
+ * are refused and change nothing.
+ */
+TEST(job_acct)
+{
+	struct sentinel_job_acct a = {
+		.step = 7, .steps = 6, .promoted_bytes = 1 << 20, .demoted_bytes = 4096,
+		.late = 1, .late_bytes = 4096, .budget = 2 << 20, .touched_bytes = 100,
+		.fast_bytes = 90,
+	};
+	struct sentinel_session_stats st;
+	struct sentinel_version v = { .size = sizeof(v) };
+	unsigned char buf[256];
+	int fd = sntl_open();
+	uint64_t sid = session_id(fd), none = ~0ULL;
+	struct snl c;
+	size_t off;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ioctl(fd, SENTINEL_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & SENTINEL_FEAT_JOB_ACCT);
+	ASSERT_EQ(snl_open(&c), 0);
+	ASSERT_EQ(sntl_stats(fd, &st), 0);
+	EXPECT_EQ(st.acct.updates, 0);
+	EXPECT_EQ(st.acct.steps, 0);
+
+	EXPECT_EQ(snl_set_acct(&c, sid, &a), 0);
+	ASSERT_EQ(sntl_stats(fd, &st), 0);
+	EXPECT_EQ(st.acct.updates, 1);
+	EXPECT_EQ(st.acct.step, 7);
+	EXPECT_EQ(st.acct.promoted_bytes, 1 << 20);
+	EXPECT_EQ(st.acct.budget, 2 << 20);
+	EXPECT_EQ(st.acct.fast_bytes, 90);
+	a.steps = 7;
+	EXPECT_EQ(snl_set_acct(&c, sid, &a), 0);
+	ASSERT_EQ(sntl_stats(fd, &st), 0);
+	EXPECT_EQ(st.acct.updates, 2);
+	EXPECT_EQ(st.acct.steps, 7);
+
+	a.updates = 5;
+	EXPECT_EQ(snl_set_acct(&c, sid, &a), -EINVAL);
+	a.updates = 0;
+	EXPECT_EQ(snl_set_acct(&c, none, &a), -ENOENT);
+	off = 0;
+	put_attr(buf, &off, SENTINEL_A_SESSION_ID, &sid, 8);
+	EXPECT_REFUSED(c, SENTINEL_CMD_SET_ACCT, false, buf, off, -EINVAL, 1);
+	put_attr(buf, &off, SENTINEL_A_JOB_ACCT, &a, sizeof(a) - 8);
+	EXPECT_REFUSED(c, SENTINEL_CMD_SET_ACCT, false, buf, off, -EINVAL, 1);
+	ASSERT_EQ(sntl_stats(fd, &st), 0);
+	EXPECT_EQ(st.acct.updates, 2);
+	EXPECT_EQ(st.acct.steps, 7);
+	snl_close(&c);
+	close(fd);
+}
+
 TEST(malformed_requests)
 {
 	unsigned char buf[256];

@@ -184,6 +184,13 @@ static void nl_build(struct sntl_nl_req *r, int family, int cmd, uint64_t sid)
 	case SENTINEL_CMD_RELEASE_MARKS:
 		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
 		break;
+	case SENTINEL_CMD_SET_ACCT: {
+		struct sentinel_job_acct acct = { .steps = 1 };
+
+		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
+		nl_put(r, SENTINEL_A_JOB_ACCT, &acct, sizeof(acct));
+		break;
+	}
 	case SENTINEL_CMD_PROFILE_START:
 		nl_put(r, SENTINEL_A_SESSION_ID, &sid, sizeof(sid));
 		u = 0;
@@ -211,6 +218,7 @@ static const struct {
 	{ SENTINEL_CMD_SET_PLACEMENT, 0, "SET_PLACEMENT" },
 	{ SENTINEL_CMD_ACK_MARK, 0, "ACK_MARK" },
 	{ SENTINEL_CMD_RELEASE_MARKS, 0, "RELEASE_MARKS" },
+	{ SENTINEL_CMD_SET_ACCT, 0, "SET_ACCT" },
 };
 
 #define NR_NL_CMDS (sizeof(nl_cmds) / sizeof(nl_cmds[0]))
@@ -1151,7 +1159,30 @@ struct job_state {
 	int32_t err;		/* 0, or the step of the job that failed */
 	uint32_t fast, slow;	/* its pages on node 0, on node 1 */
 	uint32_t pad;
+	struct sentinel_job_acct acct;	/* read by the job itself ('a') */
 };
+
+/*
+ * The job begins step 3 and reads, as its own uid, what the daemon
+ * accounted for it: until the daemon's figures include @bytes demoted
+ * (the daemon sends them at a step begin; the limit is a watchdog).
+ */
+static int job_read_acct(int fd, uint64_t bytes, struct job_state *js)
+{
+	struct sentinel_session_stats st;
+
+	if (sntl_mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 3))
+		return -1;
+	for (int ms = 0; ms < 60000; ms += 50) {
+		if (sntl_stats(fd, &st))
+			return -1;
+		js->acct = st.acct;
+		if (st.acct.updates && st.acct.demoted_bytes >= bytes)
+			return 0;
+		sntl_sleep_ms(50);
+	}
+	return 0;
+}
 
 /* Where the job's pages are (asked of the kernel, nothing moved). */
 static void job_where(char *b, struct job_state *js)
@@ -1222,6 +1253,8 @@ static int job_main(int unused, int rfd, int wfd)
 	while (read(rfd, &cmd, 1) == 1) {
 		if (cmd == 's' && sntl_mark(fd, SENTINEL_MARK_STEP_BEGIN, 0, 0, 2))
 			js.err = 6;
+		if (cmd == 'a' && job_read_acct(fd, JOB_PAGES * PAGE, &js))
+			js.err = 7;
 		job_where(b, &js);
 		if (write(wfd, &js, sizeof(js)) != sizeof(js))
 			return 11;
@@ -1370,6 +1403,19 @@ TEST_F_TIMEOUT(unit_caps, ordinary_user_job_migrated, 600)
 	free(st);
 	EXPECT_FALSE(file_has(self->d.logf, "not allowed to inspect"));
 	EXPECT_FALSE(file_has(self->d.logf, "move_pages on pid"));
+
+	/* The job reads its own figures, as its own uid, with no daemon access. */
+	EXPECT_EQ(job_cmd(&self->job, 'a', &js), 0);
+	TH_LOG("job's own accounting: %llu updates, step %llu, %llu steps, demoted %llu B, "
+	       "budget %llu", (unsigned long long)js.acct.updates,
+	       (unsigned long long)js.acct.step, (unsigned long long)js.acct.steps,
+	       (unsigned long long)js.acct.demoted_bytes,
+	       (unsigned long long)js.acct.budget);
+	EXPECT_EQ(js.err, 0);
+	EXPECT_LE(1, js.acct.updates);
+	EXPECT_EQ(2, js.acct.step);
+	EXPECT_LE((unsigned long long)(JOB_PAGES * PAGE), js.acct.demoted_bytes);
+	EXPECT_EQ(PAGE, js.acct.budget);
 
 	EXPECT_EQ(target_stop(&self->job), 0);
 	self->job.pid = -1;

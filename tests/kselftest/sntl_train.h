@@ -54,6 +54,7 @@ struct result {
 	long long releases;	/* times the daemon stopped acknowledging */
 	long long pinned, pins_refused;	/* the plan's pinned bytes, refused pins */
 	struct sntl_wait_stats waits;	/* the trainer's waits for moves */
+	struct sntl_job_stats job;	/* what the trainer reads of itself */
 	/* with hints: measured layer begins, and those that broke a hint */
 	uint64_t hint_samples, pin_not_fast, never_fast;
 	int ok;
@@ -314,6 +315,9 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		char *st;
 
 		sntl_sleep_ms(200);	/* let the last migrations finish */
+		r.job.size = sizeof(r.job);
+		if (sntl_job_stats(&r.job))
+			r.ok = 0;
 		st = sntl_ctl(ctl_sock, "stats");
 		r.promoted = acct_num(st, "promoted_bytes");
 		r.demoted = acct_num(st, "demoted_bytes");

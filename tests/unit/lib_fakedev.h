@@ -43,6 +43,8 @@ struct fakedev {
 	int open_errno;			/* open() fails with this */
 	uint64_t refuse_id;		/* REGISTER refuses this id (ENOSPC) */
 	int no_hints;			/* an older module: no SENTINEL_FEAT_HINTS */
+	int no_acct;			/* ... no SENTINEL_FEAT_JOB_ACCT */
+	struct sentinel_job_acct acct;	/* what "the daemon" sent */
 
 	struct fake_obj objs[FAKE_MAX_OBJS];
 	size_t nobjs;
@@ -444,7 +446,8 @@ static inline int fake_ioctl(void *ctx, int fd, unsigned long cmd, void *arg)
 		v->max_nodes = SENTINEL_MAX_NODES;
 		v->features = SENTINEL_FEAT_REGISTRY | SENTINEL_FEAT_MARKS |
 			      SENTINEL_FEAT_RESIDENCY |
-			      (fake.no_hints ? 0 : SENTINEL_FEAT_HINTS);
+			      (fake.no_hints ? 0 : SENTINEL_FEAT_HINTS) |
+			      (fake.no_acct ? 0 : SENTINEL_FEAT_JOB_ACCT);
 		break;
 	}
 	case SENTINEL_IOC_REGISTER:
@@ -476,6 +479,8 @@ static inline int fake_ioctl(void *ctx, int fd, unsigned long cmd, void *arg)
 		s->steps = fake.steps;
 		s->last_step = fake.last_step;
 		s->errors = fake.errors;
+		if (s->size >= sizeof(*s))
+			s->acct = fake.acct;
 		break;
 	}
 	case SENTINEL_IOC_GET_PLACEMENT: {

@@ -83,6 +83,7 @@ out["state"] = s.state
 out["register"] = s.register(4096, 4096, sentinel.KIND_WEIGHT)
 out["marks"] = [s.step_begin(1), s.layer_begin(0), s.layer_end(0), s.step_end(1)]
 out["stats"] = s.stats()
+out["job_stats"] = s.job_stats()
 out["objects"] = s.objects()
 out["query"] = s.query([1])
 out["strerror"] = sentinel.strerror(sentinel.EOVERLAP)
@@ -232,13 +233,14 @@ def main():
         return 1
 
     # The ctypes mirrors must match libsentinel's public structures
-    # (struct sntl_obj_info: 152 bytes; struct sntl_session_stats: 88).
+    # (struct sntl_obj_info: 152 bytes; struct sntl_session_stats: 88;
+    # struct sntl_job_stats: 112).
     lay = subprocess.run(
         [PY, "-c", "import ctypes, sentinel; print(ctypes.sizeof(sentinel._ObjInfo),"
-         " ctypes.sizeof(sentinel._SessionStats))"],
+         " ctypes.sizeof(sentinel._SessionStats), ctypes.sizeof(sentinel._JobStats))"],
         capture_output=True, text=True, timeout=120,
         env=dict(os.environ, PYTHONPATH=os.path.join(TOP, "python")))
-    ok(lay.stdout.split() == ["152", "88"],
+    ok(lay.stdout.split() == ["152", "88", "112"],
        "ctypes layouts match the C structures (%s)" % lay.stdout.strip())
 
     r, p = run(NO_MODULE)
@@ -248,8 +250,9 @@ def main():
         ok(r["warned"] == [True], "Session() without the module warns once with SentinelWarning")
         ok(not r["available"] and r["state"] == 0, "session unavailable, state closed")
         ok(r["register"] is None and r["marks"] == [False] * 4 and
-           r["stats"] is None and r["objects"] == [] and r["query"] == [],
-           "register, marks, stats and queries are no-ops")
+           r["stats"] is None and r["objects"] == [] and r["query"] == [] and
+           r["job_stats"] is None,
+           "register, marks, stats, job stats and queries are no-ops")
         ok("overlap" in r["strerror"].lower(), "strerror: %s" % r["strerror"])
         ok(not r["preload"] and r["alloc"], "no interposer; allocator statistics readable")
 

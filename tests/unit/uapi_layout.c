@@ -20,7 +20,8 @@ CHECK(sizeof(struct sentinel_mark) == SENTINEL_MARK_SIZE_V0);
 CHECK(sizeof(struct sentinel_obj_info) == 160);	/* V0 + steady + skipped */
 CHECK(SENTINEL_OBJ_INFO_SIZE_V0 == 136);
 CHECK(sizeof(struct sentinel_query) == SENTINEL_QUERY_SIZE_V0);
-CHECK(sizeof(struct sentinel_session_stats) == 168);	/* V0 + scans */
+CHECK(sizeof(struct sentinel_session_stats) == 248);	/* V0 + scans + acct */
+CHECK(sizeof(struct sentinel_job_acct) == 80);
 CHECK(SENTINEL_STATS_SIZE_V0 == 96);
 CHECK(sizeof(struct sentinel_profile_ctl) == SENTINEL_PROFILE_CTL_SIZE_V0);
 CHECK(sizeof(struct sentinel_profile_read) == SENTINEL_PROFILE_READ_SIZE_V0);
@@ -67,6 +68,8 @@ static const struct field fields[] = {
 	F(sentinel_session_stats, errors, 88),
 	F(sentinel_session_stats, profile_state, 104),
 	F(sentinel_session_stats, steady_passes, 160),
+	F(sentinel_session_stats, acct, 168),
+	F(sentinel_job_acct, fast_bytes, 72),
 	F(sentinel_obj_info, steady_scans, 136),
 	F(sentinel_obj_info, steady_touched, 144),
 	F(sentinel_obj_info, skipped_pages, 152),

@@ -140,7 +140,10 @@
  *   The session's counters.  errors counts the commands issued by the
  *   session's own address space that failed, unknown commands (ENOTTY)
  *   included; a command refused with EPERM to another process holding the
- *   file is counted only module-wide (stats/errors in sysfs).
+ *   file is counted only module-wide (stats/errors in sysfs).  acct is
+ *   what the policy daemon last sent for the session (SENTINEL_CMD_SET_ACCT):
+ *   its migrations as the daemon accounted them, so that a job reads its
+ *   own figures without access to the daemon.
  *
  * Staleness.  The module never touches registered memory, only the page
  * tables that map it, under the mmap lock, and only while the address
@@ -297,6 +300,12 @@
  *   increase across the whole map, nodes be below MAX_NUMNODES, flags 0.
  *   EINVAL (with extack) for a gap, a disorder or a bad entry, E2BIG for
  *   a count over the limit.
+ * SENTINEL_CMD_SET_ACCT (do): SENTINEL_A_SESSION_ID, SENTINEL_A_JOB_ACCT
+ *   (binary, one struct sentinel_job_acct with updates 0): replaces what
+ *   SENTINEL_IOC_STATS reports in its acct for the session, and counts
+ *   one update.  EINVAL (with extack) when the attribute is missing, not
+ *   of that size, or has updates set; ENOENT for an unknown session.
+ *   Modules with SENTINEL_FEAT_JOB_ACCT implement it.
  *
  * Events (multicast, the command names the event):
  *   SENTINEL_EVT_SESSION_OPEN / SESSION_CLOSE: SESSION_ID, PID, COMM.
@@ -350,6 +359,7 @@
 #define SENTINEL_FEAT_RELEASE		_BITULL(8)
 #define SENTINEL_FEAT_OBJECT_EVENTS	_BITULL(9)
 #define SENTINEL_FEAT_HINTS		_BITULL(10)
+#define SENTINEL_FEAT_JOB_ACCT		_BITULL(11)
 
 #define SENTINEL_MAX_BATCH	65536	/* objects or ids per command */
 #define SENTINEL_MAX_NODES	8	/* nodes reported per object */
@@ -569,6 +579,39 @@ struct sentinel_query {
 };
 
 /**
+ * struct sentinel_job_acct - a session's migrations as the policy daemon
+ * accounted them (netlink SENTINEL_CMD_SET_ACCT, read back with
+ * SENTINEL_IOC_STATS), so that a job reads its own figures without
+ * access to the daemon
+ * @updates: times the daemon sent them (set by the module; the daemon
+ *	sends 0).  0: never, and every other field is 0
+ * @step: the last step accounted (the daemon sends them at each step
+ *	begin, for the steps before it)
+ * @steps: steps accounted
+ * @promoted_bytes: bytes moved to the fast tier over those steps
+ * @demoted_bytes: bytes moved to the slow tier
+ * @late: promotions that missed their layer (done late, or not at all)
+ * @late_bytes: their bytes
+ * @budget: the session's fast-tier budget in bytes (0: not planned yet)
+ * @touched_bytes: bytes its layers touched (the daemon's verify mode;
+ *	else 0)
+ * @fast_bytes: of those, bytes already on the fast tier when the layer
+ *	began: @fast_bytes / @touched_bytes is the fast-served share
+ */
+struct sentinel_job_acct {
+	__u64 updates;
+	__u64 step;
+	__u64 steps;
+	__u64 promoted_bytes;
+	__u64 demoted_bytes;
+	__u64 late;
+	__u64 late_bytes;
+	__u64 budget;
+	__u64 touched_bytes;
+	__u64 fast_bytes;
+};
+
+/**
  * struct sentinel_session_stats - SENTINEL_IOC_STATS
  * @size: sizeof(struct sentinel_session_stats)
  * @flags: must be 0
@@ -595,6 +638,9 @@ struct sentinel_query {
  * @steady_max_pages: out, most pages tested by one steady-mode scan
  * @steady_last_pages: out, pages tested by the last steady-mode scan
  * @steady_passes: out, steady-mode passes over every object completed
+ * @acct: out, what the policy daemon accounted for the session (since
+ *	SENTINEL_FEAT_JOB_ACCT; a caller that passes a smaller @size does not
+ *	get it)
  */
 struct sentinel_session_stats {
 	__u32 size;
@@ -620,6 +666,7 @@ struct sentinel_session_stats {
 	__u64 steady_max_pages;
 	__u64 steady_last_pages;
 	__u64 steady_passes;
+	struct sentinel_job_acct acct;
 };
 
 /* First published sizes: smaller structures are rejected with EINVAL. */
@@ -881,6 +928,7 @@ enum sentinel_cmd {
 	/* commands added later */
 	SENTINEL_CMD_ACK_MARK,
 	SENTINEL_CMD_RELEASE_MARKS,
+	SENTINEL_CMD_SET_ACCT,
 	__SENTINEL_CMD_MAX,
 };
 
@@ -920,6 +968,7 @@ enum sentinel_attr {
 	SENTINEL_A_PROFILING,		/* flag */
 	SENTINEL_A_PLACEMENT,		/* binary: struct sentinel_placement[] */
 	SENTINEL_A_PLACEMENT_GENERATION, /* u64 */
+	SENTINEL_A_JOB_ACCT,		/* binary: struct sentinel_job_acct */
 	__SENTINEL_A_MAX,
 };
 
