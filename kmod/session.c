@@ -508,6 +508,8 @@ int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
 {
 	bool orphan;
 	long left;
+	int ret = 0;
+	u64 t0;
 
 	spin_lock(&s->mark_lock);
 	if (seq > s->phase.marks) {
@@ -519,15 +521,19 @@ int sntl_session_wait(struct sntl_session *s, u64 seq, u32 timeout_ms,
 		seq = s->phase.marks;
 	spin_unlock(&s->mark_lock);
 
+	t0 = ktime_get_ns();
 	left = wait_event_killable_timeout(s->ack_wq,
 					   sntl_ack_done(s, seq, acked, &orphan),
 					   msecs_to_jiffies(timeout_ms));
-	if (left < 0)
-		return -EINTR;
-	sntl_ack_done(s, seq, acked, &orphan);
-	if (*acked >= seq)
-		return 0;
-	return orphan ? -ENOTCONN : -ETIMEDOUT;
+	if (left < 0) {
+		ret = -EINTR;
+	} else {
+		sntl_ack_done(s, seq, acked, &orphan);
+		if (*acked < seq)
+			ret = orphan ? -ENOTCONN : -ETIMEDOUT;
+	}
+	trace_sentinel_wait(s, seq, ktime_get_ns() - t0, ret);
+	return ret;
 }
 
 /**

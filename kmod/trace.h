@@ -232,6 +232,28 @@ TRACE_EVENT(sentinel_limit,
 		      sntl_show_limit(__entry->limit), __entry->value,
 		      __entry->wanted));
 
+/*
+ * A SENTINEL_IOC_WAIT of the session's process ended: it waited @ns for
+ * the daemon to acknowledge mark @seq; @ret is the command's result (0,
+ * -ETIMEDOUT, -ENOTCONN, -EINTR).
+ */
+TRACE_EVENT(sentinel_wait,
+	    TP_PROTO(const struct sntl_session *s, u64 seq, u64 ns, int ret),
+	    TP_ARGS(s, seq, ns, ret),
+	    TP_STRUCT__entry(__field(u64, session)
+			     __field(u64, seq)
+			     __field(u64, ns)
+			     __field(s32, tgid)
+			     __field(s32, ret)),
+	    TP_fast_assign(__entry->session = s->id;
+			   __entry->seq = seq;
+			   __entry->ns = ns;
+			   __entry->tgid = s->tgid;
+			   __entry->ret = ret;),
+	    TP_printk("session=%llu tgid=%d seq=%llu ns=%llu ret=%d",
+		      __entry->session, __entry->tgid, __entry->seq,
+		      __entry->ns, __entry->ret));
+
 #endif /* _SENTINEL_TRACE_H */
 
 /* This part must be outside the include guard. */

@@ -14,7 +14,10 @@
  * - the daemon did migrate both ways (so that the equalities say
  *   something);
  * - the scans and scanned pages of all records equal the growth of the
- *   module's statistics (stats/scans, stats/scan_pages) over the run.
+ *   module's statistics (stats/scans, stats/scan_pages) over the run;
+ * - the trainer waits at every layer begin for its moves: per step, the
+ *   record counts every wait the trainer made, its stall is no longer
+ *   than the trainer measured, and the layers' stalls add up to it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +47,23 @@
 
 struct daemon_step {
 	long long step, promoted, demoted;
+	long long waits, wait_ns;	/* the trainer's own, so far */
 };
+
+/* Sum of @key over the records of a JSON line's "layers" array. */
+static long long layers_sum(const char *line, const char *key)
+{
+	const char *p = strstr(line, "\"layers\":[");
+	char pat[64];
+	long long sum = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	while (p && (p = strstr(p, pat))) {
+		sum += strtoll(p + strlen(pat), NULL, 10);
+		p += strlen(pat);
+	}
+	return sum;
+}
 
 static char ctl_path[96];
 
@@ -143,7 +162,10 @@ static void train(int go_fd, int out_fd)
 	double *w[NL], *a[NL + 1], *g[NL], *o[NL];
 	char c;
 
-	if (read(go_fd, &c, 1) != 1 || sntl_open(NULL))
+	/* Each layer waits for its moves: sentinel-top shows the stalls. */
+	if (read(go_fd, &c, 1) != 1 ||
+	    sntl_open(&(struct sntl_open_opts){ .size = sizeof(struct sntl_open_opts),
+						.flags = SNTL_OPEN_WAIT_MOVES }))
 		_exit(2);
 	for (int i = 0; i < NL; i++)
 		if (!(w[i] = obj(SNTL_KIND_WEIGHT)) || !(g[i] = obj(SNTL_KIND_GRADIENT)) ||
@@ -154,6 +176,7 @@ static void train(int go_fd, int out_fd)
 			_exit(3);
 	for (long long s = 1; s <= STEPS; s++) {
 		struct daemon_step d = { .step = -1 };
+		struct sntl_wait_stats ws;
 		char *st;
 		const char *cur;
 
@@ -185,6 +208,9 @@ static void train(int go_fd, int out_fd)
 		d.promoted = sntl_json_num(cur, "promoted_bytes");
 		d.demoted = sntl_json_num(cur, "demoted_bytes");
 		free(st);
+		sntl_wait_stats(&ws);
+		d.waits = (long long)ws.waits;
+		d.wait_ns = (long long)ws.wait_ns;
 		if (write(out_fd, &d, sizeof(d)) != sizeof(d))
 			_exit(4);
 	}
@@ -336,8 +362,8 @@ FIXTURE_TEARDOWN(top)
 
 TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 {
-	struct daemon_step d[STEPS + 1];
-	long long scans0, pages0, scans = 0, pages = 0;
+	struct daemon_step d[STEPS + 1] = { { 0 } };
+	long long scans0, pages0, scans = 0, pages = 0, waits = 0;
 	long long sum_prom = 0, sum_dem = 0;
 	int go[2], res[2], st, n = 0;
 	char json[128], line[65536], log[160];
@@ -407,6 +433,12 @@ TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 		EXPECT_EQ(d[n].demoted, dem);
 		EXPECT_EQ(mp, pp + dp + op + up);
 		EXPECT_EQ(0, up);
+		/* Every wait of the step, no longer than the trainer measured. */
+		EXPECT_EQ(d[n].waits - d[n - 1].waits, sntl_json_num(line, "waits"));
+		EXPECT_GE(d[n].wait_ns - d[n - 1].wait_ns, sntl_json_num(line, "stall_ns"));
+		EXPECT_EQ(sntl_json_num(line, "waits"), layers_sum(line, "waits"));
+		EXPECT_EQ(sntl_json_num(line, "stall_ns"), layers_sum(line, "stall_ns"));
+		waits += sntl_json_num(line, "waits");
 		sum_prom += prom;
 		sum_dem += dem;
 		scans += sntl_json_num(line, "scans");
@@ -414,6 +446,8 @@ TEST_F_TIMEOUT(top, json_matches_daemon_and_module, 600)
 	}
 	fclose(f);
 	EXPECT_EQ(STEPS, n);
+	EXPECT_EQ(d[STEPS].waits, waits);
+	EXPECT_EQ(3 * NL * STEPS, waits);
 	EXPECT_LT(0, sum_prom);
 	EXPECT_LT(0, sum_dem);
 	EXPECT_LT(0, scans);

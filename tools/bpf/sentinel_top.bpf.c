@@ -235,6 +235,13 @@ int on_limit(struct st_tp_limit *ctx)
 	return emit(ST_EV_LIMIT, ctx->tgid, ctx->session, ctx->limit, ctx->value, ctx->wanted, 0);
 }
 
+SEC("tp/sentinel/sentinel_wait")
+int on_wait(struct st_tp_wait *ctx)
+{
+	return emit(ST_EV_WAIT, ctx->tgid, ctx->session, ctx->ns, ctx->seq,
+		    (__u64)(__s64)ctx->ret, 0);
+}
+
 /* ---- which process a migration is for ---- */
 
 static __always_inline int enter_pid_call(struct st_tp_sys_enter *ctx)

@@ -80,6 +80,7 @@ struct layer_acc {
 	uint32_t layer;
 	uint16_t dir;
 	uint64_t ns, runs;
+	uint64_t stall_ns, waits;	/* the process waiting for its moves */
 	uint64_t promoted, demoted;	/* pages */
 	uint64_t scans, scan_pages;
 };
@@ -93,6 +94,7 @@ struct step_acc {
 	uint64_t migrated, failed;	/* pages, as mm_migrate_pages said */
 	uint64_t scans, scan_pages, young, scan_ns;
 	uint64_t marks, limits;
+	uint64_t stall_ns, waits;
 	struct layer_acc layers[MAX_LAYERS];
 	unsigned int nr_layers;
 };
@@ -366,6 +368,10 @@ static const struct field_check fc_profile[] = {
 	FC(struct st_tp_profile, first_step), FC(struct st_tp_profile, tgid),
 	FC(struct st_tp_profile, layers), FC(struct st_tp_profile, entries), { NULL, 0, 0 },
 };
+static const struct field_check fc_wait[] = {
+	FC(struct st_tp_wait, session), FC(struct st_tp_wait, seq), FC(struct st_tp_wait, ns),
+	FC(struct st_tp_wait, tgid), FC(struct st_tp_wait, ret), { NULL, 0, 0 },
+};
 static const struct field_check fc_limit[] = {
 	FC(struct st_tp_limit, session), FC(struct st_tp_limit, value),
 	FC(struct st_tp_limit, wanted), FC(struct st_tp_limit, tgid),
@@ -622,16 +628,20 @@ static void json_step(const struct session *s, const struct step_acc *a)
 				first = false;
 			}
 	printf("],\"scans\":%" PRIu64 ",\"scan_pages\":%" PRIu64 ",\"young_pages\":%" PRIu64
-	       ",\"scan_ns\":%" PRIu64 ",\"marks\":%" PRIu64 ",\"limits\":%" PRIu64 ",\"layers\":[",
-	       a->scans, a->scan_pages, a->young, a->scan_ns, a->marks, a->limits);
+	       ",\"scan_ns\":%" PRIu64 ",\"marks\":%" PRIu64 ",\"limits\":%" PRIu64
+	       ",\"waits\":%" PRIu64 ",\"stall_ns\":%" PRIu64 ",\"layers\":[",
+	       a->scans, a->scan_pages, a->young, a->scan_ns, a->marks, a->limits, a->waits,
+	       a->stall_ns);
 	for (unsigned int i = 0; i < a->nr_layers; i++) {
 		const struct layer_acc *l = &a->layers[i];
 
 		printf("%s{\"layer\":%u,\"direction\":\"%s\",\"ns\":%" PRIu64
 		       ",\"promoted_bytes\":%" PRIu64 ",\"demoted_bytes\":%" PRIu64
-		       ",\"scans\":%" PRIu64 ",\"scan_pages\":%" PRIu64 "}",
+		       ",\"scans\":%" PRIu64 ",\"scan_pages\":%" PRIu64
+		       ",\"waits\":%" PRIu64 ",\"stall_ns\":%" PRIu64 "}",
 		       i ? "," : "", l->layer, l->dir < 4 ? dir_names[l->dir] : "?", l->ns,
-		       l->promoted * ps, l->demoted * ps, l->scans, l->scan_pages);
+		       l->promoted * ps, l->demoted * ps, l->scans, l->scan_pages, l->waits,
+		       l->stall_ns);
 	}
 	printf("]}\n");
 	fflush(stdout);
@@ -808,6 +818,15 @@ static int handle_event(void *ctx, void *data, size_t len)
 		s->limits++;
 		s->cur.limits++;
 		break;
+	case ST_EV_WAIT:
+		s->cur.waits++;
+		s->cur.stall_ns += e->a;
+		l = cur_layer(s);
+		if (l) {
+			l->waits++;
+			l->stall_ns += e->a;
+		}
+		break;
 	}
 	return 0;
 }
@@ -877,23 +896,26 @@ static void screen(void)
 		       human(a->demoted * (uint64_t)page_size, b3, sizeof(b3)), a->scans,
 		       a->scan_pages, a->young, (double)a->scan_ns / 1e6,
 		       s->live ? "" : "  (closed)");
-		printf("        step %" PRIu64 "%s: %.1f ms, %" PRIu64 " pages migrated"
-		       " (%" PRIu64 " failed), profiles %" PRIu64 ", limits hit %" PRIu64,
+		printf("        step %" PRIu64 "%s: %.1f ms, stalled %.1f ms in %" PRIu64
+		       " waits, %" PRIu64 " pages migrated (%" PRIu64 " failed), profiles %"
+		       PRIu64 ", limits hit %" PRIu64,
 		       a->step, s->have_last ? "" : " (running)",
 		       a->end_ns > a->begin_ns ? (double)(a->end_ns - a->begin_ns) / 1e6 : 0.0,
-		       a->migrated, a->failed, s->profiles, s->limits);
+		       (double)a->stall_ns / 1e6, a->waits, a->migrated, a->failed, s->profiles,
+		       s->limits);
 		for (int x = 0; x < ST_NODES; x++)
 			for (int y = 0; y < ST_NODES; y++)
 				if (a->moved[x][y])
 					printf(", %d->%d %" PRIu64, x, y, a->moved[x][y]);
-		printf("\n        %5s %-9s %9s %10s %10s %6s %8s\n", "LAYER", "DIR", "TIME-MS",
-		       "PROMOTED", "DEMOTED", "SCANS", "SCANNED");
+		printf("\n        %5s %-9s %9s %9s %10s %10s %6s %8s\n", "LAYER", "DIR",
+		       "TIME-MS", "STALL-MS", "PROMOTED", "DEMOTED", "SCANS", "SCANNED");
 		for (unsigned int j = 0; j < a->nr_layers; j++) {
 			const struct layer_acc *l = &a->layers[j];
 
-			printf("        %5u %-9s %9.2f %10s %10s %6" PRIu64 " %8" PRIu64 "\n",
+			printf("        %5u %-9s %9.2f %9.2f %10s %10s %6" PRIu64 " %8" PRIu64 "\n",
 			       l->layer, l->dir < 4 ? dir_names[l->dir] : "?",
 			       l->runs ? (double)l->ns / 1e6 / (double)l->runs : 0.0,
+			       (double)l->stall_ns / 1e6,
 			       human(l->promoted * (uint64_t)page_size, b1, sizeof(b1)),
 			       human(l->demoted * (uint64_t)page_size, b2, sizeof(b2)), l->scans,
 			       l->scan_pages);
@@ -934,6 +956,7 @@ static const struct {
 	{ "sentinel_scan_end", fc_scan_end },
 	{ "sentinel_profile_ready", fc_profile },
 	{ "sentinel_limit", fc_limit },
+	{ "sentinel_wait", fc_wait },
 };
 
 static void module_progs(struct sentinel_top *skel, bool on)
@@ -942,7 +965,7 @@ static void module_progs(struct sentinel_top *skel, bool on)
 		skel->progs.on_session_open, skel->progs.on_session_close,
 		skel->progs.on_objects_added, skel->progs.on_objects_removed,
 		skel->progs.on_mark, skel->progs.on_scan_end, skel->progs.on_profile_ready,
-		skel->progs.on_limit,
+		skel->progs.on_limit, skel->progs.on_wait,
 	};
 
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)

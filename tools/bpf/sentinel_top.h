@@ -132,6 +132,16 @@ struct st_tp_limit {
 	st_u32 limit;
 };
 
+/* sentinel_wait */
+struct st_tp_wait {
+	struct st_trace_common common;
+	st_u64 session;
+	st_u64 seq;
+	st_u64 ns;
+	st_s32 tgid;
+	st_s32 ret;
+};
+
 /* The syscall tracepoints' records: the number, then six arguments. */
 struct st_tp_sys_enter {
 	struct st_trace_common common;
@@ -152,6 +162,7 @@ enum st_event_type {
 	ST_EV_PROFILE,
 	ST_EV_LIMIT,
 	ST_EV_MIGRATE,
+	ST_EV_WAIT,
 };
 
 /* Scan kinds and limits, as the module numbers them. */
@@ -174,7 +185,9 @@ enum st_limit {
  *	direction; ST_EV_SCAN_END: pages, young, ns, kind;
  *	ST_EV_OBJECTS_*: count, bytes, live objects, live bytes;
  *	ST_EV_PROFILE: generation, first step, layers, entries;
- *	ST_EV_LIMIT: limit, value, wanted; ST_EV_SESSION_*: registered,
+ *	ST_EV_LIMIT: limit, value, wanted; ST_EV_WAIT: ns waited for the
+ *	daemon's moves, mark sequence number, result (an errno, negated,
+ *	or 0); ST_EV_SESSION_*: registered,
  *	unregistered, scans; ST_EV_MIGRATE: succeeded and failed pages
  *	as mm_migrate_pages reported them, reason, mode
  * @comm: ST_EV_SESSION_OPEN/CLOSE: the session's command; ST_EV_MIGRATE:
