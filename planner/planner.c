@@ -572,6 +572,18 @@ static void short_layers_final(struct ctx *c)
 		c->shortb[l] += always;
 }
 
+/* The short-lived objects placed, RS and LB = S - RS set, in @c and @s. */
+static void place_region(struct ctx *c, const struct plan_params *p,
+			 struct plan_schedule *s)
+{
+	place_short(c, p, s);
+	short_layers_final(c);
+	c->LB = c->S - c->RS;
+	s->short_reserve = c->RS;
+	s->long_budget = c->LB;
+	s->peak_short = c->peak_short;
+}
+
 /* ---------------------------------------------------------------- */
 /* Long-lived classification and pins                                 */
 
@@ -1369,12 +1381,7 @@ int plan_build(const struct plan_input *in, const struct plan_params *p,
 		goto fail;
 	}
 	out->fast_budget = c.S;
-	place_short(&c, p, out);
-	short_layers_final(&c);
-	c.LB = c.S - c.RS;
-	out->short_reserve = c.RS;
-	out->long_budget = c.LB;
-	out->peak_short = c.peak_short;
+	place_region(&c, p, out);
 	classify_long(&c, p, out);
 
 	nmax = p->max_interval ? p->max_interval : DEF_MAX_N;
@@ -1553,12 +1560,7 @@ int plan_static(const struct plan_input *in, const struct plan_params *p,
 
 	if (ret)
 		return ret;
-	place_short(&c, p, out);
-	short_layers_final(&c);
-	c.LB = c.S - c.RS;
-	out->short_reserve = c.RS;
-	out->long_budget = c.LB;
-	out->peak_short = c.peak_short;
+	place_region(&c, p, out);
 	pin_hinted(&c, out);
 	used = c.pinned_bytes;
 	for (uint32_t r = 0; r < c.no; r++) {
