@@ -708,7 +708,10 @@ def worker(mode, names, scripts=()):
 
     import warnings
     import sentinel
+    import sentinel.bootstrap
     import sentinel.torch
+    # sentinel-run's bootstrap attached when this process imported torch.
+    result["info"]["launched"] = sentinel.bootstrap._state["auto"] is not None
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         session = sentinel.Session()
