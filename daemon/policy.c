@@ -592,7 +592,7 @@ static void send_acct(struct psess *ps)
 		return;
 	pthread_mutex_lock(&ps->lock);
 	a.step = ps->acct.last.step;
-	a.steps = ps->acct.steps;
+	a.steps = ps->acct.steps ? ps->acct.steps - 1 : 0;	/* the current one aside */
 	a.promoted_bytes = ps->acct.total.promoted;
 	a.demoted_bytes = ps->acct.total.demoted;
 	a.late = ps->acct.total.late;

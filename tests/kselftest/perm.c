@@ -1414,6 +1414,7 @@ TEST_F_TIMEOUT(unit_caps, ordinary_user_job_migrated, 600)
 	EXPECT_EQ(js.err, 0);
 	EXPECT_LE(1, js.acct.updates);
 	EXPECT_EQ(2, js.acct.step);
+	EXPECT_EQ(2, js.acct.steps);
 	EXPECT_LE((unsigned long long)(JOB_PAGES * PAGE), js.acct.demoted_bytes);
 	EXPECT_EQ(PAGE, js.acct.budget);
 
