@@ -160,16 +160,16 @@ static uint32_t lead_boundary(const struct hy *h, uint32_t w0, uint64_t copy)
 /*
  * The bias of a placement hint on a candidate's density, as the interval
  * planner biases its ranking: PREFER_FAST (and a refused PIN_FAST) up,
- * PREFER_SLOW down, by a factor of 4.
+ * PREFER_SLOW down, by PLAN_HINT_BIAS.
  */
 static double hint_weight(const struct plan_object *o)
 {
 	switch (plan_obj_hint(o)) {
 	case SENTINEL_OBJ_F_PIN_FAST:
 	case SENTINEL_OBJ_F_PREFER_FAST:
-		return 4.0;
+		return PLAN_HINT_BIAS;
 	case SENTINEL_OBJ_F_PREFER_SLOW:
-		return 0.25;
+		return 1.0 / PLAN_HINT_BIAS;
 	}
 	return 1.0;
 }

@@ -195,10 +195,9 @@ struct ctx {
 
 /*
  * How a hint biases an object's accesses per byte in the ranking: a
- * factor of 4 up (PREFER_FAST, and PIN_FAST for the pins refused) or
- * down (PREFER_SLOW), as a shift of the one side or the other.
+ * factor of PLAN_HINT_BIAS up (PREFER_FAST, and PIN_FAST for the pins
+ * refused) or down (PREFER_SLOW), on the one side or the other.
  */
-#define HINT_BIAS_SHIFT	2
 
 static void hint_bias(const struct ctx *c, uint32_t o, unsigned __int128 *mine,
 		      unsigned __int128 *other)
@@ -206,10 +205,10 @@ static void hint_bias(const struct ctx *c, uint32_t o, unsigned __int128 *mine,
 	switch (plan_obj_hint(&c->in->objs[o])) {
 	case SENTINEL_OBJ_F_PIN_FAST:
 	case SENTINEL_OBJ_F_PREFER_FAST:
-		*mine <<= HINT_BIAS_SHIFT;
+		*mine *= PLAN_HINT_BIAS;
 		break;
 	case SENTINEL_OBJ_F_PREFER_SLOW:
-		*other <<= HINT_BIAS_SHIFT;
+		*other *= PLAN_HINT_BIAS;
 		break;
 	}
 }

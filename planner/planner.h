@@ -376,6 +376,12 @@ static inline int plan_obj_short(const struct plan_object *o)
 }
 
 /*
+ * How much PREFER_FAST (and a refused PIN_FAST) raises an object's
+ * accesses per byte in the ranking, and PREFER_SLOW lowers them.
+ */
+#define PLAN_HINT_BIAS		4
+
+/*
  * The placement hint of an object: one SENTINEL_OBJ_F_* hint bit, or 0
  * (none, or more than one, which the module refuses).  Short-lived
  * objects live in the fast region and take no hint.
