@@ -890,6 +890,7 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	pthread_mutex_lock(&ps->lock);
 	jb_u64(b, "steps", ps->nstep);
 	jb_u64(b, "work_items", ps->items);
+	jb_u64(b, "work_queued", ps->next_ticket - ps->serving);
 	jb_u64(b, "batches", ps->batches);
 	jb_u64(b, "dropped_work", ps->dropped_work);
 	jb_u64(b, "mark_acks", ps->acks);

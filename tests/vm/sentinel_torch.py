@@ -539,17 +539,19 @@ def moved(m):
 class DaemonSync:
     """Before a step begins, wait until sentineld has handled every mark
     and every completed profile of the session so far (its seen_mark and
-    seen_profile against the module's counts), so that what it decides at
-    a step (a re-profile, a plan, a placement) applies from the next step
-    on any host: an event waited for, not a time.  Once the session is
-    placed, each wait also samples the bytes of the session's objects
-    resident on the fast node against the daemon's budget."""
+    seen_profile against the module's counts) and has made every move it
+    decided (work_queued 0), so that what it decides at a step (a
+    re-profile, a plan, a placement) applies from the next step on any
+    host: an event waited for, not a time.  Once the session is placed,
+    each wait also samples the bytes of the session's objects resident on
+    the fast node against the daemon's budget."""
 
     def __init__(self, session, prof, sock):
         self.session, self.prof, self.sock = session, prof, sock
         self.sid = session.stats()["session_id"]
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.waits = self.timeouts = 0
+        self.queue_waits = 0       # waits that found moves still queued
         self.samples = []          # (fast bytes, budget, plan generation)
 
     def wait(self):
@@ -557,15 +559,19 @@ class DaemonSync:
         gen = self.prof.ctl(0)[1] if self.prof else 0
         deadline = time.time() + SYNC_TIMEOUT
         self.waits += 1
+        queued = False
         while True:
             m = daemon_session(self.sock, self.sid)
             seen = (m["seen_mark"], m["seen_profile"]) if m else (0, 0)
             if seen[0] >= marks and seen[1] >= gen:
-                break
+                if m is None or not m.get("work_queued"):
+                    break
+                queued = True
             if time.time() > deadline:
                 self.timeouts += 1
                 return
             time.sleep(0.05)
+        self.queue_waits += queued
         if m and m["placed"]:
             fast = sum(o.node_pages[0] for o in
                        self.session.objects(residency=True)) * self.page
@@ -795,7 +801,8 @@ def worker(mode, names, scripts=()):
     result["info"]["profile_kinds"] = PROFILE_KINDS
     if sync:
         result["info"]["sync"] = {"waits": sync.waits,
-                                  "timeouts": sync.timeouts}
+                                  "timeouts": sync.timeouts,
+                                  "queue_waits": sync.queue_waits}
         checks.append((sync.timeouts == 0,
                        "sentineld caught up with the session before each of "
                        "%d step begins (%d waits gave up after %d s)" %
