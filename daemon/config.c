@@ -30,6 +30,8 @@ void sd_config_defaults(struct sd_config *c)
 	memset(c, 0, sizeof(*c));
 	c->nodes_auto = true;
 	c->budget_kind = SD_BUDGET_UNLIMITED;
+	c->pool_kind = SD_BUDGET_UNLIMITED;
+	c->share_min_kind = SD_BUDGET_BYTES;
 	c->policy = SD_POLICY_SENTINEL;
 	c->migration_threads = 2;
 	c->measured_fallback = true;
@@ -37,6 +39,41 @@ void sd_config_defaults(struct sd_config *c)
 	c->event_buffer = SD_DEFAULT_EVENT_BUFFER;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 		 SD_DEFAULT_CONTROL);
+}
+
+char *sd_amount_format(enum sd_budget_kind k, uint64_t v, char *buf, size_t len)
+{
+	if (k == SD_BUDGET_UNLIMITED)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%" PRIu64 "%s", v, k == SD_BUDGET_PERCENT ? "%" : "");
+	return buf;
+}
+
+char *sd_weights_format(const struct sd_config *c, char *buf, size_t len)
+{
+	static const char *const kinds[] = {
+		[SD_WEIGHT_UID] = "uid", [SD_WEIGHT_USER] = "user", [SD_WEIGHT_CGROUP] = "cgroup",
+	};
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int i = 0; i < c->nr_weights && at < len; i++) {
+		const struct sd_weight *w = &c->weights[i];
+		int n;
+
+		if (w->kind == SD_WEIGHT_UID)
+			n = snprintf(buf + at, len - at, "%s%s:%u=%u", i ? " " : "",
+				     kinds[w->kind], w->uid, w->weight);
+		else
+			n = snprintf(buf + at, len - at, "%s%s:%s=%u", i ? " " : "",
+				     kinds[w->kind], w->name, w->weight);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
+	return buf;
 }
 
 static const char *const policy_names[] = {
@@ -238,6 +275,9 @@ enum key_id {
 	K_VERIFY,
 	K_MEASURED_FALLBACK,
 	K_HYBRID_PLAN,
+	K_FAST_POOL,
+	K_SHARE_MIN,
+	K_SHARE_WEIGHTS,
 	K_NR,
 };
 
@@ -253,6 +293,9 @@ static const char *const key_names[K_NR] = {
 	[K_VERIFY] = "verify",
 	[K_MEASURED_FALLBACK] = "measured_fallback",
 	[K_HYBRID_PLAN] = "hybrid_plan",
+	[K_FAST_POOL] = "fast_pool",
+	[K_SHARE_MIN] = "share_min",
+	[K_SHARE_WEIGHTS] = "share_weights",
 };
 
 /* "on", "yes", "true" or "off", "no", "false" into *@b; -1 otherwise. */
@@ -264,6 +307,99 @@ static int parse_onoff(const char *v, bool *b)
 		*b = false;
 	else
 		return -1;
+	return 0;
+}
+
+/*
+ * "N%" (1..100) or a size above 0 into *@kind and *@n; @key names the
+ * setting in messages.
+ */
+static int parse_amount(struct parse_ctx *p, const char *key, const char *v,
+			enum sd_budget_kind *kind, uint64_t *n)
+{
+	const char *why = NULL;
+	size_t vl = strlen(v);
+
+	if (vl && v[vl - 1] == '%') {
+		char num[32];
+		const char *q = num;
+
+		if (vl - 1 >= sizeof(num) || vl == 1)
+			return fail(p, p->line, "%s: bad percentage '%s'", key, v);
+		memcpy(num, v, vl - 1);
+		num[vl - 1] = '\0';
+		if (parse_uint(&q, 1000, n) || *q || *n < 1 || *n > 100)
+			return fail(p, p->line, "%s: percentage must be 1%%..100%%, got '%s'", key, v);
+		*kind = SD_BUDGET_PERCENT;
+		return 0;
+	}
+	if (sntl_size_parse(v, n, &why))
+		return fail(p, p->line, "%s: %s: '%s' (or use N%%%s)", key, why, v,
+			    strcmp(key, "share_min") ? " or 'unlimited'" : "");
+	if (*n == 0 && strcmp(key, "share_min"))
+		return fail(p, p->line, "%s: must be above 0", key);
+	*kind = SD_BUDGET_BYTES;
+	return 0;
+}
+
+/* One "KIND:NAME=WEIGHT" of share_weights into @w. */
+static int parse_weight(struct parse_ctx *p, const char *item, struct sd_weight *w)
+{
+	const char *colon = strchr(item, ':'), *eq = strrchr(item, '=');
+	const char *q;
+	size_t klen, nlen;
+	uint64_t n;
+
+	if (!colon || !eq || eq < colon)
+		return fail(p, p->line, "share_weights: expected user:NAME=W, uid:N=W or "
+			    "cgroup:/PATH=W, got '%s'", item);
+	klen = (size_t)(colon - item);
+	nlen = (size_t)(eq - colon - 1);
+	q = eq + 1;
+	if (parse_uint(&q, SD_WEIGHT_MAX, &n) || *q || n < 1)
+		return fail(p, p->line, "share_weights: weight must be 1..%d in '%s'",
+			    SD_WEIGHT_MAX, item);
+	w->weight = (uint32_t)n;
+	if (!nlen || nlen >= sizeof(w->name))
+		return fail(p, p->line, "share_weights: %s name in '%s'",
+			    nlen ? "too long a" : "no", item);
+	memcpy(w->name, colon + 1, nlen);
+	w->name[nlen] = '\0';
+	if (klen == 3 && !strncmp(item, "uid", 3)) {
+		q = w->name;
+		if (parse_uint(&q, UINT32_MAX - 1, &n) || *q)
+			return fail(p, p->line, "share_weights: bad uid in '%s'", item);
+		w->kind = SD_WEIGHT_UID;
+		w->uid = (uint32_t)n;
+	} else if (klen == 4 && !strncmp(item, "user", 4)) {
+		w->kind = SD_WEIGHT_USER;
+	} else if (klen == 6 && !strncmp(item, "cgroup", 6)) {
+		if (w->name[0] != '/')
+			return fail(p, p->line, "share_weights: cgroup path must be absolute in '%s'",
+				    item);
+		w->kind = SD_WEIGHT_CGROUP;
+	} else {
+		return fail(p, p->line, "share_weights: unknown kind in '%s' (user, uid, cgroup)",
+			    item);
+	}
+	return 0;
+}
+
+/* "user:alice=4 uid:1001=2 cgroup:/jobs=8" (white space separated). */
+static int parse_weights(struct parse_ctx *p, struct sd_config *c, const char *v)
+{
+	char buf[LINE_MAX_LEN + 1], *save = NULL, *item;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	c->nr_weights = 0;
+	for (item = strtok_r(buf, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
+		if (c->nr_weights == SD_MAX_WEIGHTS)
+			return fail(p, p->line, "share_weights: more than %d entries",
+				    SD_MAX_WEIGHTS);
+		if (parse_weight(p, item, &c->weights[c->nr_weights]))
+			return -1;
+		c->nr_weights++;
+	}
 	return 0;
 }
 
@@ -295,29 +431,18 @@ static int set_value(struct parse_ctx *p, struct sd_config *c, enum key_id k,
 			c->budget = 0;
 			return 0;
 		}
-		if (vl && v[vl - 1] == '%') {
-			char num[32];
-			const char *q = num;
-
-			if (vl - 1 >= sizeof(num) || vl == 1)
-				return fail(p, p->line, "fast_budget: bad percentage '%s'", v);
-			memcpy(num, v, vl - 1);
-			num[vl - 1] = '\0';
-			if (parse_uint(&q, 1000, &n) || *q || n < 1 || n > 100)
-				return fail(p, p->line,
-					    "fast_budget: percentage must be 1%%..100%%, got '%s'", v);
-			c->budget_kind = SD_BUDGET_PERCENT;
-			c->budget = n;
+		return parse_amount(p, key_names[k], v, &c->budget_kind, &c->budget);
+	case K_FAST_POOL:
+		if (!strcmp(v, "unlimited")) {
+			c->pool_kind = SD_BUDGET_UNLIMITED;
+			c->pool = 0;
 			return 0;
 		}
-		if (sntl_size_parse(v, &n, &why))
-			return fail(p, p->line, "fast_budget: %s: '%s' (or use N%% or 'unlimited')",
-				    why, v);
-		if (n == 0)
-			return fail(p, p->line, "fast_budget: must be above 0");
-		c->budget_kind = SD_BUDGET_BYTES;
-		c->budget = n;
-		return 0;
+		return parse_amount(p, key_names[k], v, &c->pool_kind, &c->pool);
+	case K_SHARE_MIN:
+		return parse_amount(p, key_names[k], v, &c->share_min_kind, &c->share_min);
+	case K_SHARE_WEIGHTS:
+		return parse_weights(p, c, v);
 	case K_POLICY:
 		for (unsigned int i = 0; i <= SD_POLICY_SENTINEL; i++)
 			if (!strcmp(v, policy_names[i])) {

@@ -41,6 +41,24 @@ enum sd_budget_kind {
 	SD_BUDGET_PERCENT,	/* of a session's peak footprint */
 };
 
+/* A share_weights entry: whose sessions weigh how much. */
+enum sd_weight_kind {
+	SD_WEIGHT_UID,		/* uid:N */
+	SD_WEIGHT_USER,		/* user:NAME, resolved by the daemon */
+	SD_WEIGHT_CGROUP,	/* cgroup:/PATH and the cgroups below it */
+};
+
+#define SD_MAX_WEIGHTS		32
+#define SD_WEIGHT_NAME_MAX	128
+#define SD_WEIGHT_MAX		10000
+
+struct sd_weight {
+	enum sd_weight_kind kind;
+	uint32_t weight;		/* 1..SD_WEIGHT_MAX */
+	uint32_t uid;			/* SD_WEIGHT_UID */
+	char name[SD_WEIGHT_NAME_MAX];	/* user name or cgroup path */
+};
+
 /* syslog priorities, so the journal backend can use them unchanged. */
 enum sd_log_level {
 	SD_LOG_ERR = 3,
@@ -64,6 +82,18 @@ struct sd_config {
 	bool verify;			/* measure residency at layer begins */
 	bool measured_fallback;		/* static placement when moves lag */
 	bool hybrid_plan;		/* sentinel: also consider plan_hybrid() */
+	/*
+	 * The fast tier shared among sessions: fast_pool (unlimited: no
+	 * sharing; bytes; percent of the fast nodes' memory), each
+	 * session's guaranteed minimum (bytes, or percent of the pool) and
+	 * the weights.
+	 */
+	enum sd_budget_kind pool_kind;
+	uint64_t pool;
+	enum sd_budget_kind share_min_kind;	/* BYTES or PERCENT */
+	uint64_t share_min;
+	unsigned int nr_weights;
+	struct sd_weight weights[SD_MAX_WEIGHTS];
 };
 
 /* Fill @c with the built-in defaults (what an empty file gives). */
@@ -101,6 +131,11 @@ bool sd_nodemask_empty(const struct sd_nodemask *m);
 bool sd_nodemask_intersects(const struct sd_nodemask *a,
 			    const struct sd_nodemask *b);
 unsigned int sd_nodemask_weight(const struct sd_nodemask *m);
+
+/* "unlimited", "N" (bytes) or "N%" into @buf (always terminated). */
+char *sd_amount_format(enum sd_budget_kind k, uint64_t v, char *buf, size_t len);
+/* share_weights as written ("" when none) into @buf. */
+char *sd_weights_format(const struct sd_config *c, char *buf, size_t len);
 
 const char *sd_policy_name(enum sd_policy p);
 const char *sd_log_level_name(enum sd_log_level l);

@@ -29,11 +29,11 @@ DMN_HDRS := $(wildcard $(DMN_DIR)/*.h) $(wildcard $(TOP)/common/*.h) \
 # Shared by both programs; config, json and state are pure.  Both link
 # the planner library (planner.mk), which reads profile blobs.
 DMN_COMMON := config json log nl state sync sysfs topology
-DMN_D_ONLY := notify workers migrate accounting policy mover verify \
-	      pol_first_touch pol_static pol_ial pol_sentinel sentineld
+DMN_D_ONLY := notify workers migrate accounting share policy mover verify \
+	      pol_first_touch pol_static pol_ial pol_sentinel pol_share sentineld
 DMN_C_ONLY := doctor jsonr
 # What the host unit tests link (sanitized): the pure parts and doctor.
-DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting doctor jsonr
+DMN_TEST_OBJ := $(DMN_COMMON) notify workers migrate accounting share doctor jsonr
 DMN_OBJ = $(patsubst %,$(DMN_OUT)/obj/%.o,$(1))
 DMN_SAN = $(patsubst %,$(DMN_OUT)/san/%.o,$(1))
 

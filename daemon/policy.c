@@ -156,6 +156,7 @@ static void ps_drop(struct psess *ps)
 			pol.s[i] = pol.s[--pol.n];
 			break;
 		}
+	pol_share_left();
 	pthread_mutex_lock(&ps->lock);
 	ps->dead = true;
 	pthread_mutex_unlock(&ps->lock);
@@ -201,6 +202,8 @@ static struct psess *ps_get(struct sd_session *s)
 		ps->dead = true;
 	}
 	pol.s[pol.n++] = ps;
+	if (!ps->denied && !ps->dead)
+		pol_share_identify(ps);
 	return ps;
 }
 
@@ -421,7 +424,7 @@ static void make_plan(struct psess *ps, struct sd_session *s)
 	}
 	for (uint32_t i = 0; i < prof.in.nr_objs; i++)
 		foot += prof.in.objs[i].bytes;
-	pp.fast_budget = session_budget(ps, foot);
+	pp.fast_budget = pol_share_of(ps, session_budget(ps, foot));
 	ps->static_fallback = false;
 	ps->measured_fallback = false;
 	ps->budget_capped = cap_budget(ps, &prof, &pp.fast_budget);
@@ -719,6 +722,25 @@ static void on_mark(struct psess *ps, struct sd_session *s, const struct snl_eve
 	}
 }
 
+/* Plan again every session whose share of the pool changed. */
+static void reshare(void)
+{
+	for (size_t i = 0; i < pol.n; i++) {
+		struct psess *ps = pol.s[i];
+		struct sd_session *s;
+
+		if (!ps->reshare)
+			continue;
+		ps->reshare = false;
+		s = state_find(pol.env.state, ps->id);
+		if (!s || ps->dead)
+			continue;
+		log_info("session %" PRIu64 ": its share of the fast pool is now %" PRIu64
+			 " B: planning again", ps->id, ps->share);
+		make_plan(ps, s);
+	}
+}
+
 void policy_event(const struct snl_event *ev)
 {
 	struct sd_session *s;
@@ -732,6 +754,7 @@ void policy_event(const struct snl_event *ev)
 		ps = ps_find(ev->session_id);
 		if (ps)
 			ps_drop(ps);
+		reshare();
 		return;
 	}
 	s = state_find(pol.env.state, ev->session_id);
@@ -750,6 +773,7 @@ void policy_event(const struct snl_event *ev)
 		make_plan(ps, s);
 		if (o->replanned && ps->planned && ps->placed)
 			o->replanned(ps, s);
+		reshare();
 		break;
 	case SENTINEL_EVT_MARK:
 		on_mark(ps, s, ev);
@@ -814,6 +838,7 @@ void policy_reconcile(void)
 		}
 		i++;
 	}
+	reshare();
 }
 
 void policy_clear(void)
@@ -865,6 +890,10 @@ static void session_json(struct jbuf *b, struct psess *ps)
 	jb_u64(b, "placed_at_step", ps->plan_step);
 	jb_u64(b, "budget", ps->budget);
 	jb_bool(b, "budget_capped", ps->budget_capped);
+	jb_u64(b, "uid", ps->uid);
+	jb_u64(b, "share_weight", ps->weight);
+	jb_u64(b, "demand", ps->demand);
+	jb_u64(b, "share", ps->share);
 	jb_bool(b, "static_fallback", ps->static_fallback);
 	jb_bool(b, "measured_fallback", ps->measured_fallback);
 	jb_u64(b, "interval", ps->sch.interval);

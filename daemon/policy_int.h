@@ -74,6 +74,11 @@ struct psess {
 	uint8_t *cur;			/* planned node per plan object */
 	uint64_t planned_bytes;
 	uint64_t budget;
+	/* The fast tier shared among sessions (pol_share.c). */
+	uint32_t uid, weight;		/* the job's real uid, its weight */
+	uint64_t demand;		/* its own budget; 0 before a plan */
+	uint64_t share;			/* its share of fast_pool; 0: no pool */
+	bool reshare;			/* its share changed: plan again */
 	uint64_t *placed_ids;		/* live ids already placed */
 	size_t nplaced;
 	/*
@@ -219,5 +224,10 @@ void pol_ack_close(void);
 
 /* verify.c */
 void pol_verify_layer(struct psess *ps, int l);
+
+/* pol_share.c: the fast tier shared among sessions by weight. */
+void pol_share_identify(struct psess *ps);
+uint64_t pol_share_of(struct psess *ps, uint64_t demand);
+void pol_share_left(void);
 
 #endif /* SENTINELD_POLICY_INT_H */

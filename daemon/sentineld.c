@@ -524,6 +524,17 @@ static void client_close(struct client *cl)
 	free(cl);
 }
 
+/* A configured amount: bytes as a number, "N%" and "unlimited" as text. */
+static void amount_json(struct jbuf *b, const char *key, enum sd_budget_kind k, uint64_t v)
+{
+	char buf[32];
+
+	if (k == SD_BUDGET_BYTES)
+		jb_u64(b, key, v);
+	else
+		jb_str(b, key, sd_amount_format(k, v, buf, sizeof(buf)));
+}
+
 static void daemon_json(struct jbuf *b)
 {
 	struct wq_stats ws = { 0 };
@@ -564,17 +575,9 @@ static void daemon_json(struct jbuf *b)
 	jb_str(b, "fast_nodes", sd_nodelist_format(&D.topo.fast, f, sizeof(f)));
 	jb_str(b, "slow_nodes", sd_nodelist_format(&D.topo.slow, s, sizeof(s)));
 	jb_str(b, "tiers_from", D.topo.source ? D.topo.source : "");
-	switch (D.cfg.budget_kind) {
-	case SD_BUDGET_UNLIMITED: jb_str(b, "fast_budget", "unlimited"); break;
-	case SD_BUDGET_BYTES: jb_u64(b, "fast_budget", D.cfg.budget); break;
-	case SD_BUDGET_PERCENT: {
-		char pct[32];
-
-		snprintf(pct, sizeof(pct), "%" PRIu64 "%%", D.cfg.budget);
-		jb_str(b, "fast_budget", pct);
-		break;
-	}
-	}
+	amount_json(b, "fast_budget", D.cfg.budget_kind, D.cfg.budget);
+	amount_json(b, "fast_pool", D.cfg.pool_kind, D.cfg.pool);
+	amount_json(b, "share_min", D.cfg.share_min_kind, D.cfg.share_min);
 	jb_obj_end(b);
 }
 
@@ -791,10 +794,14 @@ static void print_config(const struct sd_config *c, const struct topology *t)
 		printf("fast_nodes = %s\nslow_nodes = %s\n",
 		       sd_nodelist_format(&c->fast, f, sizeof(f)),
 		       sd_nodelist_format(&c->slow, s, sizeof(s)));
-	switch (c->budget_kind) {
-	case SD_BUDGET_UNLIMITED: printf("fast_budget = unlimited\n"); break;
-	case SD_BUDGET_BYTES: printf("fast_budget = %" PRIu64 "\n", c->budget); break;
-	case SD_BUDGET_PERCENT: printf("fast_budget = %" PRIu64 "%%\n", c->budget); break;
+	printf("fast_budget = %s\n", sd_amount_format(c->budget_kind, c->budget, f, sizeof(f)));
+	printf("fast_pool = %s\n", sd_amount_format(c->pool_kind, c->pool, f, sizeof(f)));
+	printf("share_min = %s\n", sd_amount_format(c->share_min_kind, c->share_min, f,
+						      sizeof(f)));
+	if (c->nr_weights) {
+		char w[SD_MAX_WEIGHTS * (SD_WEIGHT_NAME_MAX + 24)];
+
+		printf("share_weights = %s\n", sd_weights_format(c, w, sizeof(w)));
 	}
 	printf("policy = %s\nmigration_threads = %u\nlog_level = %s\n",
 	       sd_policy_name(c->policy), c->migration_threads,

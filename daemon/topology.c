@@ -250,3 +250,26 @@ uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m)
 	free(zi);
 	return total;
 }
+
+uint64_t topo_total_bytes(const char *root, const struct sd_nodemask *m)
+{
+	uint64_t total = 0;
+
+	for (unsigned int n = 0; n < SD_MAX_NODES; n++) {
+		char path[96], *text, *at;
+		unsigned long long kb;
+
+		if (!sd_node_isset(m, n))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", n);
+		text = read_text(root, path, 1 << 16);
+		at = text ? strstr(text, "MemTotal:") : NULL;
+		if (!at || sscanf(at, "MemTotal: %llu kB", &kb) != 1) {
+			free(text);
+			return 0;
+		}
+		free(text);
+		total += (uint64_t)kb * 1024;
+	}
+	return total;
+}

@@ -48,6 +48,12 @@ int topo_resolve(const char *root, const struct sd_config *c,
 uint64_t topo_free_bytes(const char *root, const struct sd_nodemask *m);
 
 /*
+ * Total bytes of memory on the nodes of @m (MemTotal of each node's
+ * sys/devices/system/node/nodeN/meminfo), 0 when one cannot be read.
+ */
+uint64_t topo_total_bytes(const char *root, const struct sd_nodemask *m);
+
+/*
  * The parser behind it, on the text of zoneinfo: the usable free pages of
  * node @node's zones (false: node not found).
  */

@@ -194,6 +194,93 @@ TEST_F_TIMEOUT(mig, plan_without_moves_releases_the_marks, 600)
 	free(stats);
 }
 
+/* In the cgroup @cg (created), train with @o; the result on @fd. */
+static void pool_job(const char *cg, uint64_t share, int fd)
+{
+	struct result r;
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	budget = share;		/* what sample() holds the job to */
+	if (sntl_write_file(path, pid) ||
+	    train_run(&r, &(struct train_opts){ .daemon = true, .wait_moves = true,
+						  .share = share }, NULL, NULL))
+		r.ok = 0;
+	if (write(fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	_exit(0);
+}
+
+/*
+ * Two jobs at once share a fast pool of one job's budget by weight: the
+ * cgroups of the jobs weigh 3 and 1.  Each is planned with its share
+ * (the first planned again when the second comes) and, once the plan of
+ * its share is placed, its bytes on the fast node stay within the share
+ * at every layer begin; the results are those of a run alone.
+ */
+TEST_F_TIMEOUT(mig, pool_shared_by_weight, 900)
+{
+	static const char *const cg[2] = { "sntl-heavy", "sntl-light" };
+	uint64_t pool = budget, share[2] = { pool * 3 / 4, pool / 4 };
+	char conf[256], path[128];
+	struct result r[2];
+	struct dmn d;
+	pid_t pid[2];
+	int p[2][2], replans;
+
+	ASSERT_EQ(0, pool % 4);	/* shares of exactly 3/4 and 1/4 of it */
+	if (access("/sys/fs/cgroup/cgroup.procs", W_OK))
+		SKIP(return, "needs a writable cgroup v2 hierarchy");
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", cg[i]);
+		ASSERT_TRUE(!mkdir(path, 0755) || errno == EEXIST);
+	}
+	snprintf(conf, sizeof(conf), "fast_pool = %llu\nshare_weights = cgroup:/%s=3 cgroup:/%s=1\n",
+		 (unsigned long long)pool, cg[0], cg[1]);
+	dmn_extra_conf = conf;
+	ASSERT_LT(0, dmn_start(&d, "sentinel", false));
+	dmn_extra_conf = NULL;
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pipe(p[i]));
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			pool_job(cg[i], share[i], p[i][1]);
+		close(p[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		int st;
+
+		memset(&r[i], 0, sizeof(r[i]));
+		EXPECT_EQ(sizeof(r[i]), read(p[i][0], &r[i], sizeof(r[i])));
+		close(p[i][0]);
+		EXPECT_EQ(pid[i], waitpid(pid[i], &st, 0));
+		EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+		TH_LOG("%s: share %llu of %llu B, placed before step %llu, most on node 0 %llu B, "
+		       "%llu of %llu layer begins over the share", cg[i],
+		       (unsigned long long)share[i], (unsigned long long)pool,
+		       (unsigned long long)r[i].placed_step, (unsigned long long)r[i].max_fast,
+		       (unsigned long long)r[i].over_budget, (unsigned long long)r[i].samples);
+	}
+	free(dmn_stop(&d));
+	replans = dmn_log_count(&d, "its share of the fast pool is now");
+	TH_LOG("sessions planned again for a new share: %d", replans);
+	if (!r[0].ok || !r[1].ok || r[0].over_budget || r[1].over_budget || !replans)
+		dmn_show_log(&d);
+	/* The first planned had the pool alone until the second came. */
+	EXPECT_LE(1, replans);
+	for (int i = 0; i < 2; i++) {
+		EXPECT_TRUE(r[i].ok);
+		EXPECT_NE(UINT64_MAX, r[i].placed_step);
+		EXPECT_LT(0, r[i].samples);
+		EXPECT_EQ(0, r[i].over_budget);
+		EXPECT_EQ(self->reference, r[i].checksum);
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", cg[i]);
+		rmdir(path);
+	}
+}
+
 TEST_F_TIMEOUT(mig, daemon_killed_mid_step, 600)
 {
 	struct dmn d;

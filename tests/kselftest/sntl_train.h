@@ -68,6 +68,7 @@ struct train_opts {
 	bool wait_moves;	/* layers wait for the daemon's moves */
 	bool born_slow;		/* the objects are first touched on node 1 */
 	bool hints;		/* w[0] PIN_FAST, w[NL - 1] NEVER_PROMOTE */
+	uint64_t share;		/* measure once planned with this share of fast_pool */
 };
 
 /* The parent's hook: called for each point reached by @child; 0 or -1. */
@@ -80,15 +81,26 @@ struct net {
 
 static const char *ctl_sock;
 static uint64_t budget;
+/* Lines dmn_start() adds to the daemon's configuration, or NULL. */
+static const char *dmn_extra_conf;
 /* With train_opts.hints: the pinned and the never-promoted object. */
 static uint64_t hint_ids[2];
 
 /* ---- control socket of the daemon ---- */
 
-/* The number after "key": in the first migration session of @s. */
+/*
+ * The number after "key": in this process's migration session of @s
+ * (the trainer's), else in the first one ("pid" comes before the keys).
+ */
 static long long sess_num(const char *s, const char *key)
 {
-	return sntl_json_num(s ? strstr(s, "\"migration_sessions\":[") : NULL, key);
+	const char *from = s ? strstr(s, "\"migration_sessions\":[") : NULL;
+	char pat[48];
+
+	snprintf(pat, sizeof(pat), "\"pid\":%d,", (int)getpid());
+	if (from && strstr(from, pat))
+		from = strstr(from, pat);
+	return sntl_json_num(from, key);
 }
 
 /* Sum of @key in the "total" and "current" steps of the first session. */
@@ -220,12 +232,16 @@ static uint64_t checksum(const struct net *n)
 	return h;
 }
 
-/* Wait until the daemon has planned the session (it runs async). */
-static bool wait_planned(void)
+/*
+ * Wait until the daemon has planned the session (it runs async), with
+ * @share of the fast pool when not 0 (after the other jobs were planned).
+ */
+static bool wait_planned(uint64_t share)
 {
-	for (int t = 0; t < 200; t++) {
+	for (int t = 0; t < (share ? 2400 : 200); t++) {
 		char *st = sntl_ctl(ctl_sock, "stats");
-		bool planned = sess_num(st, "planned") == 1;
+		bool planned = sess_num(st, "planned") == 1 &&
+			       (!share || sess_num(st, "share") == (long long)share);
 
 		free(st);
 		if (planned)
@@ -267,7 +283,7 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 
 		if (o->daemon && !waited && s > 2) {
 			waited = true;
-			planned = wait_planned();
+			planned = wait_planned(o->share);
 		}
 		sntl_step_begin(s);
 		if (planned) {
@@ -403,6 +419,12 @@ static pid_t dmn_start(struct dmn *d, const char *policy, bool verify)
 	snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
 	if (sntl_dmn_conf(d->conf, d->sock, policy, (unsigned long long)budget, verify))
 		return -1;
+	if (dmn_extra_conf) {
+		FILE *f = fopen(d->conf, "a");
+
+		if (!f || fputs(dmn_extra_conf, f) < 0 || fclose(f))
+			return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -451,6 +473,20 @@ static void dmn_show_log(struct dmn *d)
 			fprintf(stderr, "# log: %s", line);
 	if (f)
 		fclose(f);
+}
+
+/* Lines of the daemon's log that hold @needle. */
+static inline int dmn_log_count(struct dmn *d, const char *needle)
+{
+	char line[512];
+	FILE *f = fopen(d->log, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 /* ---- the suites' common setup ---- */

@@ -218,9 +218,56 @@ static void test_example(void)
 	free(buf);
 }
 
+static void test_share(void)
+{
+	ok(parse("") == 0 && c.pool_kind == SD_BUDGET_UNLIMITED && c.share_min == 0 &&
+	   c.nr_weights == 0, "no sharing by default");
+	ok(parse("fast_pool = 1G\nshare_min = 10%") == 0 && c.pool_kind == SD_BUDGET_BYTES &&
+	   c.pool == 1ULL << 30 && c.share_min_kind == SD_BUDGET_PERCENT && c.share_min == 10,
+	   "fast_pool 1G, share_min 10%% of it");
+	ok(parse("fast_pool = 50%\nshare_min = 64M") == 0 && c.pool_kind == SD_BUDGET_PERCENT &&
+	   c.pool == 50 && c.share_min_kind == SD_BUDGET_BYTES && c.share_min == 64ULL << 20,
+	   "fast_pool 50%%, share_min 64M");
+	ok(parse("share_min = 0") == 0 && c.share_min == 0, "share_min 0: no minimum");
+	ok(parse("share_weights = user:alice=4 uid:1001=2\tcgroup:/jobs/big.slice=8") == 0 &&
+	   c.nr_weights == 3 && c.weights[0].kind == SD_WEIGHT_USER &&
+	   !strcmp(c.weights[0].name, "alice") && c.weights[0].weight == 4 &&
+	   c.weights[1].kind == SD_WEIGHT_UID && c.weights[1].uid == 1001 &&
+	   c.weights[1].weight == 2 && c.weights[2].kind == SD_WEIGHT_CGROUP &&
+	   !strcmp(c.weights[2].name, "/jobs/big.slice") && c.weights[2].weight == 8,
+	   "share_weights: a user, a uid and a cgroup");
+	ok(parse("share_weights = cgroup:/a=b=3") == 0 && !strcmp(c.weights[0].name, "/a=b"),
+	   "a cgroup path may hold '=': the weight follows the last one");
+	bad("fast_pool = 0\n", "t.conf:1: fast_pool: must be above 0");
+	bad("fast_pool = 120%\n", "t.conf:1: fast_pool: percentage must be 1%..100%");
+	bad("fast_pool = lots\n", "t.conf:1: fast_pool");
+	bad("share_min = unlimited\n", "t.conf:1: share_min");
+	bad("share_min = 0%\n", "t.conf:1: share_min: percentage");
+	bad("share_weights = alice=4\n", "t.conf:1: share_weights: expected user:NAME=W");
+	bad("share_weights = user:alice\n", "t.conf:1: share_weights: expected user:NAME=W");
+	bad("share_weights = user:alice=0\n", "t.conf:1: share_weights: weight must be 1..10000");
+	bad("share_weights = user:alice=10001\n", "t.conf:1: share_weights: weight must be");
+	bad("share_weights = user:alice=4x\n", "t.conf:1: share_weights: weight must be");
+	bad("share_weights = user:=4\n", "t.conf:1: share_weights: no name");
+	bad("share_weights = uid:bob=4\n", "t.conf:1: share_weights: bad uid");
+	bad("share_weights = uid:4294967295=4\n", "t.conf:1: share_weights: bad uid");
+	bad("share_weights = cgroup:jobs=4\n", "t.conf:1: share_weights: cgroup path must be absolute");
+	bad("share_weights = group:wheel=4\n", "t.conf:1: share_weights: unknown kind");
+	{
+		char big[1024], *q = big;
+
+		q += sprintf(q, "share_weights =");
+		for (int i = 0; i <= SD_MAX_WEIGHTS; i++)
+			q += sprintf(q, " uid:%d=1", i);
+		sprintf(q, "\n");
+		bad(big, "t.conf:1: share_weights: more than 32 entries");
+	}
+}
+
 int main(void)
 {
 	test_defaults();
+	test_share();
 	test_values();
 	test_errors();
 	test_sizes();
