@@ -96,10 +96,11 @@ void pol_share_identify(struct psess *ps)
 		 ps->pid, ps->uid, cg[0] ? cg : "?", ps->weight);
 }
 
-/* fast_pool in bytes; 0: no sharing. */
+/* fast_pool in bytes; 0: no sharing (also when N% cannot be resolved). */
 static uint64_t pool_bytes(void)
 {
 	const struct sd_config *c = pol.env.cfg;
+	static bool warned;
 	uint64_t total;
 
 	switch (c->pool_kind) {
@@ -107,6 +108,11 @@ static uint64_t pool_bytes(void)
 		return c->pool;
 	case SD_BUDGET_PERCENT:
 		total = topo_total_bytes("", &pol.env.topo->fast);
+		if (!total && !warned) {
+			warned = true;
+			log_warn("fast_pool = %" PRIu64 "%%: the fast nodes' memory cannot be read "
+				 "(/sys/devices/system/node): not sharing", c->pool);
+		}
 		return total / 100 * c->pool + total % 100 * c->pool / 100;
 	default:
 		return 0;
@@ -156,12 +162,11 @@ static void rebalance(const struct psess *self)
  */
 uint64_t pol_share_of(struct psess *ps, uint64_t demand)
 {
-	if (pol.env.cfg->pool_kind == SD_BUDGET_UNLIMITED) {
-		ps->demand = demand;
+	ps->demand = demand;
+	if (pol.env.cfg->pool_kind == SD_BUDGET_UNLIMITED || !pool_bytes()) {
 		ps->share = 0;
 		return demand;
 	}
-	ps->demand = demand;
 	rebalance(ps);
 	if (ps->share < demand)
 		log_info("session %" PRIu64 ": fast budget %" PRIu64 " B, its share of the pool %"
@@ -173,6 +178,6 @@ uint64_t pol_share_of(struct psess *ps, uint64_t demand)
 /* A session left: the others' shares again. */
 void pol_share_left(void)
 {
-	if (pol.env.cfg->pool_kind != SD_BUDGET_UNLIMITED)
+	if (pol.env.cfg->pool_kind != SD_BUDGET_UNLIMITED && pool_bytes())
 		rebalance(NULL);
 }

@@ -733,7 +733,8 @@ static void reshare(void)
 			continue;
 		ps->reshare = false;
 		s = state_find(pol.env.state, ps->id);
-		if (!s || ps->dead)
+		/* One being profiled again gets its share with that plan. */
+		if (!s || ps->dead || ps->reprofiling)
 			continue;
 		log_info("session %" PRIu64 ": its share of the fast pool is now %" PRIu64
 			 " B: planning again", ps->id, ps->share);

@@ -194,8 +194,32 @@ TEST_F_TIMEOUT(mig, plan_without_moves_releases_the_marks, 600)
 	free(stats);
 }
 
-/* In the cgroup @cg (created), train with @o; the result on @fd. */
-static void pool_job(const char *cg, uint64_t share, int fd)
+/* The two jobs' barrier at their ends: [i] is job i's pipe. */
+struct pool_barrier {
+	int fd[2][2];
+	int me;
+};
+
+/*
+ * At its end ('e', its session still open) a job waits for the other to
+ * end too, so that neither leaves (giving the other a larger share)
+ * while the other still measures.
+ */
+static int pool_meet(char point, pid_t child, void *arg)
+{
+	struct pool_barrier *b = arg;
+	char c = 'e';
+
+	(void)child;
+	if (point != 'e')
+		return 0;
+	if (write(b->fd[1 - b->me][1], &c, 1) != 1 || read(b->fd[b->me][0], &c, 1) != 1)
+		return -1;
+	return 0;
+}
+
+/* In the cgroup @cg (created), train with @share; the result on @fd. */
+static void pool_job(const char *cg, uint64_t share, struct pool_barrier *b, int fd)
 {
 	struct result r;
 	char path[128], pid[16];
@@ -203,9 +227,12 @@ static void pool_job(const char *cg, uint64_t share, int fd)
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cg);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	budget = share;		/* what sample() holds the job to */
+	close(b->fd[b->me][1]);	/* EOF when the other job is gone */
+	close(b->fd[1 - b->me][0]);
 	if (sntl_write_file(path, pid) ||
 	    train_run(&r, &(struct train_opts){ .daemon = true, .wait_moves = true,
-						  .share = share }, NULL, NULL))
+						  .wait_end = true, .share = share },
+		      pool_meet, b))
 		r.ok = 0;
 	if (write(fd, &r, sizeof(r)) != sizeof(r))
 		_exit(2);
@@ -217,7 +244,8 @@ static void pool_job(const char *cg, uint64_t share, int fd)
  * cgroups of the jobs weigh 3 and 1.  Each is planned with its share
  * (the first planned again when the second comes) and, once the plan of
  * its share is placed, its bytes on the fast node stay within the share
- * at every layer begin; the results are those of a run alone.
+ * at every layer begin; the results are those of a run alone.  Neither
+ * job closes its session before both have ended their steps.
  */
 TEST_F_TIMEOUT(mig, pool_shared_by_weight, 900)
 {
@@ -226,6 +254,7 @@ TEST_F_TIMEOUT(mig, pool_shared_by_weight, 900)
 	char conf[256], path[128];
 	struct result r[2];
 	struct dmn d;
+	struct pool_barrier bar;
 	pid_t pid[2];
 	int p[2][2], replans;
 
@@ -241,13 +270,21 @@ TEST_F_TIMEOUT(mig, pool_shared_by_weight, 900)
 	dmn_extra_conf = conf;
 	ASSERT_LT(0, dmn_start(&d, "sentinel", false));
 	dmn_extra_conf = NULL;
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pipe(bar.fd[i]));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, pipe(p[i]));
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
-		if (!pid[i])
-			pool_job(cg[i], share[i], p[i][1]);
+		if (!pid[i]) {
+			bar.me = i;
+			pool_job(cg[i], share[i], &bar, p[i][1]);
+		}
 		close(p[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		close(bar.fd[i][0]);
+		close(bar.fd[i][1]);
 	}
 	for (int i = 0; i < 2; i++) {
 		int st;
