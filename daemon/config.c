@@ -356,9 +356,9 @@ static int parse_weight(struct parse_ctx *p, const char *item, struct sd_weight 
 	klen = (size_t)(colon - item);
 	nlen = (size_t)(eq - colon - 1);
 	q = eq + 1;
-	if (parse_uint(&q, SD_WEIGHT_MAX, &n) || *q || n < 1)
+	if (parse_uint(&q, SHARE_WEIGHT_MAX, &n) || *q || n < 1)
 		return fail(p, p->line, "share_weights: weight must be 1..%d in '%s'",
-			    SD_WEIGHT_MAX, item);
+			    SHARE_WEIGHT_MAX, item);
 	w->weight = (uint32_t)n;
 	if (!nlen || nlen >= sizeof(w->name))
 		return fail(p, p->line, "share_weights: %s name in '%s'",

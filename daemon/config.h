@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "share.h"
+
 #define SD_MAX_NODES		1024	/* node ids 0..SD_MAX_NODES-1 */
 #define SD_NODEMASK_WORDS	(SD_MAX_NODES / 64)
 #define SD_MAX_THREADS		64
@@ -50,11 +52,10 @@ enum sd_weight_kind {
 
 #define SD_MAX_WEIGHTS		32
 #define SD_WEIGHT_NAME_MAX	128
-#define SD_WEIGHT_MAX		10000
 
 struct sd_weight {
 	enum sd_weight_kind kind;
-	uint32_t weight;		/* 1..SD_WEIGHT_MAX */
+	uint32_t weight;		/* 1..SHARE_WEIGHT_MAX (share.h) */
 	uint32_t uid;			/* SD_WEIGHT_UID */
 	char name[SD_WEIGHT_NAME_MAX];	/* user name or cgroup path */
 };
@@ -131,6 +132,12 @@ bool sd_nodemask_empty(const struct sd_nodemask *m);
 bool sd_nodemask_intersects(const struct sd_nodemask *a,
 			    const struct sd_nodemask *b);
 unsigned int sd_nodemask_weight(const struct sd_nodemask *m);
+
+/* @pct percent of @total, without overflow. */
+static inline uint64_t sd_percent_of(uint64_t total, uint64_t pct)
+{
+	return total / 100 * pct + total % 100 * pct / 100;
+}
 
 /* "unlimited", "N" (bytes) or "N%" into @buf (always terminated). */
 char *sd_amount_format(enum sd_budget_kind k, uint64_t v, char *buf, size_t len);

@@ -113,7 +113,7 @@ static uint64_t pool_bytes(void)
 			log_warn("fast_pool = %" PRIu64 "%%: the fast nodes' memory cannot be read "
 				 "(/sys/devices/system/node): not sharing", c->pool);
 		}
-		return total / 100 * c->pool + total % 100 * c->pool / 100;
+		return sd_percent_of(total, c->pool);
 	default:
 		return 0;
 	}
@@ -124,14 +124,14 @@ static uint64_t min_bytes(uint64_t pool)
 	const struct sd_config *c = pol.env.cfg;
 
 	if (c->share_min_kind == SD_BUDGET_PERCENT)
-		return pool / 100 * c->share_min + pool % 100 * c->share_min / 100;
+		return sd_percent_of(pool, c->share_min);
 	return c->share_min;
 }
 
-/* Divide the pool among the sessions with a demand; mark the changed. */
-static void rebalance(const struct psess *self)
+/* Divide @pool among the sessions with a demand; mark the changed. */
+static void rebalance(const struct psess *self, uint64_t pool)
 {
-	uint64_t pool = pool_bytes(), floor = min_bytes(pool);
+	uint64_t floor = min_bytes(pool);
 	struct share_req *r = calloc(pol.n + 1, sizeof(*r));
 	uint64_t *out = calloc(pol.n + 1, sizeof(*out));
 
@@ -162,12 +162,14 @@ static void rebalance(const struct psess *self)
  */
 uint64_t pol_share_of(struct psess *ps, uint64_t demand)
 {
+	uint64_t pool = pool_bytes();
+
 	ps->demand = demand;
-	if (pol.env.cfg->pool_kind == SD_BUDGET_UNLIMITED || !pool_bytes()) {
+	if (!pool) {
 		ps->share = 0;
 		return demand;
 	}
-	rebalance(ps);
+	rebalance(ps, pool);
 	if (ps->share < demand)
 		log_info("session %" PRIu64 ": fast budget %" PRIu64 " B, its share of the pool %"
 			 PRIu64 " B (weight %u, %zu session(s))", ps->id, demand, ps->share,
@@ -178,6 +180,8 @@ uint64_t pol_share_of(struct psess *ps, uint64_t demand)
 /* A session left: the others' shares again. */
 void pol_share_left(void)
 {
-	if (pol.env.cfg->pool_kind != SD_BUDGET_UNLIMITED && pool_bytes())
-		rebalance(NULL);
+	uint64_t pool = pool_bytes();
+
+	if (pool)
+		rebalance(NULL, pool);
 }

@@ -309,7 +309,7 @@ static uint64_t session_budget(const struct psess *ps, uint64_t footprint)
 	case SD_BUDGET_BYTES:
 		return c->budget;
 	case SD_BUDGET_PERCENT:
-		return footprint / 100 * c->budget + footprint % 100 * c->budget / 100;
+		return sd_percent_of(footprint, c->budget);
 	default:
 		return footprint ? footprint : 1;
 	}

@@ -94,13 +94,12 @@ static uint64_t hint_ids[2];
  */
 static long long sess_num(const char *s, const char *key)
 {
-	const char *from = s ? strstr(s, "\"migration_sessions\":[") : NULL;
+	const char *from = s ? strstr(s, "\"migration_sessions\":[") : NULL, *mine;
 	char pat[48];
 
 	snprintf(pat, sizeof(pat), "\"pid\":%d,", (int)getpid());
-	if (from && strstr(from, pat))
-		from = strstr(from, pat);
-	return sntl_json_num(from, key);
+	mine = from ? strstr(from, pat) : NULL;
+	return sntl_json_num(mine ? mine : from, key);
 }
 
 /* Sum of @key in the "total" and "current" steps of the first session. */
@@ -238,7 +237,7 @@ static uint64_t checksum(const struct net *n)
  */
 static bool wait_planned(uint64_t share)
 {
-	for (int t = 0; t < (share ? 2400 : 200); t++) {
+	for (int t = 0; t < (share ? 12000 : 200); t++) {
 		char *st = sntl_ctl(ctl_sock, "stats");
 		bool planned = sess_num(st, "planned") == 1 &&
 			       (!share || sess_num(st, "share") == (long long)share);
@@ -421,8 +420,9 @@ static pid_t dmn_start(struct dmn *d, const char *policy, bool verify)
 		return -1;
 	if (dmn_extra_conf) {
 		FILE *f = fopen(d->conf, "a");
+		int bad = !f || fputs(dmn_extra_conf, f) < 0;
 
-		if (!f || fputs(dmn_extra_conf, f) < 0 || fclose(f))
+		if ((f && fclose(f)) || bad)
 			return -1;
 	}
 	pid = fork();
