@@ -322,11 +322,16 @@ static int plcmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Publish the birth node of every allocator object of the plan. */
+/*
+ * Publish the birth node of every allocator object of the plan, and the
+ * slow node for every other: an object the plan does not know is born
+ * slow, as the placement passes would put it, so that the fast node holds
+ * only what the plan gave it.
+ */
 void pol_publish(struct psess *ps)
 {
 	size_t n = ps->prof.in.nr_objs, k = 0;
-	struct sentinel_placement *e = calloc(n ? n : 1, sizeof(*e));
+	struct sentinel_placement *e = calloc(n + 1, sizeof(*e));
 	char msg[256];
 	int err;
 
@@ -343,6 +348,10 @@ void pol_publish(struct psess *ps)
 		};
 	}
 	qsort(e, k, sizeof(*e), plcmp);
+	e[k++] = (struct sentinel_placement){
+		.id = SENTINEL_PLACEMENT_OTHERS,
+		.node = (uint32_t)pol.slow,
+	};
 	err = snl_set_placement(pol.env.cmd, ps->id, e, (uint32_t)k);
 	if (err) {
 		if (!ps->publish_errors++)

@@ -101,7 +101,7 @@ void sntl__alloc_step(bool begin);
 
 /* ---- plan.c (under sntl_lock) ---- */
 
-/* The placement of lid: true and *node when one is set. */
+/* The birth node of lid (its own or the map's for the others): true and *node. */
 bool sntl__placement_locked(uint64_t lid, int *node);
 /* Bind [addr, addr + len) to node (preferred policy); 0 or -errno. */
 int sntl__bind(void *addr, size_t len, int node);

@@ -16,6 +16,8 @@
 
 /* lid -> group << 32 | (node + 1); node + 1 == 0: no placement. */
 static struct sntl_hmap plan;
+/* The node of the logical ids the module's map does not name; -1: none. */
+static int others_node = -1;
 
 static int plan_update(uint64_t lid, uint64_t keep_mask, uint64_t set)
 {
@@ -59,6 +61,7 @@ static void clear_placements_locked(void)
 {
 	size_t i;
 
+	others_node = -1;
 	/* Keep the groups: rebuild without the node part. */
 	for (i = 0; i < plan.cap; ) {
 		struct sntl_hent *e = &plan.tab[i];
@@ -125,6 +128,10 @@ void sntl__placement_sync_locked(void)
 
 			if (buf[i].node >= PLAN_MAX_NODES)
 				continue;
+			if (buf[i].id == SENTINEL_PLACEMENT_OTHERS) {
+				others_node = (int)buf[i].node;
+				continue;
+			}
 			sntl_hmap_get(&plan, lid, &v);
 			if (sntl_hmap_put(&plan, lid,
 					  (v & ~0xffffffffULL) | (buf[i].node + 1)))
@@ -156,10 +163,13 @@ bool sntl__placement_locked(uint64_t lid, int *node)
 {
 	uint64_t v;
 
-	if (!plan.used || !sntl_hmap_get(&plan, lid, &v) || !(uint32_t)v)
-		return false;
-	*node = (int)(uint32_t)v - 1;
-	return true;
+	if (plan.used && sntl_hmap_get(&plan, lid, &v) && (uint32_t)v) {
+		*node = (int)(uint32_t)v - 1;
+		return true;
+	}
+	/* Not in the plan: born where the map puts every other object. */
+	*node = others_node;
+	return others_node >= 0;
 }
 
 int sntl__pages_off_node(void *addr, size_t len, int node)

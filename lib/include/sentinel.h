@@ -543,7 +543,11 @@ SNTL_API int sntl_hint(void *ptr, unsigned int hint);
  * (migration is the daemon's).
  */
 SNTL_API int sntl_set_placement(uint64_t logical_id, int node);
-/* The node placed for logical_id, or SNTL_ENOENT. */
+/*
+ * The node an allocation with logical_id is born on: its placement, else
+ * the node the module's map gives every object it does not name (the
+ * daemon's entry for them), or SNTL_ENOENT.
+ */
 SNTL_API int sntl_get_placement(uint64_t logical_id);
 /* Forget every placement. */
 SNTL_API int sntl_clear_placements(void);

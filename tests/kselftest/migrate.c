@@ -87,6 +87,11 @@ TEST_F_TIMEOUT(mig, sentinel_policy, 600)
 	EXPECT_NE(UINT64_MAX, r.placed_step);
 	EXPECT_LT(0, r.samples);
 	EXPECT_EQ(0, r.over_budget);
+	/* Objects the plan does not know are born on the slow node. */
+	TH_LOG("objects the plan does not know: %llu of %llu pages born fast",
+	       (unsigned long long)r.stray_fast, (unsigned long long)r.stray_pages);
+	EXPECT_LT(0, r.stray_pages);
+	EXPECT_EQ(0, r.stray_fast);
 	/* Every measured layer waited, and found its moves done. */
 	EXPECT_EQ(0, r.waits.timeouts);
 	EXPECT_LT(0, r.waits.done);

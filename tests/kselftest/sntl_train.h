@@ -2,7 +2,9 @@
 /*
  * A small multi-layer "training" (forward, backward, optimizer) on
  * libsentinel objects, run in a child process beside sentineld, for the
- * in-VM suites that put the migrator to work (migrate, disturb).
+ * in-VM suites that put the migrator to work (migrate, disturb).  Once
+ * the plan is placed, an object the plan does not know is born between
+ * every two steps, and where its pages are is counted.
  *
  * The child tells its parent where it is over a control socket: 'o'
  * once its objects exist, 'm' at a layer in the middle of a chosen step
@@ -57,6 +59,8 @@ struct result {
 	struct sntl_job_stats job;	/* what the trainer reads of itself */
 	/* with hints: measured layer begins, and those that broke a hint */
 	uint64_t hint_samples, pin_not_fast, never_fast;
+	/* objects the plan does not know, born once it is placed: pages, fast */
+	uint64_t stray_pages, stray_fast;
 	int ok;
 };
 
@@ -182,6 +186,36 @@ static void sample(struct result *r, const uint64_t *ids, int nids, bool measure
 	if (fast > budget)
 		r->over_budget++;
 	r->samples++;
+}
+
+/*
+ * An object the plan does not know: allocated between two steps, so that
+ * its logical id is new each time (SNTL_LID_OUTSIDE_STEP numbers such
+ * allocations from the library's start), touched, the nodes of its pages
+ * read, freed.
+ */
+static void stray(struct result *r)
+{
+	enum { NP = OBJ / 4096 };
+	char *p = sntl_alloc(OBJ, SNTL_KIND_OTHER, SNTL_LIFE_PERSISTENT);
+	void *pages[NP];
+	int status[NP];
+
+	if (!p) {
+		r->ok = 0;
+		return;
+	}
+	memset(p, 0x5a, OBJ);
+	for (int i = 0; i < NP; i++)
+		pages[i] = p + i * 4096;
+	if (numa_move_pages(0, NP, pages, NULL, status, 0)) {
+		r->ok = 0;
+	} else {
+		for (int i = 0; i < NP; i++)
+			r->stray_fast += status[i] == 0;
+		r->stray_pages += NP;
+	}
+	sntl_free(p);
 }
 
 /* Tell the parent about @point; with @wait, block until it answers. */
@@ -324,6 +358,8 @@ static void train(int out_fd, int ctl_fd, const struct train_opts *o)
 		}
 		sntl_step_end(s);
 		r.steps = s;
+		if (r.placed_step != UINT64_MAX && !o->born_slow)
+			stray(&r);
 	}
 	r.checksum = checksum(&n);
 	if (o->daemon) {

@@ -234,7 +234,23 @@ static void test_placement_sync(void)
 	ok(sntl_step_begin(102) == 0 && sntl_get_placement(b) == 1 &&
 	   sntl_get_placement(a) == SNTL_ENOENT,
 	   "a new map replaces every placement");
-	ok(sntl_step_end(102) == 0 && sntl_close() == 0, "close");
+	ok(sntl_step_end(102) == 0, "step end");
+	fake.placement[1] = (struct sentinel_placement){
+		.id = SENTINEL_PLACEMENT_OTHERS, .node = 1 };
+	fake.nplacement = 2;
+	fake.placement[0].node = 0;
+	fake.placement_gen = 3;
+	ok(sntl_step_begin(103) == 0 && sntl_get_placement(b) == 0 &&
+	   sntl_get_placement(a) == 1 &&
+	   sntl_get_placement(SNTL_LID_MASK) == 1,
+	   "the map's entry for the others gives every id it does not name its node");
+	ok(sntl_step_end(103) == 0, "step end");
+	fake.nplacement = 1;
+	fake.placement_gen = 4;
+	ok(sntl_step_begin(104) == 0 && sntl_get_placement(b) == 0 &&
+	   sntl_get_placement(a) == SNTL_ENOENT,
+	   "a map without it: the ids it does not name have no node");
+	ok(sntl_step_end(104) == 0 && sntl_close() == 0, "close");
 	sntl_clear_placements();
 }
 

@@ -234,7 +234,10 @@
  * the framework names it without its instance bits (for libsentinel, the
  * logical id: bits 0..55 of its object ids).  The framework reads it and
  * places new allocations there (per-node arenas, mbind), so that objects
- * allocated every step need no migration.
+ * allocated every step need no migration.  An entry with id
+ * SENTINEL_PLACEMENT_OTHERS, the largest id and so the last, names the
+ * node of every object no other entry names: an object the plan does not
+ * know is born there (sentineld: the slow node) until a plan knows it.
  *
  * SENTINEL_IOC_GET_PLACEMENT (struct sentinel_placement_get, read/write)
  *   Copies up to count struct sentinel_placement entries into buf.  Out:
@@ -880,6 +883,8 @@ struct sentinel_placement {
 };
 
 #define SENTINEL_PLACEMENT_CHUNK	4000	/* entries per netlink message */
+/* The id of the entry for every object the map does not name otherwise. */
+#define SENTINEL_PLACEMENT_OTHERS	(~0ULL)
 
 /**
  * struct sentinel_placement_get - SENTINEL_IOC_GET_PLACEMENT
